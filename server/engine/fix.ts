@@ -1,0 +1,115 @@
+/**
+ * Applying fixes: edits are sorted and must not overlap; fixes that overlap an already chosen fix
+ * wait for the next pass; a fix whose result has more syntax errors than the input is rejected.
+ * `fixSource` repeats lint → apply until nothing changes (with a pass limit) so fixes converge.
+ */
+import type { Tree } from "web-tree-sitter";
+import { lintTree, type LintOptions } from "./lint.js";
+import type { PythonParser } from "./parser.js";
+import type { Diagnostic, Fix, Rule, Settings, TextEdit } from "./types.js";
+
+/** Apply non-overlapping edits to `source`. Throws when two edits overlap. */
+export function applyEdits(source: string, edits: readonly TextEdit[]): string {
+  const sorted = [...edits].sort((a, b) => a.start - b.start || a.end - b.end);
+  let out = "";
+  let cursor = 0;
+  for (const edit of sorted) {
+    if (edit.start < cursor || edit.end < edit.start || edit.end > source.length) {
+      throw new Error(`overlapping or out-of-range edit at ${edit.start}..${edit.end}`);
+    }
+    out += source.slice(cursor, edit.start) + edit.newText;
+    cursor = edit.end;
+  }
+  return out + source.slice(cursor);
+}
+
+function overlaps(a: readonly TextEdit[], b: readonly TextEdit[]): boolean {
+  for (const x of a) {
+    for (const y of b) {
+      if (x.start < y.end && y.start < x.end) return true;
+      // Two insertions at one point, or an insertion at a replaced range's edge, have no order.
+      if (x.start === y.start || x.end === y.end) return true;
+    }
+  }
+  return false;
+}
+
+/** Fixes to apply together: the applicable ones, in order, skipping any that overlap a chosen one. */
+export function chooseFixes(diagnostics: readonly Diagnostic[], unsafe: boolean): Diagnostic[] {
+  const chosen: Diagnostic[] = [];
+  const edits: TextEdit[] = [];
+  for (const d of diagnostics) {
+    if (!d.fix || (d.fix.safety === "unsafe" && !unsafe)) continue;
+    if (overlaps(d.fix.edits, edits)) continue;
+    chosen.push(d);
+    edits.push(...d.fix.edits);
+  }
+  return chosen;
+}
+
+export function syntaxErrorCount(tree: Tree): number {
+  const root = tree.rootNode;
+  if (!root.hasError) return 0;
+  return Math.max(1, root.descendantsOfType("ERROR").length);
+}
+
+/** Apply `fixes` to `source`, dropping any fix that would add a syntax error. */
+export function applyFixesChecked(parser: PythonParser, source: string, fixes: readonly Fix[], baselineErrors: number): { output: string; applied: Fix[] } {
+  const tryApply = (subset: readonly Fix[]): string | null => {
+    const output = applyEdits(source, subset.flatMap((f) => f.edits));
+    const tree = parser.parse(output);
+    try {
+      return syntaxErrorCount(tree) > baselineErrors ? null : output;
+    } finally {
+      tree.delete();
+    }
+  };
+  if (fixes.length === 0) return { output: source, applied: [] };
+  const all = tryApply(fixes);
+  if (all !== null) return { output: all, applied: [...fixes] };
+  // Find the culprits one at a time; the good ones are applied together.
+  const good = fixes.filter((f) => tryApply([f]) !== null);
+  const output = good.length > 0 ? tryApply(good) : source;
+  return output === null ? { output: source, applied: [] } : { output, applied: good };
+}
+
+export interface FixResult {
+  output: string;
+  /** Diagnostics whose fixes were applied, over all passes. */
+  applied: Diagnostic[];
+  /** What the last lint of the output found. */
+  remaining: Diagnostic[];
+  hasSyntaxErrors: boolean;
+  passes: number;
+}
+
+const MAX_PASSES = 10;
+
+export function fixSource(
+  parser: PythonParser, source: string, rules: readonly Rule[], settings: Settings,
+  options: LintOptions & { unsafe?: boolean } = {},
+): FixResult {
+  let current = source;
+  const applied: Diagnostic[] = [];
+  for (let pass = 1; ; pass++) {
+    const tree = parser.parse(current);
+    let result;
+    let baseline;
+    try {
+      result = lintTree(tree, current, rules, settings, options);
+      baseline = syntaxErrorCount(tree);
+    } finally {
+      tree.delete();
+    }
+    const chosen = chooseFixes(result.diagnostics, options.unsafe ?? false);
+    if (chosen.length === 0 || pass > MAX_PASSES) {
+      return { output: current, applied, remaining: result.diagnostics, hasSyntaxErrors: result.hasSyntaxErrors, passes: pass };
+    }
+    const { output, applied: fixes } = applyFixesChecked(parser, current, chosen.map((d) => d.fix as Fix), baseline);
+    if (fixes.length === 0 || output === current) {
+      return { output: current, applied, remaining: result.diagnostics, hasSyntaxErrors: result.hasSyntaxErrors, passes: pass };
+    }
+    applied.push(...chosen.filter((d) => fixes.includes(d.fix as Fix)));
+    current = output;
+  }
+}

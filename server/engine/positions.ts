@@ -1,0 +1,123 @@
+/**
+ * The one place where offsets become lines and columns. The engine works in UTF-16 code-unit
+ * offsets (what web-tree-sitter reports for JavaScript strings); LSP clients want UTF-16, UTF-8
+ * or UTF-32 columns; the CLI prints 1-based code-point columns. Line breaks are `\n`, `\r\n` and
+ * a lone `\r`, as in Python.
+ */
+export type PositionEncoding = "utf-16" | "utf-8" | "utf-32";
+
+export interface LineColumn {
+  /** 0-based line. */
+  line: number;
+  /** 0-based column in the requested unit. */
+  character: number;
+}
+
+export class LineIndex {
+  /** UTF-16 offset where each line starts. */
+  private readonly lineStarts: number[] = [0];
+
+  constructor(readonly text: string) {
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c === 10) this.lineStarts.push(i + 1);
+      else if (c === 13) {
+        if (text.charCodeAt(i + 1) === 10) i++;
+        this.lineStarts.push(i + 1);
+      }
+    }
+  }
+
+  get lineCount(): number {
+    return this.lineStarts.length;
+  }
+
+  /** The 0-based line containing `offset`. */
+  lineOf(offset: number): number {
+    let lo = 0;
+    let hi = this.lineStarts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.lineStarts[mid] <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  lineStart(line: number): number {
+    return this.lineStarts[Math.max(0, Math.min(line, this.lineStarts.length - 1))];
+  }
+
+  /** Offset just past the line's content (before its line break). */
+  lineContentEnd(line: number): number {
+    if (line + 1 >= this.lineStarts.length) return this.text.length;
+    let end = this.lineStarts[line + 1];
+    if (end > 0 && this.text.charCodeAt(end - 1) === 10) end--;
+    if (end > 0 && this.text.charCodeAt(end - 1) === 13) end--;
+    return end;
+  }
+
+  /** The text of a 0-based line, without its line break. */
+  lineText(line: number): string {
+    return this.text.slice(this.lineStart(line), this.lineContentEnd(line));
+  }
+
+  /** Offset → 0-based line and column in `encoding` units. */
+  position(offset: number, encoding: PositionEncoding = "utf-16"): LineColumn {
+    const clamped = Math.max(0, Math.min(offset, this.text.length));
+    const line = this.lineOf(clamped);
+    const start = this.lineStart(line);
+    return { line, character: columnUnits(this.text, start, clamped, encoding) };
+  }
+
+  /**
+   * 0-based line and column in `encoding` units → offset. Out-of-range lines and columns clamp
+   * to the document's end and the line's end, as the LSP specification asks.
+   */
+  offset(position: LineColumn, encoding: PositionEncoding = "utf-16"): number {
+    if (position.line < 0) return 0;
+    if (position.line >= this.lineStarts.length) return this.text.length;
+    const start = this.lineStarts[position.line];
+    const end = this.lineContentEnd(position.line);
+    let units = 0;
+    let i = start;
+    while (i < end && units < position.character) {
+      const c = this.text.charCodeAt(i);
+      const pair = c >= 0xd800 && c <= 0xdbff && i + 1 < end && isLowSurrogate(this.text.charCodeAt(i + 1));
+      const width = encoding === "utf-16" ? (pair ? 2 : 1) : encoding === "utf-32" ? 1 : utf8Width(c, pair);
+      if (units + width > position.character) break; // never split a character
+      units += width;
+      i += pair ? 2 : 1;
+    }
+    return i;
+  }
+
+  /** 1-based line and 1-based column in Unicode code points (the CLI's positions). */
+  humanPosition(offset: number): { line: number; column: number } {
+    const { line, character } = this.position(offset, "utf-32");
+    return { line: line + 1, column: character + 1 };
+  }
+}
+
+function isLowSurrogate(c: number): boolean {
+  return c >= 0xdc00 && c <= 0xdfff;
+}
+
+function utf8Width(c: number, pair: boolean): number {
+  if (pair) return 4;
+  if (c < 0x80) return 1;
+  if (c < 0x800) return 2;
+  return 3;
+}
+
+function columnUnits(text: string, from: number, to: number, encoding: PositionEncoding): number {
+  if (encoding === "utf-16") return to - from;
+  let units = 0;
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i);
+    const pair = c >= 0xd800 && c <= 0xdbff && i + 1 < to && isLowSurrogate(text.charCodeAt(i + 1));
+    units += encoding === "utf-32" ? 1 : utf8Width(c, pair);
+    if (pair) i++;
+  }
+  return units;
+}

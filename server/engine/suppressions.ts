@@ -1,0 +1,99 @@
+/**
+ * Suppression comments, applied once in the engine for every front end:
+ *   `# memhint: ignore[MH101, MH102]`  those codes on this line
+ *   `# memhint: ignore`                 every code on this line
+ *   `# noqa: MH101`                     ruff style, codes only (a bare `# noqa` belongs to others)
+ *   `# memhint: ignore-file`            the whole file, in the comments before the first statement
+ * Unknown MH codes are reported as MH001 instead of being silently accepted.
+ */
+import type { Node } from "web-tree-sitter";
+import type { LineIndex } from "./positions.js";
+import type { Diagnostic, RuleDocs } from "./types.js";
+
+export const SUPPRESSION_CODE = "MH001";
+export const SUPPRESSION_NAME = "invalid-suppression";
+export const SUPPRESSION_DOCS: RuleDocs = {
+  what: "Reports suppression comments that name codes memhint does not have, and `ignore-file` comments that are not at the top of the file.",
+  why: "A suppression with a misspelt code silences nothing while looking as if it did; the finding it was meant for is still reported, or a later real finding is hidden by a comment nobody checks.",
+  example: "total = sum([x * x for x in xs])  # memhint: ignore[MH1O1]",
+  useInstead: "total = sum([x * x for x in xs])  # memhint: ignore[MH101]",
+  fixSafety: "No fix: memhint cannot know which code was meant.",
+  limits: "Codes of other tools in `# noqa:` comments (anything not starting with MH) are left alone.",
+};
+
+export interface Suppressions {
+  /** The whole file is suppressed (`# memhint: ignore-file`). */
+  file: boolean;
+  /** Codes ignored per 0-based line; `"*"` means every code. */
+  byLine: Map<number, Set<string>>;
+  /** MH001 findings for unknown codes and misplaced ignore-file comments. */
+  problems: Diagnostic[];
+}
+
+const PATTERN = /#\s*(?:memhint\s*:\s*(ignore-file|ignore)\b(?:\s*\[([^\]\n]*)\])?|noqa\s*:\s*([A-Za-z0-9_, \t]+))/g;
+
+export function parseSuppressions(source: string, root: Node, lines: LineIndex, knownCodes: ReadonlySet<string>): Suppressions {
+  const result: Suppressions = { file: false, byLine: new Map(), problems: [] };
+  if (!source.includes("memhint") && !source.includes("noqa")) return result;
+  const firstStatement = root.namedChildren.find((c) => c && c.type !== "comment");
+  const headerEnd = firstStatement ? firstStatement.startIndex : source.length;
+  PATTERN.lastIndex = 0;
+  for (let match = PATTERN.exec(source); match; match = PATTERN.exec(source)) {
+    const at = match.index;
+    const comment = root.descendantForIndex(at, at + 1);
+    if (comment?.type !== "comment") continue; // a `#` inside a string
+    const line = lines.lineOf(at);
+    const [, directive, bracketCodes, noqaCodes] = match;
+    const codesText = directive ? bracketCodes : noqaCodes;
+    const codesOffset = codesText === undefined ? at : at + match[0].lastIndexOf(codesText);
+    const codes: string[] = [];
+    if (codesText !== undefined) {
+      const re = /[A-Za-z0-9_]+/g;
+      for (let c = re.exec(codesText); c; c = re.exec(codesText)) {
+        const code = c[0].toUpperCase();
+        if (!code.startsWith("MH")) continue; // another tool's code in a shared noqa
+        if (!knownCodes.has(code)) {
+          result.problems.push(problem(codesOffset + c.index, codesOffset + c.index + c[0].length,
+            `Unknown code ${code} in suppression comment: it suppresses nothing (known codes are MH001 and the rule codes listed by \`memhint rules\`)`));
+          continue;
+        }
+        codes.push(code);
+      }
+    }
+    if (directive === "ignore-file") {
+      if (at >= headerEnd) {
+        result.problems.push(problem(at, at + match[0].length,
+          "`# memhint: ignore-file` only works in the comments before the first statement; this one suppresses nothing"));
+      } else if (codesText === undefined) {
+        result.file = true;
+      } else {
+        for (const code of codes) addCode(result.byLine, -1, code);
+      }
+      continue;
+    }
+    if (codesText === undefined) addCode(result.byLine, line, "*");
+    else for (const code of codes) addCode(result.byLine, line, code);
+  }
+  return result;
+}
+
+function addCode(byLine: Map<number, Set<string>>, line: number, code: string): void {
+  let set = byLine.get(line);
+  if (!set) byLine.set(line, (set = new Set()));
+  set.add(code);
+}
+
+function problem(start: number, end: number, message: string): Diagnostic {
+  return { code: SUPPRESSION_CODE, name: SUPPRESSION_NAME, severity: "warning", message, start, end, estimatedBytes: null, fix: null };
+}
+
+/** Whether a diagnostic is silenced: file-wide codes (line -1), or its first or last line. */
+export function isSuppressed(s: Suppressions, d: Diagnostic, lines: LineIndex): boolean {
+  if (s.file) return true;
+  if (s.byLine.size === 0) return false;
+  const covers = (line: number): boolean => {
+    const set = s.byLine.get(line);
+    return !!set && (set.has("*") || set.has(d.code));
+  };
+  return covers(-1) || covers(lines.lineOf(d.start)) || covers(lines.lineOf(Math.max(d.start, d.end - 1)));
+}

@@ -1,0 +1,116 @@
+/**
+ * The engine's public types. Offsets are UTF-16 code-unit offsets into the source string (what
+ * web-tree-sitter reports for JavaScript strings); only `positions.ts` converts them to lines and
+ * columns for the front ends.
+ */
+import type { Node } from "web-tree-sitter";
+import type { SemanticModel } from "./model.js";
+
+export type { Node };
+
+export type Severity = "error" | "warning" | "information" | "hint";
+export type FixSafety = "safe" | "unsafe";
+
+/** Replace source[start, end) with newText. */
+export interface TextEdit {
+  start: number;
+  end: number;
+  newText: string;
+}
+
+export interface Fix {
+  /** Imperative title shown in editors ("Replace the list comprehension with a generator"). */
+  description: string;
+  safety: FixSafety;
+  edits: TextEdit[];
+}
+
+export interface Diagnostic {
+  code: string;
+  name: string;
+  severity: Severity;
+  message: string;
+  start: number;
+  end: number;
+  /** Estimated bytes held by what the diagnostic points at, when computable from constants. */
+  estimatedBytes: number | null;
+  fix: Fix | null;
+}
+
+export type TargetVersion = "py38" | "py39" | "py310" | "py311" | "py312" | "py313";
+
+/** Settings every front end resolves to (CLI flags, pyproject, LSP settings). */
+export interface Settings {
+  /** Codes or prefixes ("MH1", "MH101", "ALL"); empty means all rules. */
+  select: string[];
+  ignore: string[];
+  /** Severity overrides per code. */
+  severity: Record<string, Severity>;
+  /** MH104: allocations at or above this size are reported. */
+  hugeAllocationBytes: number;
+  /** MH202: the maxsize that the fix writes. */
+  lruCacheMaxsize: number;
+  targetVersion: TargetVersion;
+  /** Language server only: show size inlay hints. */
+  inlayHints: boolean;
+}
+
+export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
+  select: [],
+  ignore: [],
+  severity: {},
+  hugeAllocationBytes: 64 * 1024 * 1024,
+  lruCacheMaxsize: 128,
+  targetVersion: "py39",
+  inlayHints: true,
+});
+
+export interface RuleDocs {
+  /** What it does: one or two sentences. */
+  what: string;
+  /** Why is this bad: where the memory goes. */
+  why: string;
+  /** Python code that triggers the rule. */
+  example: string;
+  /** The preferred form. */
+  useInstead: string;
+  /** When the fix is safe and when it is not. */
+  fixSafety: string;
+  /** Known limits: what the rule does not see, traps it stays silent on. */
+  limits: string;
+}
+
+export interface ReportArgs {
+  /** The node whose range the diagnostic covers; or give start/end. */
+  node?: Node;
+  start?: number;
+  end?: number;
+  message: string;
+  estimatedBytes?: number | null;
+  fix?: Fix | null;
+}
+
+export interface RuleContext {
+  readonly source: string;
+  readonly model: SemanticModel;
+  readonly settings: Readonly<Settings>;
+  report(args: ReportArgs): void;
+}
+
+export interface Rule {
+  code: string;
+  name: string;
+  severity: Severity;
+  docs: RuleDocs;
+  /** Nearest rules of other linters ("ruff C419"). */
+  peers: string[];
+  /** Node types this rule wants to see; the engine fetches them natively and dispatches. */
+  nodeTypes: readonly string[];
+  /** Whether the rule can offer a fix (for docs and tables). */
+  fixable: "always" | "sometimes" | "never";
+  check(node: Node, ctx: RuleContext): void;
+}
+
+export function defineRule(rule: Rule): Rule {
+  return rule;
+}
