@@ -1,0 +1,149 @@
+import type { Node } from "web-tree-sitter";
+import { isPureExpression } from "../server/engine/purity.js";
+import { comprehensionBytes, comprehensionLength, formatBytes } from "../server/engine/size.js";
+import { defineRule, type Fix, type RuleContext, type TextEdit } from "../server/engine/types.js";
+
+/**
+ * Consumers that need one pass over their iterable argument. `mustNotRaise`: the consumer may
+ * stop early, or interleaves with the caller, so laziness also moves exceptions.
+ */
+const CONSUMERS: ReadonlyMap<string, { mustNotRaise: boolean; argument: "first" | "second" | "each" }> = new Map([
+  ["builtins.any", { mustNotRaise: true, argument: "first" }],
+  ["builtins.all", { mustNotRaise: true, argument: "first" }],
+  ["builtins.sum", { mustNotRaise: false, argument: "first" }],
+  ["builtins.min", { mustNotRaise: false, argument: "first" }],
+  ["builtins.max", { mustNotRaise: false, argument: "first" }],
+  ["builtins.set", { mustNotRaise: false, argument: "first" }],
+  ["builtins.frozenset", { mustNotRaise: false, argument: "first" }],
+  ["builtins.dict", { mustNotRaise: false, argument: "first" }],
+  ["builtins.len", { mustNotRaise: true, argument: "first" }],
+  ["builtins.enumerate", { mustNotRaise: true, argument: "first" }],
+  ["builtins.zip", { mustNotRaise: true, argument: "each" }],
+  ["collections.Counter", { mustNotRaise: false, argument: "first" }],
+  ["heapq.nlargest", { mustNotRaise: false, argument: "second" }],
+  ["heapq.nsmallest", { mustNotRaise: false, argument: "second" }],
+]);
+
+/** `min(a, b)` and `max(a, b)` compare their arguments; they iterate only a single positional. */
+const SINGLE_POSITIONAL = new Set(["builtins.min", "builtins.max", "builtins.any", "builtins.all", "builtins.len", "builtins.set", "builtins.frozenset", "builtins.dict", "collections.Counter"]);
+
+export default defineRule({
+  code: "MH101",
+  name: "comprehension-in-consumer",
+  severity: "warning",
+  fixable: "always",
+  peers: ["ruff C419", "ruff C403", "ruff C404", "pylint R1728", "pylint R1729"],
+  docs: {
+    what: "Finds a list comprehension passed as the only iterable to a consumer that reads it once: `any`, `all`, `sum`, `min`, `max`, `set`, `frozenset`, `dict`, `len`, `enumerate`, `zip`, `collections.Counter`, `heapq.nlargest` and `heapq.nsmallest`.",
+    why: "The list holds every element at once (about 40 bytes per int element: an 8-byte slot plus the int) although the consumer only needs one at a time. A generator expression keeps one element alive, about 0.5 KiB in all. `any` and `all` also lose short-circuiting: the list computes every element even when the first one decides. For small inputs the list form can be slightly faster; memory is the gain.",
+    example: "total = sum([x * x for x in range(1_000_000)])\nunique = set([word.lower() for word in words])",
+    useInstead: "total = sum(x * x for x in range(1_000_000))\nunique = {word.lower() for word in words}",
+    fixSafety: "Safe when the element and conditions call nothing but known pure builtins; for `any`, `all`, `len`, `enumerate` and `zip` they must also be unable to raise, since those consumers stop early, skip the element, or interleave with the loop that uses them. Otherwise the fix is unsafe: laziness moves side effects and exceptions. `set([...])` → set comprehension and `dict([(k, v) ...])` → dict comprehension are always safe.",
+    limits: "Silent for `str.join`, `tuple`, `list` and `sorted` (they build a sequence anyway), for set comprehensions (deduplication changes `sum` and `len`), for async comprehensions and comprehensions that `await` outside their first iterable, and when the consumer's name is shadowed.",
+  },
+  nodeTypes: ["call"],
+  check(call, ctx) {
+    const fn = call.childForFieldName("function");
+    const args = call.childForFieldName("arguments");
+    if (!fn || !args || args.type !== "argument_list") return;
+    const qualified = ctx.model.qualifiedName(fn);
+    const consumer = qualified ? CONSUMERS.get(qualified) : undefined;
+    if (!qualified || !consumer) return;
+    const positional: Node[] = [];
+    for (const arg of args.namedChildren) {
+      if (!arg || arg.type === "comment") continue;
+      if (arg.type === "list_splat" || arg.type === "dictionary_splat") return;
+      if (arg.type !== "keyword_argument") positional.push(arg);
+    }
+    if (SINGLE_POSITIONAL.has(qualified) && positional.length !== 1) return;
+    const candidates =
+      consumer.argument === "each" ? positional : consumer.argument === "second" ? positional.slice(1, 2) : positional.slice(0, 1);
+    for (const candidate of candidates) {
+      if (candidate.type !== "list_comprehension" || isAsync(candidate)) continue;
+      reportComprehension(call, qualified, candidate, args, positional.length, consumer.mustNotRaise, ctx);
+    }
+  },
+});
+
+/** `async for` anywhere, or `await` outside the first iterable (which is evaluated eagerly). */
+function isAsync(comprehension: Node): boolean {
+  const firstFor = comprehension.namedChildren.find((c) => c?.type === "for_in_clause");
+  const firstIterable = firstFor?.childForFieldName("right");
+  for (const clause of comprehension.descendantsOfType("for_in_clause")) {
+    if (clause?.child(0)?.type === "async") return true;
+  }
+  for (const awaited of comprehension.descendantsOfType("await")) {
+    if (!awaited) continue;
+    if (firstIterable && awaited.startIndex >= firstIterable.startIndex && awaited.endIndex <= firstIterable.endIndex) continue;
+    return true;
+  }
+  return false;
+}
+
+function reportComprehension(
+  call: Node, consumer: string, comprehension: Node, args: Node, positionalCount: number, mustNotRaise: boolean, ctx: RuleContext,
+): void {
+  const name = consumer.replace(/^builtins\./, "");
+  const bytes = comprehensionBytes(comprehension, ctx.model);
+  const count = comprehensionLength(comprehension, ctx.model);
+  const size = bytes !== null && count !== null ? ` (≈ ${formatBytes(bytes)} for ${count.toLocaleString("en-US")} elements)` : "";
+  const body = comprehension.childForFieldName("body");
+  // The first iterable is evaluated eagerly in both forms; only what follows it becomes lazy.
+  const clauses = comprehension.namedChildren
+    .filter((c): c is Node => !!c && (c.type === "for_in_clause" || c.type === "if_clause"))
+    .map(clausePart)
+    .slice(1);
+  const conditionsPure = clauses.every((c) => isPureExpression(c, ctx.model));
+  const elementPure = !!body && isPureExpression(body, ctx.model, { mustNotRaise });
+  const pure = elementPure && clauses.every((c) => isPureExpression(c, ctx.model, { mustNotRaise }));
+  const source = ctx.source;
+  const open = comprehension.startIndex;
+  const close = comprehension.endIndex - 1;
+  const inner = source.slice(open + 1, close);
+  const sole = positionalCount === 1 && args.namedChildren.filter((c) => c && c.type !== "comment").length === 1
+    && /^\s*\)$/.test(source.slice(comprehension.endIndex, args.endIndex));
+
+  let message: string;
+  let fix: Fix;
+  if (name === "set" && sole) {
+    message = `\`set()\` of a list comprehension builds a throwaway list${size} before the set; use a set comprehension`;
+    fix = { description: "Replace with a set comprehension", safety: "safe", edits: [{ start: call.startIndex, end: call.endIndex, newText: `{${inner}}` }] };
+  } else if (name === "dict" && sole && body?.type === "tuple" && tupleItems(body).length === 2) {
+    const [key, value] = tupleItems(body);
+    message = `\`dict()\` of a list comprehension of pairs builds a throwaway list${size} before the dict; use a dict comprehension`;
+    const newText = `{${source.slice(key.startIndex, key.endIndex)}: ${source.slice(value.startIndex, value.endIndex)}${source.slice(body.endIndex, close)}}`;
+    fix = { description: "Replace with a dict comprehension", safety: "safe", edits: [{ start: call.startIndex, end: call.endIndex, newText }] };
+  } else if (name === "len") {
+    if (!sole || !body) return;
+    message = `\`len()\` of a list comprehension builds the whole list${size} only to count it; count with \`sum(1 for ...)\``;
+    const sumVisible = ctx.model.lookup("sum", ctx.model.scopeOf(call)).length === 0 && !ctx.model.hasStarImport;
+    if (!sumVisible) {
+      ctx.report({ node: comprehension, message, estimatedBytes: bytes, fix: null });
+      return;
+    }
+    const rest = source.slice(body.endIndex, close);
+    fix = {
+      description: "Count with sum(1 for ...)",
+      safety: elementPure && conditionsPure ? "safe" : "unsafe",
+      edits: [{ start: call.startIndex, end: call.endIndex, newText: `sum(1${rest})` }],
+    };
+  } else {
+    const shortCircuit = name === "any" || name === "all" ? " and loses short-circuiting" : "";
+    message = `\`${name}()\` of a list comprehension builds the whole list${size} only to iterate it once${shortCircuit}; pass a generator expression (for small inputs the list can be faster: memory is the gain)`;
+    const edits: TextEdit[] = sole
+      ? [{ start: open, end: open + 1, newText: "" }, { start: close, end: close + 1, newText: "" }]
+      : [{ start: open, end: open + 1, newText: "(" }, { start: close, end: close + 1, newText: ")" }];
+    fix = { description: "Replace the list comprehension with a generator expression", safety: pure ? "safe" : "unsafe", edits };
+  }
+  ctx.report({ node: comprehension, message, estimatedBytes: bytes, fix });
+}
+
+/** The expression of a clause whose evaluation matters: a `for` clause's iterable, an `if`'s test. */
+function clausePart(clause: Node): Node {
+  if (clause.type === "for_in_clause") return clause.childForFieldName("right") ?? clause;
+  return clause.namedChild(0) ?? clause;
+}
+
+function tupleItems(tuple: Node): Node[] {
+  return tuple.namedChildren.filter((c): c is Node => !!c && c.type !== "comment" && c.type !== "list_splat");
+}

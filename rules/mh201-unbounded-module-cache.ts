@@ -1,0 +1,13 @@
+// PLACEHOLDER: being written now; it reports nothing until its check lands.
+import { defineRule } from "../server/engine/types.js";
+
+export default defineRule({
+  code: "MH201",
+  name: "unbounded-module-cache",
+  severity: "warning",
+  fixable: "never",
+  peers: [],
+  docs: { what: "", why: "", example: "", useInstead: "", fixSafety: "", limits: "" },
+  nodeTypes: [],
+  check() {},
+});

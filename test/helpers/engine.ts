@@ -1,0 +1,21 @@
+/** Lint strings in tests with nothing but the engine and the registry. */
+import { loadPythonParser, type PythonParser } from "../../server/engine/parser.js";
+import { lintSource, type LintResult } from "../../server/engine/lint.js";
+import { fixSource, type FixResult } from "../../server/engine/fix.js";
+import { resolveSettings } from "../../server/engine/settings.js";
+import type { Rule, Settings } from "../../server/engine/types.js";
+import { allRules } from "../../rules/index.js";
+
+export const parser: PythonParser = await loadPythonParser();
+
+export function rulesFor(codes?: readonly string[]): readonly Rule[] {
+  return codes ? allRules.filter((r) => codes.includes(r.code)) : allRules;
+}
+
+export function lint(source: string, codes?: readonly string[], settings: Partial<Settings> = {}): LintResult {
+  return lintSource(parser, source, allRules, resolveSettings(settings, codes ? { select: [...codes] } : {}));
+}
+
+export function fix(source: string, codes?: readonly string[], unsafe = false, settings: Partial<Settings> = {}): FixResult {
+  return fixSource(parser, source, allRules, resolveSettings(settings, codes ? { select: [...codes] } : {}), { unsafe });
+}
