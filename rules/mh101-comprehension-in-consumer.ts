@@ -41,11 +41,14 @@ export default defineRule({
     fixSafety: "Safe when the element and conditions call nothing but known pure builtins; for `any`, `all`, `len`, `enumerate` and `zip` they must also be unable to raise, since those consumers stop early, skip the element, or interleave with the loop that uses them. Otherwise the fix is unsafe: laziness moves side effects and exceptions. `set([...])` → set comprehension and `dict([(k, v) ...])` → dict comprehension are always safe.",
     limits: "Silent for `str.join`, `tuple`, `list` and `sorted` (they build a sequence anyway), for set comprehensions (deduplication changes `sum` and `len`), for async comprehensions and comprehensions that `await` outside their first iterable, and when the consumer's name is shadowed.",
   },
-  nodeTypes: ["call"],
-  check(call, ctx) {
+  // Comprehensions are far rarer than calls: start from them and look up at the call.
+  nodeTypes: ["list_comprehension"],
+  check(comprehension, ctx) {
+    const args = comprehension.parent;
+    const call = args?.parent;
+    if (args?.type !== "argument_list" || call?.type !== "call") return;
     const fn = call.childForFieldName("function");
-    const args = call.childForFieldName("arguments");
-    if (!fn || !args || args.type !== "argument_list") return;
+    if (!fn) return;
     const qualified = ctx.model.qualifiedName(fn);
     const consumer = qualified ? CONSUMERS.get(qualified) : undefined;
     if (!qualified || !consumer) return;
@@ -56,12 +59,10 @@ export default defineRule({
       if (arg.type !== "keyword_argument") positional.push(arg);
     }
     if (SINGLE_POSITIONAL.has(qualified) && positional.length !== 1) return;
-    const candidates =
-      consumer.argument === "each" ? positional : consumer.argument === "second" ? positional.slice(1, 2) : positional.slice(0, 1);
-    for (const candidate of candidates) {
-      if (candidate.type !== "list_comprehension" || isAsync(candidate)) continue;
-      reportComprehension(call, qualified, candidate, args, positional.length, consumer.mustNotRaise, ctx);
-    }
+    const index = positional.findIndex((p) => p.equals(comprehension));
+    const wanted = consumer.argument === "each" ? index >= 0 : index === (consumer.argument === "second" ? 1 : 0);
+    if (!wanted || isAsync(comprehension)) return;
+    reportComprehension(call, qualified, comprehension, args, positional.length, consumer.mustNotRaise, ctx);
   },
 });
 

@@ -106,7 +106,7 @@ export const MODEL_NODE_TYPES: readonly string[] = [
   "for_in_clause", "for_statement", "while_statement",
   "assignment", "augmented_assignment", "named_expression", "delete_statement",
   "import_statement", "import_from_statement", "global_statement", "nonlocal_statement",
-  "with_item", "except_clause", "case_clause", "type_alias_statement", "call",
+  "with_item", "except_clause", "case_clause", "type_alias_statement",
 ];
 
 const SCOPE_KIND_OF: Record<string, ScopeKind> = {
@@ -194,8 +194,8 @@ export class SemanticModel {
   /** Set when the module does `from x import *`: any unbound name might come from there. */
   hasStarImport = false;
   private readonly mutations: Mutation[] = [];
-  private readonly mutationCache = new Map<string, Mutation[]>();
-  private readonly referenceCache = new Map<string, Node[]>();
+  private readonly mutationCache = new Map<Scope, Map<string, Mutation[]>>();
+  private readonly referenceCache = new Map<Scope, Map<string, Node[]>>();
 
   constructor(readonly root: Node, nodes: readonly Node[]) {
     this.module = newScope("module", root, null);
@@ -299,13 +299,34 @@ export class SemanticModel {
    * `allMethodCalls` is set.
    */
   mutationsOf(name: string, owner: Scope, options: { allMethodCalls?: boolean } = {}): Mutation[] {
-    const key = `${owner.start}:${name}`;
-    let all = this.mutationCache.get(key);
+    let byName = this.mutationCache.get(owner);
+    if (!byName) this.mutationCache.set(owner, (byName = new Map()));
+    let all = byName.get(name);
     if (!all) {
-      all = this.mutations.filter((m) => m.name === name && this.resolveScope(name, m.scope) === owner);
-      this.mutationCache.set(key, all);
+      all = [...this.mutations, ...this.methodCallsIn(owner.node, name)]
+        .filter((m) => m.name === name && this.resolveScope(name, m.scope) === owner)
+        .sort((a, b) => a.node.startIndex - b.node.startIndex);
+      byName.set(name, all);
     }
     return options.allMethodCalls ? all : all.filter((m) => m.kind !== "method-call" || MUTATING_METHODS.has(m.method ?? ""));
+  }
+
+  /**
+   * `name.method(...)` calls inside `within`, found on request by a native search: calls are the
+   * most common node type, and only candidates of a few rules need them.
+   */
+  private methodCallsIn(within: Node, name: string): Mutation[] {
+    const found: Mutation[] = [];
+    for (const call of within.descendantsOfType("call")) {
+      const fn = call?.firstChild;
+      if (!call || fn?.type !== "attribute") continue;
+      const object = fn.firstChild;
+      if (object?.type !== "identifier" || object.text !== name) continue;
+      const method = fn.lastChild;
+      if (method?.type !== "identifier") continue;
+      found.push({ name, kind: "method-call", method: method.text, node: call, scope: this.scopeAt(call.startIndex) });
+    }
+    return found;
   }
 
   /**
@@ -314,8 +335,9 @@ export class SemanticModel {
    * owner's subtree, so rules only pay for it on candidates.
    */
   referencesOf(name: string, owner: Scope): Node[] {
-    const key = `${owner.start}:${name}`;
-    const cached = this.referenceCache.get(key);
+    let byName = this.referenceCache.get(owner);
+    if (!byName) this.referenceCache.set(owner, (byName = new Map()));
+    const cached = byName.get(name);
     if (cached) return cached;
     const found: Node[] = [];
     for (const identifier of owner.node.descendantsOfType("identifier")) {
@@ -326,7 +348,7 @@ export class SemanticModel {
       if (parent?.type === "keyword_argument" && parent.childForFieldName("name")?.equals(identifier)) continue;
       if (this.resolveScope(name, this.scopeAt(identifier.startIndex)) === owner) found.push(identifier);
     }
-    this.referenceCache.set(key, found);
+    byName.set(name, found);
     return found;
   }
 
@@ -506,16 +528,6 @@ export class SemanticModel {
           const left = node.childForFieldName("left");
           const id = left?.type === "type" ? left.namedChild(0) : left;
           if (id?.type === "identifier") this.bind(scope, id, "type-alias", node, null);
-          break;
-        }
-        case "call": {
-          const fn = node.childForFieldName("function");
-          if (fn?.type !== "attribute") break;
-          const object = fn.childForFieldName("object");
-          const method = fn.childForFieldName("attribute");
-          if (object?.type === "identifier" && method) {
-            this.mutations.push({ name: object.text, kind: "method-call", method: method.text, node, scope });
-          }
           break;
         }
         default:
