@@ -74,6 +74,9 @@ export interface Loop {
   /** The part executed on every iteration (a for loop's body, a while loop's condition and body). */
   bodyStart: number;
   bodyEnd: number;
+  /** Inside the body, a part evaluated once (a comprehension's first iterable); empty otherwise. */
+  onceStart: number;
+  onceEnd: number;
   /** The nearest function, lambda, class or module scope around the loop. */
   owner: Scope;
   parent: Loop | null;
@@ -231,7 +234,7 @@ export class SemanticModel {
     let loop = innermost(this.loopForest, offset, null);
     while (loop) {
       if (loop.owner !== owner) return null;
-      const repeats = offset >= loop.bodyStart && offset < loop.bodyEnd;
+      const repeats = offset >= loop.bodyStart && offset < loop.bodyEnd && !(offset >= loop.onceStart && offset < loop.onceEnd);
       if (repeats && (loop.kind !== "comprehension" || options.includeComprehensions)) return loop;
       loop = loop.parent;
     }
@@ -369,11 +372,12 @@ export class SemanticModel {
       scopeStack.push(scope);
       return scope;
     };
-    const pushLoop = (kind: LoopKind, node: Node, bodyStart: number, bodyEnd: number, owner: Scope): void => {
+    const pushLoop = (kind: LoopKind, node: Node, bodyStart: number, bodyEnd: number, owner: Scope, once: Node | null = null): void => {
       while (loopStack.length > 0 && loopStack[loopStack.length - 1].end <= node.startIndex) loopStack.pop();
       const parent = loopStack[loopStack.length - 1] ?? null;
       const loop: Loop = {
         kind, node, start: node.startIndex, end: node.endIndex, bodyStart, bodyEnd, owner, parent, children: [],
+        onceStart: once ? once.startIndex : 0, onceEnd: once ? once.endIndex : 0,
       };
       (parent ? parent.children : this.loopForest).push(loop);
       this.loops.push(loop);
@@ -410,7 +414,7 @@ export class SemanticModel {
           // The first iterable is evaluated once, outside; everything after it repeats.
           const firstFor = node.namedChildren.find((c) => c?.type === "for_in_clause");
           const firstIterable = firstFor?.childForFieldName("right");
-          pushLoop("comprehension", node, firstIterable ? firstIterable.endIndex : node.startIndex, node.endIndex, ownerOf(inner));
+          pushLoop("comprehension", node, node.startIndex, node.endIndex, ownerOf(inner), firstIterable ?? null);
           break;
         }
         case "for_in_clause": {
@@ -610,12 +614,17 @@ function newScope(kind: ScopeKind, node: Node, parent: Scope | null): Scope {
   };
 }
 
-/** In a match pattern, an identifier binds when it is a bare capture or an `as` name. */
+/**
+ * In a match pattern, an identifier binds when it is a bare capture (a one-part dotted name
+ * standing as a pattern or as a keyword pattern's value), a `*rest`, or an `as` name.
+ */
 function isCaptureIdentifier(id: Node): boolean {
   const parent = id.parent;
-  if (!parent) return false;
-  if (parent.type === "case_pattern" || parent.type === "splat_pattern") return id.text !== "_";
-  if (parent.type === "as_pattern") return parent.childForFieldName("alias")?.equals(id) ?? parent.lastNamedChild?.equals(id) ?? false;
-  if (parent.type === "keyword_pattern") return parent.namedChild(1)?.equals(id) ?? false;
-  return false;
+  if (!parent || id.text === "_") return false;
+  if (parent.type === "splat_pattern") return true;
+  if (parent.type === "as_pattern") return parent.lastNamedChild?.equals(id) ?? false;
+  if (parent.type !== "dotted_name" || parent.namedChildCount !== 1) return false;
+  const holder = parent.parent;
+  if (holder?.type === "case_pattern") return true;
+  return holder?.type === "keyword_pattern" && (holder.lastNamedChild?.equals(parent) ?? false);
 }

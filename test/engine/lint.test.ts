@@ -1,0 +1,155 @@
+import { describe, expect, it } from "vitest";
+import { applyEdits, chooseFixes, fixSource } from "../../server/engine/fix.js";
+import { lintSource } from "../../server/engine/lint.js";
+import { resolveSettings, ruleEnabled } from "../../server/engine/settings.js";
+import { defineRule, type Diagnostic, type Rule } from "../../server/engine/types.js";
+import { parser } from "../helpers/engine.js";
+
+const docs = { what: "", why: "", example: "", useInstead: "", fixSafety: "", limits: "" };
+
+/** Flags every call to `waste()` and offers to rename it to `keep()`. */
+const wasteRule = defineRule({
+  code: "MH901", name: "test-waste", severity: "warning", fixable: "always", peers: [], docs,
+  nodeTypes: ["call"],
+  check(node, ctx) {
+    const fn = node.childForFieldName("function");
+    if (fn?.text !== "waste") return;
+    ctx.report({ node, message: "waste", estimatedBytes: 10, fix: { description: "Call keep() instead", safety: "safe", edits: [{ start: fn.startIndex, end: fn.endIndex, newText: "keep" }] } });
+  },
+});
+
+const throwingRule = defineRule({
+  code: "MH902", name: "test-throws", severity: "warning", fixable: "never", peers: [], docs,
+  nodeTypes: ["call"],
+  check() {
+    throw new Error("boom");
+  },
+});
+
+const lint = (source: string, rules: Rule[] = [wasteRule], settings = {}) => lintSource(parser, source, rules, resolveSettings(settings));
+const codesAt = (ds: Diagnostic[]) => ds.map((d) => `${d.code}@${d.start}`);
+
+describe("dispatch", () => {
+  it("visits the node types a rule asks for, in document order", () => {
+    const seen: string[] = [];
+    const spy = defineRule({ ...wasteRule, code: "MH903", nodeTypes: ["call", "list"], check: (n) => void seen.push(`${n.type}:${n.text}`) });
+    lint("a([1])\nb()\n", [spy]);
+    expect(seen).toEqual(["call:a([1])", "list:[1]", "call:b()"]);
+  });
+
+  it("keeps going when a rule throws, and reports the failure once", () => {
+    const result = lint("waste()\nwaste()\n", [throwingRule, wasteRule]);
+    expect(codesAt(result.diagnostics)).toEqual(["MH901@0", "MH901@8"]);
+    expect(result.failures).toHaveLength(1);
+    expect(result.failures[0].code).toBe("MH902");
+  });
+
+  it("skips rules it is told are disabled for a document", () => {
+    const result = lintSource(parser, "waste()\n", [wasteRule], resolveSettings({}), { disabled: new Set(["MH901"]) });
+    expect(result.diagnostics).toEqual([]);
+  });
+
+  it("drops findings on constructs that contain syntax errors but keeps the rest", () => {
+    const result = lint("waste()\nwaste(1 +)\n");
+    expect(result.hasSyntaxErrors).toBe(true);
+    expect(codesAt(result.diagnostics)).toEqual(["MH901@0"]);
+  });
+
+  it("applies severity overrides", () => {
+    expect(lint("waste()\n", [wasteRule], { severity: { MH901: "error" } }).diagnostics[0].severity).toBe("error");
+  });
+});
+
+describe("select and ignore", () => {
+  it("lets the more specific selector win", () => {
+    expect(ruleEnabled("MH101", { select: [], ignore: [] })).toBe(true);
+    expect(ruleEnabled("MH101", { select: ["MH2"], ignore: [] })).toBe(false);
+    expect(ruleEnabled("MH101", { select: ["MH1"], ignore: ["MH101"] })).toBe(false);
+    expect(ruleEnabled("MH102", { select: ["MH1"], ignore: ["MH101"] })).toBe(true);
+    expect(ruleEnabled("MH101", { select: ["MH101"], ignore: ["MH1"] })).toBe(true);
+    expect(ruleEnabled("MH101", { select: ["ALL"], ignore: ["MH"] })).toBe(false);
+  });
+});
+
+describe("suppressions", () => {
+  it("honours ignore[code], bare ignore and noqa on the finding's line", () => {
+    const source = [
+      "waste()  # memhint: ignore[MH901]",
+      "waste()  # memhint: ignore",
+      "waste()  # noqa: E501, MH901",
+      "waste()  # memhint: ignore[MH001]",
+      "waste()  # noqa",
+      "x = 'waste()  # memhint: ignore'; waste()",
+    ].join("\n");
+    const lines = lint(source).diagnostics.map((d) => source.slice(0, d.start).split("\n").length);
+    expect(lines).toEqual([4, 5, 6]);
+  });
+
+  it("reports unknown codes instead of accepting them", () => {
+    const source = "waste()  # memhint: ignore[MH9O1]\nwaste()  # noqa: MH999\n";
+    const result = lint(source);
+    expect(result.diagnostics.map((d) => d.code)).toEqual(["MH901", "MH001", "MH901", "MH001"]);
+    const unknown = result.diagnostics.filter((d) => d.code === "MH001");
+    expect(unknown.map((d) => source.slice(d.start, d.end))).toEqual(["MH9O1", "MH999"]);
+    expect(unknown[0].message).toContain("Unknown code MH9O1");
+  });
+
+  it("silences the whole file with ignore-file at the top only", () => {
+    expect(lint("#!/usr/bin/env python3\n# memhint: ignore-file\nwaste()\n").diagnostics).toEqual([]);
+    const late = lint("waste()\n# memhint: ignore-file\n").diagnostics;
+    expect(late.map((d) => d.code)).toEqual(["MH901", "MH001"]);
+  });
+
+  it("suppresses a multi-line finding from its first or its last line", () => {
+    expect(lint("waste(  # memhint: ignore[MH901]\n  1,\n)\n").diagnostics).toEqual([]);
+    expect(lint("waste(\n  1,\n)  # memhint: ignore[MH901]\n").diagnostics).toEqual([]);
+  });
+});
+
+describe("fixes", () => {
+  it("applies sorted edits and refuses overlapping ones", () => {
+    expect(applyEdits("abcdef", [{ start: 4, end: 5, newText: "E" }, { start: 0, end: 1, newText: "A" }])).toBe("AbcdEf");
+    expect(() => applyEdits("abcdef", [{ start: 0, end: 3, newText: "" }, { start: 2, end: 4, newText: "" }])).toThrow(/overlapping/);
+  });
+
+  it("chooses non-overlapping fixes and leaves unsafe ones unless asked", () => {
+    const make = (start: number, end: number, safety: "safe" | "unsafe"): Diagnostic => ({
+      code: "MH901", name: "x", severity: "warning", message: "", start, end, estimatedBytes: null,
+      fix: { description: "d", safety, edits: [{ start, end, newText: "" }] },
+    });
+    const ds = [make(0, 5, "safe"), make(3, 8, "safe"), make(10, 12, "unsafe")];
+    expect(chooseFixes(ds, false).map((d) => d.start)).toEqual([0]);
+    expect(chooseFixes(ds, true).map((d) => d.start)).toEqual([0, 10]);
+  });
+
+  it("rejects a fix that would add a syntax error and keeps the good ones", () => {
+    const breaking = defineRule({
+      ...wasteRule, code: "MH904",
+      check(node, ctx) {
+        if (node.childForFieldName("function")?.text !== "bad") return;
+        ctx.report({ node, message: "bad", fix: { description: "Break the code", safety: "safe", edits: [{ start: node.startIndex, end: node.startIndex, newText: "(" }] } });
+      },
+    });
+    const result = fixSource(parser, "waste()\nbad()\n", [wasteRule, breaking], resolveSettings({}));
+    expect(result.output).toBe("keep()\nbad()\n");
+    expect(result.applied.map((d) => d.code)).toEqual(["MH901"]);
+    expect(result.remaining.map((d) => d.code)).toEqual(["MH904"]);
+  });
+
+  it("repeats passes until fixes converge", () => {
+    const nested = defineRule({
+      ...wasteRule, code: "MH905",
+      check(node, ctx) {
+        const fn = node.childForFieldName("function");
+        if (fn?.text !== "wrap") return;
+        const arg = node.childForFieldName("arguments")?.namedChild(0);
+        if (!arg) return;
+        ctx.report({ node, message: "unwrap", fix: { description: "Unwrap the call", safety: "safe", edits: [{ start: node.startIndex, end: node.endIndex, newText: arg.text }] } });
+      },
+    });
+    const result = fixSource(parser, "x = wrap(wrap(wrap(1)))\n", [nested], resolveSettings({}));
+    expect(result.output).toBe("x = 1\n");
+    expect(result.passes).toBeGreaterThan(1);
+    expect(result.remaining).toEqual([]);
+  });
+});
