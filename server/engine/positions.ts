@@ -16,6 +16,8 @@ export interface LineColumn {
 export class LineIndex {
   /** UTF-16 offset where each line starts. */
   private readonly lineStarts: number[] = [0];
+  /** A `\r` not followed by `\n` exists: tree-sitter's rows then differ from these lines. */
+  private readonly hasLoneCr: boolean = false;
 
   constructor(readonly text: string) {
     for (let i = 0; i < text.length; i++) {
@@ -23,6 +25,7 @@ export class LineIndex {
       if (c === 10) this.lineStarts.push(i + 1);
       else if (c === 13) {
         if (text.charCodeAt(i + 1) === 10) i++;
+        else this.hasLoneCr = true;
         this.lineStarts.push(i + 1);
       }
     }
@@ -90,6 +93,19 @@ export class LineIndex {
       i += pair ? 2 : 1;
     }
     return i;
+  }
+
+  /**
+   * tree-sitter's point for `offset`, as `Tree.edit` needs it: rows start after `\n` only (a lone
+   * `\r` starts no row for tree-sitter), columns count UTF-16 code units.
+   */
+  treePoint(offset: number): { row: number; column: number } {
+    const clamped = Math.max(0, Math.min(offset, this.text.length));
+    const column = clamped === 0 ? 0 : clamped - (this.text.lastIndexOf("\n", clamped - 1) + 1);
+    if (!this.hasLoneCr) return { row: this.lineOf(clamped), column };
+    let row = 0;
+    for (let i = this.text.indexOf("\n"); i !== -1 && i < clamped; i = this.text.indexOf("\n", i + 1)) row++;
+    return { row, column };
   }
 
   /** 1-based line and 1-based column in Unicode code points (the CLI's positions). */
