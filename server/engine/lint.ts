@@ -23,6 +23,8 @@ export interface LintResult {
   /** Rules that threw; each was disabled for the rest of this run. */
   failures: RuleFailure[];
   lines: LineIndex;
+  /** The semantic model, when `keepModel` was asked: valid only while the tree lives unedited. */
+  model?: SemanticModel;
 }
 
 export interface LintOptions {
@@ -30,6 +32,8 @@ export interface LintOptions {
   disabled?: ReadonlySet<string>;
   /** Reuse a line index already built for this exact source. */
   lines?: LineIndex;
+  /** Return the model too (the language server's inlay hints ask it sizes without a second build). */
+  keepModel?: boolean;
 }
 
 export function lintTree(tree: Tree, source: string, rules: readonly Rule[], settings: Settings, options: LintOptions = {}): LintResult {
@@ -103,7 +107,9 @@ export function lintTree(tree: Tree, source: string, rules: readonly Rule[], set
     }
   }
   diagnostics.sort((a, b) => a.start - b.start || a.end - b.end || a.code.localeCompare(b.code));
-  return { diagnostics: dedupe(diagnostics), hasSyntaxErrors, failures, lines };
+  const result: LintResult = { diagnostics: dedupe(diagnostics), hasSyntaxErrors, failures, lines };
+  if (options.keepModel) result.model = model;
+  return result;
 }
 
 /** Parse and lint a source string (the tree is freed before returning). */
