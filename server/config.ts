@@ -1,0 +1,348 @@
+/**
+ * memhint's configuration: finding the config file, parsing it, and validating settings objects.
+ * Shared by the CLI and the language server, so nothing here prints, exits or reads argv.
+ *
+ * Where settings come from:
+ *   - `pyproject.toml`, table `[tool.memhint]` (a pyproject without that table is passed over);
+ *   - `memhint.toml` or `.memhint.toml`, the same keys at the top level.
+ * In one directory `.memhint.toml` wins over `memhint.toml`, which wins over `pyproject.toml`
+ * (as ruff does with its own files). The nearest directory with one of them, walking up from the
+ * start directory, is the config root; exclude patterns are relative to it.
+ *
+ * Keys are kebab-case in TOML files. Settings objects sent by editors (`validateSettingsObject`)
+ * may use the camelCase spelling of the same keys (`inlayHints`) or the kebab-case one.
+ * Validation is strict: an unknown key, a wrong type, an unknown rule code or severity is a
+ * `ConfigError` naming the file and the key, never a silent default.
+ */
+import { readFileSync, statSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
+import { parse as parseToml, TomlError } from "smol-toml";
+import { allRules } from "../rules/index.js";
+import { SUPPRESSION_CODE } from "./engine/suppressions.js";
+import type { Settings, Severity, TargetVersion } from "./engine/types.js";
+
+export class ConfigError extends Error {
+  /**
+   * @param source the file (or a label such as "client settings") the problem is in
+   * @param detail what is wrong, naming the key
+   */
+  constructor(readonly source: string, readonly detail: string) {
+    super(`${source}: ${detail}`);
+    this.name = "ConfigError";
+  }
+}
+
+/** Directory names never descended into (replaced by `exclude`, extended by `extend-exclude`). */
+export const DEFAULT_EXCLUDE: readonly string[] = Object.freeze([".git", "node_modules", ".venv", "venv", "__pycache__"]);
+
+export const CONFIG_FILE_NAMES: readonly string[] = Object.freeze([".memhint.toml", "memhint.toml", "pyproject.toml"]);
+
+export const SEVERITIES: readonly Severity[] = Object.freeze(["error", "warning", "information", "hint"]);
+export const TARGET_VERSIONS: readonly TargetVersion[] = Object.freeze(["py38", "py39", "py310", "py311", "py312", "py313"]);
+
+/** What one config table or settings object says; keys it does not set are absent. */
+export interface ConfigValues {
+  settings: Partial<Settings>;
+  /** Gitignore-style patterns replacing DEFAULT_EXCLUDE. */
+  exclude?: string[];
+  /** Gitignore-style patterns added to the excludes. */
+  extendExclude?: string[];
+}
+
+export interface LoadedConfig {
+  settings: Partial<Settings>;
+  /** The effective exclude patterns: `exclude` (or DEFAULT_EXCLUDE) plus `extend-exclude`. */
+  exclude: string[];
+  /** The config file used, or null when none was found. */
+  path: string | null;
+  /** The directory exclude patterns are relative to: the config file's, or the start directory. */
+  root: string;
+}
+
+export interface ValidateOptions {
+  /** Rule codes that selectors and severity keys may name; defaults to the registry plus MH001. */
+  knownCodes?: readonly string[];
+}
+
+/** Every code a selector may name: the registry's rules and the engine's MH001. */
+export function registryCodes(): string[] {
+  return [SUPPRESSION_CODE, ...allRules.map((r) => r.code)].sort();
+}
+
+type Kind = "selectors" | "severity" | "positive-int" | "target-version" | "bool" | "patterns";
+
+interface KeySpec {
+  kebab: string;
+  camel: string;
+  kind: Kind;
+}
+
+const KEYS: readonly KeySpec[] = [
+  { kebab: "select", camel: "select", kind: "selectors" },
+  { kebab: "ignore", camel: "ignore", kind: "selectors" },
+  { kebab: "severity", camel: "severity", kind: "severity" },
+  { kebab: "huge-allocation-bytes", camel: "hugeAllocationBytes", kind: "positive-int" },
+  { kebab: "lru-cache-maxsize", camel: "lruCacheMaxsize", kind: "positive-int" },
+  { kebab: "target-version", camel: "targetVersion", kind: "target-version" },
+  { kebab: "inlay-hints", camel: "inlayHints", kind: "bool" },
+  { kebab: "exclude", camel: "exclude", kind: "patterns" },
+  { kebab: "extend-exclude", camel: "extendExclude", kind: "patterns" },
+];
+
+/**
+ * Validate the `[tool.memhint]` table (or a memhint.toml's top level): kebab-case keys only.
+ * @param keyPrefix how keys are named in messages ("tool.memhint." for pyproject.toml)
+ */
+export function parseConfigTable(table: unknown, sourcePath: string, options: ValidateOptions & { keyPrefix?: string } = {}): ConfigValues {
+  return validate(table, sourcePath, options.keyPrefix ?? "", "kebab", options.knownCodes ?? registryCodes());
+}
+
+/**
+ * Validate a settings object from an editor (LSP `initializationOptions`, `workspace/configuration`):
+ * the same keys as the TOML table, spelt camelCase or kebab-case.
+ */
+export function validateSettingsObject(value: unknown, source: string, options: ValidateOptions & { keyPrefix?: string } = {}): ConfigValues {
+  return validate(value, source, options.keyPrefix ?? "", "either", options.knownCodes ?? registryCodes());
+}
+
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  if (value instanceof Date || (typeof value === "object" && value?.constructor?.name === "TomlDate")) return "a date";
+  switch (typeof value) {
+    case "string": return `the string ${JSON.stringify(value)}`;
+    case "number": return `the number ${value}`;
+    case "bigint": return `the integer ${value}`;
+    case "boolean": return `${value}`;
+    case "object": return "a table";
+    default: return typeof value;
+  }
+}
+
+function isTable(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value) && !(value instanceof Date) && value.constructor?.name !== "TomlDate";
+}
+
+function validate(value: unknown, source: string, prefix: string, spelling: "kebab" | "either", knownCodes: readonly string[]): ConfigValues {
+  const where = prefix.endsWith(".") ? prefix.slice(0, -1) : prefix;
+  if (!isTable(value)) {
+    throw new ConfigError(source, `${where ? `${where}: ` : ""}expected a table of settings, got ${describe(value)}`);
+  }
+  const out: ConfigValues = { settings: {} };
+  const seen = new Map<KeySpec, string>();
+  const names = KEYS.map((k) => (spelling === "kebab" ? k.kebab : `${k.camel}`)).join(", ");
+  for (const [key, raw] of Object.entries(value)) {
+    const spec = KEYS.find((k) => k.kebab === key || (spelling === "either" && k.camel === key));
+    if (!spec) {
+      const near = KEYS.find((k) => k.camel === key || k.kebab === key || normalizeKey(k.kebab) === normalizeKey(key));
+      const hint = near ? `; did you mean "${near.kebab}"?` : `; known keys: ${names}`;
+      throw new ConfigError(source, `unknown key "${prefix}${key}"${hint}`);
+    }
+    const earlier = seen.get(spec);
+    if (earlier !== undefined) {
+      throw new ConfigError(source, `"${prefix}${earlier}" and "${prefix}${key}" are the same setting; give it once`);
+    }
+    seen.set(spec, key);
+    const at = `${prefix}${key}`;
+    switch (spec.kind) {
+      case "selectors": {
+        const list = parseSelectorList(stringList(raw, source, at), knownCodes, (i, message) => new ConfigError(source, `${at}[${i}]: ${message}`));
+        if (spec.camel === "select") out.settings.select = list;
+        else out.settings.ignore = list;
+        break;
+      }
+      case "severity":
+        out.settings.severity = parseSeverityTable(raw, source, at, knownCodes);
+        break;
+      case "positive-int": {
+        if (typeof raw !== "number" || !Number.isSafeInteger(raw) || raw < 1) {
+          throw new ConfigError(source, `${at}: expected a positive integer, got ${describe(raw)}`);
+        }
+        if (spec.camel === "hugeAllocationBytes") out.settings.hugeAllocationBytes = raw;
+        else out.settings.lruCacheMaxsize = raw;
+        break;
+      }
+      case "target-version": {
+        if (typeof raw !== "string" || !(TARGET_VERSIONS as readonly string[]).includes(raw)) {
+          throw new ConfigError(source, `${at}: expected one of ${TARGET_VERSIONS.map((v) => `"${v}"`).join(", ")}, got ${describe(raw)}`);
+        }
+        out.settings.targetVersion = raw as TargetVersion;
+        break;
+      }
+      case "bool":
+        if (typeof raw !== "boolean") throw new ConfigError(source, `${at}: expected true or false, got ${describe(raw)}`);
+        out.settings.inlayHints = raw;
+        break;
+      case "patterns": {
+        const list = stringList(raw, source, at);
+        list.forEach((p, i) => {
+          if (p.trim() === "") throw new ConfigError(source, `${at}[${i}]: an empty pattern excludes nothing; remove it`);
+        });
+        if (spec.camel === "exclude") out.exclude = list;
+        else out.extendExclude = list;
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+function normalizeKey(key: string): string {
+  return key.toLowerCase().replace(/[-_]/g, "");
+}
+
+function stringList(raw: unknown, source: string, at: string): string[] {
+  if (!Array.isArray(raw)) throw new ConfigError(source, `${at}: expected an array of strings, got ${describe(raw)}`);
+  raw.forEach((item, i) => {
+    if (typeof item !== "string") throw new ConfigError(source, `${at}[${i}]: expected a string, got ${describe(item)}`);
+  });
+  return raw as string[];
+}
+
+function parseSeverityTable(raw: unknown, source: string, at: string, knownCodes: readonly string[]): Record<string, Severity> {
+  if (!isTable(raw)) throw new ConfigError(source, `${at}: expected a table of rule code = severity, got ${describe(raw)}`);
+  const out: Record<string, Severity> = {};
+  for (const [key, value] of Object.entries(raw)) {
+    const code = key.toUpperCase();
+    if (!knownCodes.includes(code)) {
+      throw new ConfigError(source, `${at}.${key}: unknown rule code "${key}" (severity needs a full code; known codes: ${knownCodes.join(", ")})`);
+    }
+    if (typeof value !== "string" || !(SEVERITIES as readonly string[]).includes(value)) {
+      throw new ConfigError(source, `${at}.${key}: expected one of ${SEVERITIES.map((s) => `"${s}"`).join(", ")}, got ${describe(value)}`);
+    }
+    if (code in out) throw new ConfigError(source, `${at}: ${code} is given twice`);
+    out[code] = value as Severity;
+  }
+  return out;
+}
+
+/**
+ * Check rule selectors: "ALL", a full code or a prefix of at least one known code ("MH2"),
+ * case-insensitive; returns them upper-cased. `error(i, message)` builds the error to throw.
+ */
+export function parseSelectorList(items: readonly string[], knownCodes: readonly string[], error: (index: number, message: string) => Error): string[] {
+  return items.map((item, i) => {
+    const selector = item.trim().toUpperCase();
+    if (selector === "") throw error(i, "empty rule selector");
+    if (selector === "ALL") return selector;
+    if (!/^MH[0-9]{0,3}$/.test(selector)) {
+      throw error(i, `"${item}" is not a rule code or prefix (expected ALL, or MH followed by up to three digits, such as MH1 or MH101)`);
+    }
+    if (!knownCodes.some((code) => code.startsWith(selector))) {
+      throw error(i, `unknown rule code or prefix "${item}"; known codes: ${knownCodes.join(", ")}`);
+    }
+    return selector;
+  });
+}
+
+/** Read and parse a TOML file; syntax errors become ConfigErrors with line and column. */
+function readToml(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    throw new ConfigError(path, `cannot read the file: ${errorMessage(error)}`);
+  }
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  try {
+    return parseToml(text, { unsafeKeyBehaviour: "throw" }) as Record<string, unknown>;
+  } catch (error) {
+    if (error instanceof TomlError) {
+      const first = error.message.split("\n")[0].replace(/^Invalid TOML document: /, "");
+      throw new ConfigError(`${path}:${error.line}:${error.column}`, `invalid TOML: ${first}\n${error.codeblock.trimEnd()}`);
+    }
+    throw new ConfigError(path, `invalid TOML: ${errorMessage(error)}`);
+  }
+}
+
+function errorMessage(error: unknown): string {
+  if (error && typeof error === "object" && "code" in error && typeof error.code === "string") {
+    const e = error as NodeJS.ErrnoException;
+    const text: Record<string, string> = {
+      ENOENT: "no such file or directory",
+      EACCES: "permission denied",
+      EISDIR: "it is a directory",
+      ENOTDIR: "a component of the path is not a directory",
+    };
+    return text[e.code as string] ?? e.message;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Whether `path` is a pyproject.toml, whose settings live in `[tool.memhint]`. */
+function isPyproject(path: string): boolean {
+  return basename(path) === "pyproject.toml";
+}
+
+/**
+ * Read one config file. A pyproject.toml must have a `[tool.memhint]` table (when it has none,
+ * returns null so discovery can walk on; `required` makes that an error instead).
+ */
+export function readConfigFile(path: string, options: ValidateOptions & { required?: boolean } = {}): ConfigValues | null {
+  const doc = readToml(path);
+  if (!isPyproject(path)) return parseConfigTable(doc, path, options);
+  const tool = doc.tool;
+  if (tool === undefined || (isTable(tool) && tool.memhint === undefined)) {
+    if (options.required) throw new ConfigError(path, "has no [tool.memhint] table");
+    return null;
+  }
+  if (!isTable(tool)) throw new ConfigError(path, `tool: expected a table, got ${describe(tool)}`);
+  return parseConfigTable(tool.memhint, path, { ...options, keyPrefix: "tool.memhint." });
+}
+
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The nearest config file at or above `startDir` and what it says. In each directory the files
+ * are tried in CONFIG_FILE_NAMES order; a pyproject.toml without `[tool.memhint]` is skipped.
+ */
+export function findConfig(startDir: string, options: ValidateOptions = {}): { path: string; values: ConfigValues } | null {
+  let dir = resolve(startDir);
+  for (;;) {
+    for (const name of CONFIG_FILE_NAMES) {
+      const candidate = join(dir, name);
+      if (!isFile(candidate)) continue;
+      const values = readConfigFile(candidate, options);
+      if (values) return { path: candidate, values };
+    }
+    const parent = dirname(dir);
+    if (parent === dir) return null;
+    dir = parent;
+  }
+}
+
+/** The exclude patterns a config asks for: `exclude` (or the defaults) plus `extend-exclude`. */
+export function effectiveExclude(values: Pick<ConfigValues, "exclude" | "extendExclude"> | null): string[] {
+  return [...(values?.exclude ?? DEFAULT_EXCLUDE), ...(values?.extendExclude ?? [])];
+}
+
+/**
+ * Load the configuration for a run starting in `startDir`: the nearest config file, or the one
+ * given as `configFile` (which must exist, and if a pyproject.toml, have `[tool.memhint]`), or
+ * none when `noConfig` is set.
+ */
+export function loadConfig(startDir: string, options: ValidateOptions & { configFile?: string; noConfig?: boolean } = {}): LoadedConfig {
+  const start = resolve(startDir);
+  if (options.noConfig) return { settings: {}, exclude: effectiveExclude(null), path: null, root: start };
+  if (options.configFile !== undefined) {
+    const path = resolve(options.configFile);
+    if (!isFile(path)) {
+      let reason = "no such file";
+      try {
+        if (statSync(path).isDirectory()) reason = "it is a directory, not a file";
+      } catch { /* keep "no such file" */ }
+      throw new ConfigError(path, `cannot use this config file: ${reason}`);
+    }
+    const values = readConfigFile(path, { ...options, required: true }) as ConfigValues;
+    return { settings: values.settings, exclude: effectiveExclude(values), path, root: dirname(path) };
+  }
+  const found = findConfig(start, options);
+  if (!found) return { settings: {}, exclude: effectiveExclude(null), path: null, root: start };
+  return { settings: found.values.settings, exclude: effectiveExclude(found.values), path: found.path, root: dirname(found.path) };
+}
