@@ -1,0 +1,226 @@
+/**
+ * Which files `memhint check` lints.
+ *
+ * - A path given on the command line that is not a directory is linted whatever its name, even
+ *   when an exclude pattern or a .gitignore would skip it.
+ * - Under a directory: files named `*.py`, skipping directories that match the exclude patterns
+ *   (by default `.git`, `node_modules`, `.venv`, `venv`, `__pycache__`), any directory holding a
+ *   `pyvenv.cfg` (a virtualenv), and whatever the `.gitignore` files say. A directory given on the
+ *   command line is always entered, even if it would be skipped when found.
+ * - `.gitignore` files are read in every directory walked, and in the directories above a given
+ *   directory up to the root of its git repository (the nearest directory that holds `.git`);
+ *   `.git/info/exclude` is read too. Each file's patterns apply relative to its own directory, a
+ *   deeper file overriding a shallower one (`!pattern` re-includes), as git does. Outside a git
+ *   repository only the `.gitignore` files at or below the given directory count.
+ * - Symbolic links to directories are not followed (no cycles, no walking out of the tree);
+ *   symbolic links to files are linted like files.
+ * - The result is sorted by path, component by component, and has no duplicates.
+ */
+import { readdirSync, readFileSync, statSync, type Dirent } from "node:fs";
+import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import ignore, { type Ignore } from "ignore";
+
+export interface DiscoverOptions {
+  /** Gitignore-style patterns, relative to `excludeRoot`. */
+  exclude: readonly string[];
+  excludeRoot: string;
+}
+
+export interface DiscoveryProblem {
+  /** Absolute path. */
+  path: string;
+  message: string;
+}
+
+export interface Discovery {
+  /** Absolute paths of the files to lint, sorted. */
+  files: string[];
+  /** Paths given that do not exist: a usage error. */
+  missing: string[];
+  /** Things found that could not be walked or read (unreadable directory, broken link...). */
+  problems: DiscoveryProblem[];
+}
+
+interface IgnoreLayer {
+  /** Absolute directory the patterns are relative to. */
+  base: string;
+  matcher: Ignore;
+}
+
+/** Compare absolute paths component by component, so a directory's files stay together. */
+export function comparePaths(a: string, b: string): number {
+  const pa = a.split(sep);
+  const pb = b.split(sep);
+  const n = Math.min(pa.length, pb.length);
+  for (let i = 0; i < n; i++) {
+    if (pa[i] !== pb[i]) return pa[i] < pb[i] ? -1 : 1;
+  }
+  return pa.length - pb.length;
+}
+
+function toPosix(path: string): string {
+  return sep === "/" ? path : path.split(sep).join("/");
+}
+
+/** `path` relative to `base` in posix form, or null when it is not strictly inside `base`. */
+function inside(base: string, path: string): string | null {
+  const rel = relative(base, path);
+  if (rel === "" || rel === ".." || rel.startsWith(`..${sep}`) || isAbsolute(rel)) return null;
+  return toPosix(rel);
+}
+
+/** The verdict of a stack of ignore layers, deepest first: true skip, false keep. */
+function ignoredBy(layers: readonly IgnoreLayer[], path: string, isDir: boolean): boolean {
+  for (let i = layers.length - 1; i >= 0; i--) {
+    const rel = inside(layers[i].base, path);
+    if (rel === null) continue;
+    const verdict = layers[i].matcher.test(isDir ? `${rel}/` : rel);
+    if (verdict.ignored) return true;
+    if (verdict.unignored) return false;
+  }
+  return false;
+}
+
+function errorText(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException)?.code;
+  switch (code) {
+    case "EACCES": case "EPERM": return "permission denied";
+    case "ENOENT": return "no such file or directory";
+    case "ELOOP": return "too many levels of symbolic links";
+    case "ENOTDIR": return "not a directory";
+    default: return error instanceof Error ? error.message : String(error);
+  }
+}
+
+export class Discoverer {
+  private readonly excludeMatcher: Ignore;
+  private readonly files = new Set<string>();
+  private readonly problems: DiscoveryProblem[] = [];
+
+  constructor(private readonly options: DiscoverOptions) {
+    this.excludeMatcher = ignore({ ignorecase: false }).add([...options.exclude]);
+  }
+
+  /** Whether an exclude pattern matches `path` (relative to the exclude root, or by name outside it). */
+  private excluded(path: string, isDir: boolean): boolean {
+    const rel = inside(this.options.excludeRoot, path) ?? path.slice(path.lastIndexOf(sep) + 1);
+    return this.excludeMatcher.ignores(isDir ? `${rel}/` : rel);
+  }
+
+  private readGitignore(dir: string, file: string, layers: IgnoreLayer[]): void {
+    let text: string;
+    try {
+      text = readFileSync(join(dir, file), "utf8");
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === "ENOENT" || code === "ENOTDIR" || code === "EISDIR") return;
+      this.problems.push({ path: join(dir, file), message: `cannot read: ${errorText(error)}; its patterns were not applied` });
+      return;
+    }
+    layers.push({ base: dir, matcher: ignore({ ignorecase: false }).add(text) });
+  }
+
+  /**
+   * The ignore layers that apply to `dir` from above it: `.git/info/exclude`, then the
+   * `.gitignore` files from the repository root down to `dir`'s parent. None outside a repository.
+   */
+  private ancestorLayers(dir: string): IgnoreLayer[] {
+    const chain: string[] = [];
+    let repoRoot: string | null = hasEntry(dir, ".git") ? dir : null;
+    for (let d = dir; repoRoot === null; ) {
+      const parent = dirname(d);
+      if (parent === d) break;
+      d = parent;
+      chain.push(d);
+      if (hasEntry(d, ".git")) repoRoot = d;
+    }
+    const layers: IgnoreLayer[] = [];
+    if (repoRoot === null) return layers;
+    this.readGitignore(repoRoot, join(".git", "info", "exclude"), layers);
+    for (const d of chain.reverse()) this.readGitignore(d, ".gitignore", layers);
+    return layers;
+  }
+
+  /** Add `path` (as given on the command line, resolved) to the run. */
+  add(path: string): "ok" | "missing" {
+    let stat;
+    try {
+      stat = statSync(path);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === "ENOENT" || code === "ENOTDIR") return "missing";
+      this.problems.push({ path, message: `cannot access: ${errorText(error)}` });
+      return "ok";
+    }
+    if (!stat.isDirectory()) {
+      this.files.add(path);
+      return "ok";
+    }
+    this.walk(path, this.ancestorLayers(path));
+    return "ok";
+  }
+
+  private walk(dir: string, inherited: readonly IgnoreLayer[]): void {
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch (error) {
+      this.problems.push({ path: dir, message: `cannot list directory: ${errorText(error)}` });
+      return;
+    }
+    const layers = [...inherited];
+    if (entries.some((e) => e.name === ".gitignore")) this.readGitignore(dir, ".gitignore", layers);
+    for (const entry of entries) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) {
+        if (this.excluded(path, true) || ignoredBy(layers, path, true)) continue;
+        if (hasEntry(path, "pyvenv.cfg")) continue;
+        this.walk(path, layers);
+        continue;
+      }
+      if (!entry.name.endsWith(".py")) continue;
+      if (entry.isSymbolicLink()) {
+        let target;
+        try {
+          target = statSync(path);
+        } catch (error) {
+          if (this.excluded(path, false) || ignoredBy(layers, path, false)) continue;
+          this.problems.push({ path, message: `cannot read: ${(error as NodeJS.ErrnoException).code === "ENOENT" ? "broken symbolic link" : errorText(error)}` });
+          continue;
+        }
+        if (target.isDirectory()) continue; // a link to a directory named *.py: not followed
+      } else if (!entry.isFile()) {
+        continue; // sockets, fifos, devices named *.py
+      }
+      if (this.excluded(path, false) || ignoredBy(layers, path, false)) continue;
+      this.files.add(path);
+    }
+  }
+
+  result(missing: string[]): Discovery {
+    return {
+      files: [...this.files].sort(comparePaths),
+      missing,
+      problems: [...this.problems].sort((a, b) => comparePaths(a.path, b.path)),
+    };
+  }
+}
+
+function hasEntry(dir: string, name: string): boolean {
+  try {
+    statSync(join(dir, name));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Find the files to lint under `paths` (resolved against `cwd`). */
+export function discover(paths: readonly string[], cwd: string, options: DiscoverOptions): Discovery {
+  const discoverer = new Discoverer(options);
+  const missing: string[] = [];
+  for (const given of paths) {
+    if (discoverer.add(resolve(cwd, given)) === "missing") missing.push(given);
+  }
+  return discoverer.result(missing);
+}
