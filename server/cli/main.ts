@@ -1,0 +1,173 @@
+/**
+ * The `memhint` command: `check`, `rules`, `lsp`, `--version`, `--help`.
+ * `bin/memhint.js` calls `cli()`; tests call `run()` with their own streams and rules.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { allRules } from "../../rules/index.js";
+import type { Rule, RuleDocs } from "../engine/index.js";
+import { SUPPRESSION_CODE, SUPPRESSION_DOCS, SUPPRESSION_NAME } from "../engine/suppressions.js";
+import { runCheck } from "./check.js";
+import type { CliIO } from "./io.js";
+
+export const HELP = `memhint: finds Python code that costs memory for nothing, and fixes it.
+
+Usage:
+  memhint check [options] [paths...]   lint files (run "memhint check --help" for options)
+  memhint rules [--format text|json]   list the rules
+  memhint lsp [args...]                start the language server (stdio)
+  memhint --version                    print the version
+  memhint --help                       show this help
+`;
+
+const RULES_HELP = `Usage: memhint rules [--format text|json]
+
+List every rule: code, name, default severity and whether it can fix what it finds
+(always, sometimes, never). JSON adds each rule's peers in other linters and its docs.
+`;
+
+/** The package's version, from the package.json above this module (source or dist). */
+export function version(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    const candidate = join(dir, "package.json");
+    if (existsSync(candidate)) {
+      const pkg = JSON.parse(readFileSync(candidate, "utf8")) as { name?: string; version?: string };
+      if (pkg.name === "memhint" && pkg.version) return pkg.version;
+    }
+    dir = dirname(dir);
+  }
+  throw new Error("cannot find memhint's package.json");
+}
+
+interface RuleRow {
+  code: string;
+  name: string;
+  severity: string;
+  fixable: Rule["fixable"];
+  peers: string[];
+  docs: RuleDocs;
+}
+
+/** The rules `memhint rules` lists: the engine's MH001 and the registry, by code. */
+export function ruleRows(rules: readonly Rule[]): RuleRow[] {
+  const rows: RuleRow[] = [
+    { code: SUPPRESSION_CODE, name: SUPPRESSION_NAME, severity: "warning", fixable: "never", peers: [], docs: SUPPRESSION_DOCS },
+    ...rules.map((r) => ({ code: r.code, name: r.name, severity: r.severity, fixable: r.fixable, peers: r.peers, docs: r.docs })),
+  ];
+  return rows.sort((a, b) => (a.code < b.code ? -1 : a.code > b.code ? 1 : 0));
+}
+
+function runRules(argv: readonly string[], io: CliIO, rules: readonly Rule[]): number {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: { format: { type: "string" }, help: { type: "boolean", short: "h" } },
+      allowPositionals: false,
+      strict: true,
+    }));
+  } catch (error) {
+    io.stderr.write(`memhint rules: ${(error as Error).message.split("\n")[0]}\nRun "memhint rules --help" for usage.\n`);
+    return 2;
+  }
+  if (values.help) {
+    io.stdout.write(RULES_HELP);
+    return 0;
+  }
+  const format = values.format ?? "text";
+  if (format !== "text" && format !== "json") {
+    io.stderr.write(`memhint rules: --format must be "text" or "json", not "${format}"\n`);
+    return 2;
+  }
+  const rows = ruleRows(rules);
+  if (format === "json") {
+    io.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+    return 0;
+  }
+  const table = [["CODE", "NAME", "SEVERITY", "FIX"], ...rows.map((r) => [r.code, r.name, r.severity, r.fixable])];
+  const widths = table[0].map((_, i) => Math.max(...table.map((row) => row[i].length)));
+  for (const row of table) io.stdout.write(`${row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]))).join("  ")}\n`);
+  return 0;
+}
+
+/**
+ * `memhint lsp`: the language server lives in `server/lsp/server.ts` and exports
+ * `startServer(argv)`; loaded only when asked for, so `check` never pays for it.
+ * Returns null when the server runs (it owns the process from then on).
+ */
+async function runLsp(argv: readonly string[], io: CliIO): Promise<number | null> {
+  const url = new URL("../lsp/server.js", import.meta.url);
+  let mod: { startServer?: unknown };
+  try {
+    mod = (await import(url.href)) as { startServer?: unknown };
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ERR_MODULE_NOT_FOUND" && String((error as Error).message).includes(fileURLToPath(url))) {
+      io.stderr.write(`memhint lsp: the language server is not in this build (${fileURLToPath(url)} is missing)\n`);
+    } else {
+      io.stderr.write(`memhint lsp: cannot load the language server: ${(error as Error)?.stack ?? String(error)}\n`);
+    }
+    return 2;
+  }
+  if (typeof mod.startServer !== "function") {
+    io.stderr.write(`memhint lsp: ${fileURLToPath(url)} does not export a startServer function\n`);
+    return 2;
+  }
+  await (mod.startServer as (argv: string[]) => unknown)([...argv]);
+  return null;
+}
+
+/**
+ * Run the command line `argv` (without node and the script). Returns the exit status, or null
+ * when a long-running command (the language server) has taken over the process.
+ */
+export async function run(argv: readonly string[], io: CliIO, rules: readonly Rule[] = allRules): Promise<number | null> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case "check":
+      return runCheck(rest, io, rules);
+    case "rules":
+      return runRules(rest, io, rules);
+    case "lsp":
+      return runLsp(rest, io);
+    case "--version":
+    case "-V":
+      if (rest.length > 0) break;
+      io.stdout.write(`memhint ${version()}\n`);
+      return 0;
+    case "--help":
+    case "-h":
+    case "help":
+      if (rest.length > 0) break;
+      io.stdout.write(HELP);
+      return 0;
+    case undefined:
+      io.stderr.write(HELP);
+      return 2;
+    default:
+      io.stderr.write(`memhint: unknown ${command.startsWith("-") ? "option" : "command"} "${command}"\nRun "memhint --help" for usage.\n`);
+      return 2;
+  }
+  io.stderr.write(`memhint: ${command} takes no arguments, got "${rest.join(" ")}"\n`);
+  return 2;
+}
+
+/** The process entry point used by bin/memhint.js. */
+export async function cli(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
+  // A closed pipe (`memhint check | head`) is not an error worth a stack trace.
+  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
+    throw error;
+  });
+  const io: CliIO = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, cwd: process.cwd() };
+  try {
+    const status = await run(argv, io);
+    if (status !== null) process.exitCode = status;
+  } catch (error) {
+    process.stderr.write(`memhint: internal error: ${(error as Error)?.stack ?? String(error)}\n`);
+    process.exitCode = 2;
+  }
+}
