@@ -1,0 +1,183 @@
+/**
+ * Open documents: their text, version and tree. Every edit is applied to the tree in place
+ * (`Tree.edit`) and the next parse reuses it, so typing reparses only what changed. Parsing is
+ * lazy: a burst of edits costs one reparse, done when diagnostics, actions or hovers need it.
+ *
+ * Documents too large or binary are kept (their text must follow later edits) but never parsed.
+ */
+import type { DidChangeTextDocumentParams, TextDocumentContentChangeEvent, TextDocumentItem } from "vscode-languageserver";
+import { TextDocument } from "vscode-languageserver-textdocument";
+import { Edit } from "web-tree-sitter";
+import { LineIndex, type PositionEncoding, type PythonParser, type Tree } from "../engine/index.js";
+import type { LintSnapshot } from "./analysis.js";
+import { toOffsets } from "./encoding.js";
+import type { Logger } from "./log.js";
+
+/** Documents longer than this (UTF-16 code units, about 1 MiB of text) are not linted. */
+export const MAX_DOCUMENT_LENGTH = 1_000_000;
+
+export type SkipReason = "too-large" | "binary";
+
+export interface OpenDocument {
+  readonly uri: string;
+  /** The text holder; positions are converted by `lines`, never by TextDocument (UTF-16 only). */
+  document: TextDocument;
+  lines: LineIndex;
+  /** The latest tree; when `treeStale`, it has been edited to match the text but not reparsed. */
+  tree: Tree | null;
+  treeStale: boolean;
+  skipped: SkipReason | null;
+  /** Rules that threw on this document: not run again until it is closed. */
+  disabled: Set<string>;
+  /** Distinguishes two openings of the same URI (versions restart). */
+  readonly openSeq: number;
+  /** The last analysis, valid while its version and settings generation are current. */
+  lint: LintSnapshot | null;
+}
+
+export function textOf(doc: OpenDocument): string {
+  return doc.lines.text;
+}
+
+export function versionOf(doc: OpenDocument): number {
+  return doc.document.version;
+}
+
+function skipReason(text: string): SkipReason | null {
+  if (text.length > MAX_DOCUMENT_LENGTH) return "too-large";
+  if (text.includes("\u0000")) return "binary";
+  return null;
+}
+
+export class DocumentStore {
+  private readonly docs = new Map<string, OpenDocument>();
+  private openCount = 0;
+
+  constructor(private readonly parser: PythonParser, private readonly log: Logger) {}
+
+  get(uri: string): OpenDocument | undefined {
+    return this.docs.get(uri);
+  }
+
+  all(): IterableIterator<OpenDocument> {
+    return this.docs.values();
+  }
+
+  get size(): number {
+    return this.docs.size;
+  }
+
+  open(item: TextDocumentItem): OpenDocument {
+    const previous = this.docs.get(item.uri);
+    if (previous) this.dispose(previous);
+    const text = typeof item.text === "string" ? item.text : "";
+    const doc: OpenDocument = {
+      uri: item.uri,
+      document: TextDocument.create(item.uri, item.languageId ?? "python", Number.isInteger(item.version) ? item.version : 0, text),
+      lines: new LineIndex(text),
+      tree: null,
+      treeStale: false,
+      skipped: null,
+      disabled: new Set(),
+      openSeq: ++this.openCount,
+      lint: null,
+    };
+    this.docs.set(item.uri, doc);
+    this.updateSkip(doc);
+    return doc;
+  }
+
+  /** Apply a didChange; returns the document, or null when it is not open (the change is dropped). */
+  change(params: DidChangeTextDocumentParams, encoding: PositionEncoding): OpenDocument | null {
+    const uri = params?.textDocument?.uri;
+    const doc = typeof uri === "string" ? this.docs.get(uri) : undefined;
+    if (!doc) {
+      this.log.once(`unopened:${uri}`, "warn", `Ignoring an edit to ${uri}, which is not open (didChange before didOpen, or after didClose)`);
+      return null;
+    }
+    const changes = Array.isArray(params.contentChanges) ? params.contentChanges : [];
+    let text = textOf(doc);
+    for (const change of changes) {
+      if (!change || typeof change.text !== "string") continue;
+      text = this.applyChange(doc, change, encoding);
+    }
+    const version = Number.isInteger(params.textDocument.version) ? params.textDocument.version : versionOf(doc) + 1;
+    doc.document = TextDocument.update(doc.document, [{ text }], version);
+    doc.lint = null;
+    this.updateSkip(doc);
+    return doc;
+  }
+
+  close(uri: string): OpenDocument | undefined {
+    const doc = this.docs.get(uri);
+    if (!doc) return undefined;
+    this.dispose(doc);
+    this.docs.delete(uri);
+    this.log.forget(`doc:${uri}:`);
+    return doc;
+  }
+
+  /** The tree for the current text, reparsed incrementally when edits are pending; null when skipped. */
+  tree(doc: OpenDocument): Tree | null {
+    if (doc.skipped) return null;
+    if (doc.tree && !doc.treeStale) return doc.tree;
+    const next = this.parser.parse(textOf(doc), doc.tree);
+    doc.tree?.delete();
+    doc.tree = next;
+    doc.treeStale = false;
+    return next;
+  }
+
+  private applyChange(doc: OpenDocument, change: TextDocumentContentChangeEvent, encoding: PositionEncoding): string {
+    const old = doc.lines;
+    if (!("range" in change) || !change.range) {
+      // Full replacement: the old tree says nothing useful about the new text.
+      this.dropTree(doc);
+      doc.lines = new LineIndex(change.text);
+      return change.text;
+    }
+    const [start, end] = toOffsets(old, change.range, encoding);
+    const text = old.text.slice(0, start) + change.text + old.text.slice(end);
+    doc.lines = new LineIndex(text);
+    if (doc.tree) {
+      const newEnd = start + change.text.length;
+      doc.tree.edit(new Edit({
+        startIndex: start,
+        oldEndIndex: end,
+        newEndIndex: newEnd,
+        startPosition: old.treePoint(start),
+        oldEndPosition: old.treePoint(end),
+        newEndPosition: doc.lines.treePoint(newEnd),
+      }));
+      doc.treeStale = true;
+    }
+    return text;
+  }
+
+  private updateSkip(doc: OpenDocument): void {
+    const reason = skipReason(textOf(doc));
+    const previous = doc.skipped;
+    if (reason === previous) return;
+    doc.skipped = reason;
+    if (reason) {
+      this.dropTree(doc);
+      const why = reason === "too-large"
+        ? `it is larger than ${MAX_DOCUMENT_LENGTH.toLocaleString("en-US")} characters`
+        : "it looks binary (it contains NUL characters)";
+      this.log.info(`Not linting ${doc.uri}: ${why}`);
+    } else {
+      this.log.info(`Linting ${doc.uri} again: it is no longer ${previous === "too-large" ? "too large" : "binary"}`);
+    }
+  }
+
+  private dropTree(doc: OpenDocument): void {
+    doc.tree?.delete();
+    doc.tree = null;
+    doc.treeStale = false;
+  }
+
+  private dispose(doc: OpenDocument): void {
+    this.dropTree(doc);
+    doc.lint = null;
+  }
+}

@@ -1,0 +1,282 @@
+/**
+ * memhint's language server: transport, capabilities and wiring. The work lives in documents.ts
+ * (text and trees), analysis.ts (linting), diagnostics.ts (push/pull), actions.ts, hover.ts,
+ * inlay.ts and settings.ts; this file only connects them to the protocol.
+ *
+ * Started by `memhint lsp --stdio` (or `--node-ipc`, `--socket=PORT`, `--pipe=NAME`).
+ */
+import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
+import {
+  type ClientCapabilities, type Connection, createConnection, DidChangeConfigurationNotification,
+  DiagnosticRefreshRequest, DidChangeWatchedFilesNotification, ErrorCodes, InlayHintRefreshRequest, type InitializeParams, type InitializeResult,
+  IPCMessageReader, IPCMessageWriter, type MessageReader, type MessageWriter, MessageType,
+  type Message, type RequestMessage, ResponseError, type ResponseMessage, TextDocumentSyncKind,
+  createServerPipeTransport, createServerSocketTransport,
+} from "vscode-languageserver/node.js";
+import { allRules } from "../../rules/index.js";
+import { loadPythonParser, type PositionEncoding, type Rule } from "../engine/index.js";
+import { type ActionContext, CODE_ACTION_KINDS, codeActions, resolveCodeAction } from "./actions.js";
+import { Analyzer } from "./analysis.js";
+import { DiagnosticsService } from "./diagnostics.js";
+import { DocumentStore } from "./documents.js";
+import { negotiatePositionEncoding } from "./encoding.js";
+import { hover } from "./hover.js";
+import { inlayHints } from "./inlay.js";
+import { createLogger, describeError, type Logger, routeConsole } from "./log.js";
+import { SettingsManager } from "./settings.js";
+
+const CONFIG_GLOB = "**/{pyproject.toml,memhint.toml,.memhint.toml}";
+
+function packageVersion(): string {
+  try {
+    const require = createRequire(import.meta.url);
+    for (const candidate of ["../../package.json", "../../../package.json"]) {
+      try {
+        return (require(candidate) as { version: string }).version;
+      } catch {
+        // try the next layout (sources or dist/)
+      }
+    }
+  } catch {
+    // fall through
+  }
+  return "0.0.0";
+}
+
+type Transport = { kind: "stdio" } | { kind: "ipc" } | { kind: "socket"; port: number } | { kind: "pipe"; name: string };
+
+/** The transport named on the command line (`--stdio` when none is). */
+export function parseTransport(argv: readonly string[]): Transport {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === "--stdio") return { kind: "stdio" };
+    if (arg === "--node-ipc") return { kind: "ipc" };
+    const [flag, inline] = arg.split("=", 2);
+    const value = inline ?? argv[i + 1];
+    if (flag === "--socket" || flag === "--port") {
+      const port = Number(value);
+      if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new Error(`memhint lsp: ${flag} needs a port number, got "${value ?? ""}"`);
+      return { kind: "socket", port };
+    }
+    if (flag === "--pipe") {
+      if (!value) throw new Error("memhint lsp: --pipe needs a pipe name");
+      return { kind: "pipe", name: value };
+    }
+  }
+  return { kind: "stdio" };
+}
+
+export interface ServerOptions {
+  /** The rules to run (tests pass their own); the registry by default. */
+  rules?: readonly Rule[];
+}
+
+/** Answer `$/cancelRequest` for a request still queued with RequestCancelled, without running it. */
+const cancelStrategy = {
+  cancelUndispatched(message: Message): ResponseMessage {
+    return { jsonrpc: "2.0", id: (message as RequestMessage).id, error: { code: -32800, message: "request cancelled before it ran" } };
+  },
+};
+
+function connect(transport: Transport): Connection {
+  switch (transport.kind) {
+    case "stdio":
+      return createConnection(process.stdin, process.stdout, { connectionStrategy: cancelStrategy });
+    case "ipc":
+      return createConnection(new IPCMessageReader(process), new IPCMessageWriter(process), { connectionStrategy: cancelStrategy });
+    case "socket": {
+      const [reader, writer] = createServerSocketTransport(transport.port);
+      return createConnection(reader, writer, { connectionStrategy: cancelStrategy });
+    }
+    case "pipe": {
+      const [reader, writer] = createServerPipeTransport(transport.name);
+      return createConnection(reader as MessageReader, writer as MessageWriter, { connectionStrategy: cancelStrategy });
+    }
+  }
+}
+
+/** Start the server on the transport named in `argv`; resolves once it is listening. */
+export async function startServer(argv: string[], options: ServerOptions = {}): Promise<void> {
+  const connection = connect(parseTransport(argv));
+  await serve(connection, options);
+}
+
+/** Serve on an existing connection (tests use in-memory streams). */
+export async function serve(connection: Connection, options: ServerOptions = {}): Promise<void> {
+  const log = createLogger(connection.console);
+  routeConsole(log);
+  keepAlive(log);
+  const parser = await loadPythonParser();
+  const rules = options.rules ?? allRules;
+
+  let encoding: PositionEncoding = "utf-16";
+  let capabilities: ClientCapabilities = {};
+  const settings = new SettingsManager(log, { show: (message) => void connection.window.showErrorMessage(message) });
+  const store = new DocumentStore(parser, log);
+  const analyzer = new Analyzer(store, rules, settings, log);
+  let diagnostics: DiagnosticsService | null = null;
+  const service = (): DiagnosticsService => {
+    diagnostics ??= new DiagnosticsService("push", store, analyzer, () => encoding, send, (m, e) => log.error(m, e));
+    return diagnostics;
+  };
+  const send = (uri: string, version: number | undefined, items: import("vscode-languageserver").Diagnostic[]): void => {
+    void connection.sendDiagnostics(version === undefined ? { uri, diagnostics: items } : { uri, version, diagnostics: items });
+  };
+  const actionContext = (): ActionContext => ({
+    store, analyzer, diagnostics: service(), parser, rules, encoding: () => encoding,
+    documentChanges: !!capabilities.workspace?.workspaceEdit?.documentChanges,
+    resolveEdits: !!capabilities.textDocument?.codeAction?.resolveSupport?.properties?.includes("edit"),
+  });
+  const view = { store, analyzer, rules, encoding: () => encoding };
+
+  /** Re-lint everything after a settings change: push again, or ask pulling clients to pull. */
+  const settingsChanged = (): void => {
+    const d = service();
+    if (d.mode === "push") d.relintAll();
+    else if (capabilities.workspace?.diagnostics?.refreshSupport) {
+      connection.sendRequest(DiagnosticRefreshRequest.type).then(undefined, (e: unknown) => log.error("workspace/diagnostic/refresh failed", e));
+    }
+    if (capabilities.workspace?.inlayHint?.refreshSupport) {
+      connection.sendRequest(InlayHintRefreshRequest.type).then(undefined, (e: unknown) => log.error("workspace/inlayHint/refresh failed", e));
+    }
+  };
+  settings.onConfigFileChange = settingsChanged;
+
+  const pullConfiguration = async (): Promise<void> => {
+    if (!capabilities.workspace?.configuration) return;
+    try {
+      const [section] = (await connection.workspace.getConfiguration([{ section: "memhint" }])) as unknown[];
+      if (settings.setClientSettings(section ?? {}, "workspace/configuration")) settingsChanged();
+    } catch (error) {
+      log.error("workspace/configuration failed", error);
+    }
+  };
+
+  /** Wrap a handler: log what it throws and answer requests with a proper error. */
+  function guard<A extends unknown[], R>(name: string, handler: (...args: A) => R): (...args: A) => R {
+    return (...args) => {
+      try {
+        const result = handler(...args);
+        if (result instanceof Promise) {
+          return result.catch((error: unknown) => {
+            if (error instanceof ResponseError) throw error;
+            log.error(`${name} failed`, error);
+            throw new ResponseError(ErrorCodes.InternalError, `memhint: ${name} failed: ${error instanceof Error ? error.message : String(error)}`);
+          }) as R;
+        }
+        return result;
+      } catch (error) {
+        if (error instanceof ResponseError) throw error;
+        log.error(`${name} failed`, error);
+        throw new ResponseError(ErrorCodes.InternalError, `memhint: ${name} failed: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    };
+  }
+  function guardNotification<P>(name: string, handler: (params: P) => void): (params: P) => void {
+    return (params) => {
+      try {
+        handler(params);
+      } catch (error) {
+        log.error(`${name} failed`, error);
+      }
+    };
+  }
+
+  connection.onInitialize(guard("initialize", (params: InitializeParams): InitializeResult => {
+    capabilities = params?.capabilities ?? {};
+    encoding = negotiatePositionEncoding(capabilities.general?.positionEncodings);
+    const pull = !!capabilities.textDocument?.diagnostic;
+    diagnostics = new DiagnosticsService(pull ? "pull" : "push", store, analyzer, () => encoding, send, (m, e) => log.error(m, e));
+    const root = params?.workspaceFolders?.[0]?.uri ?? params?.rootUri ?? null;
+    if (typeof root === "string" && root.startsWith("file:")) {
+      try {
+        settings.setWorkspaceRoot(fileURLToPath(root));
+      } catch {
+        // not a usable path: untitled documents get no config file
+      }
+    }
+    settings.setClientSettings(params?.initializationOptions ?? {}, "initializationOptions");
+    log.info(`memhint ${packageVersion()} language server: ${encoding} positions, ${pull ? "pull" : "push"} diagnostics`);
+    return {
+      capabilities: {
+        positionEncoding: encoding,
+        textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
+        ...(pull ? { diagnosticProvider: { identifier: "memhint", interFileDependencies: false, workspaceDiagnostics: false } } : {}),
+        codeActionProvider: { codeActionKinds: CODE_ACTION_KINDS, resolveProvider: true },
+        hoverProvider: true,
+        inlayHintProvider: true,
+      },
+      serverInfo: { name: "memhint", version: packageVersion() },
+    };
+  }));
+
+  connection.onInitialized(guardNotification("initialized", () => {
+    if (capabilities.workspace?.didChangeConfiguration?.dynamicRegistration) {
+      connection.client.register(DidChangeConfigurationNotification.type, { section: "memhint" }).then(undefined, (e: unknown) => log.error("registering for configuration changes failed", e));
+    }
+    if (capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration) {
+      void connection.client.register(DidChangeWatchedFilesNotification.type, { watchers: [{ globPattern: CONFIG_GLOB }] })
+        .catch((e: unknown) => log.error("registering config file watchers failed", e));
+    }
+    void pullConfiguration();
+  }));
+
+  connection.onDidChangeConfiguration(guardNotification("workspace/didChangeConfiguration", (params) => {
+    if (capabilities.workspace?.configuration) {
+      void pullConfiguration();
+      return;
+    }
+    if (settings.setClientSettings(params?.settings ?? {}, "workspace/didChangeConfiguration")) settingsChanged();
+  }));
+
+  connection.onDidChangeWatchedFiles(guardNotification("workspace/didChangeWatchedFiles", () => {
+    settings.invalidateConfigFiles();
+    settingsChanged();
+  }));
+
+  connection.onDidOpenTextDocument(guardNotification("textDocument/didOpen", (params) => {
+    if (!params?.textDocument || typeof params.textDocument.uri !== "string") {
+      log.warn("Ignoring a didOpen without a text document");
+      return;
+    }
+    const doc = store.open(params.textDocument);
+    service().opened(doc);
+  }));
+  connection.onDidChangeTextDocument(guardNotification("textDocument/didChange", (params) => {
+    const doc = store.change(params, encoding);
+    if (doc) service().changed(doc);
+  }));
+  connection.onDidCloseTextDocument(guardNotification("textDocument/didClose", (params) => {
+    const uri = params?.textDocument?.uri;
+    if (typeof uri !== "string" || !store.close(uri)) return;
+    service().closed(uri);
+  }));
+
+  connection.languages.diagnostics.on(guard("textDocument/diagnostic", (params, token) => service().pull(params, token)));
+  connection.onCodeAction(guard("textDocument/codeAction", (params) => codeActions(actionContext(), params)));
+  connection.onCodeActionResolve(guard("codeAction/resolve", (action) => resolveCodeAction(actionContext(), action)));
+  connection.onHover(guard("textDocument/hover", (params) => hover(view, params)));
+  connection.languages.inlayHint.on(guard("textDocument/inlayHint", (params) => inlayHints(view, params)));
+  connection.onShutdown(() => {
+    for (const doc of [...store.all()]) store.close(doc.uri);
+  });
+  connection.onNotification((method) => {
+    if (!method.startsWith("$/")) log.once(`unknown:${method}`, "info", `Ignoring the notification ${method}, which memhint does not handle`);
+  });
+
+  connection.listen();
+}
+
+let keptAlive = false;
+
+/** An exception that escapes a handler is logged; it never takes the server down. */
+function keepAlive(log: Logger): void {
+  if (keptAlive) return;
+  keptAlive = true;
+  process.on("uncaughtException", (error) => log.error("Unexpected error (the server keeps running)", error));
+  process.on("unhandledRejection", (reason) => log.error("Unhandled rejection (the server keeps running)", reason));
+  process.stdout.on("error", (error) => log.error(`stdout: ${describeError(error)}`));
+}
+
+export { MessageType };
