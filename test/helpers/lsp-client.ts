@@ -115,6 +115,15 @@ export class LspClient {
     this.writeRaw(Buffer.concat([Buffer.from(`Content-Length: ${body.length}\r\n\r\n`, "ascii"), body]));
   }
 
+  /** Several notifications in one write, as a client flushing a burst of edits does. */
+  notifyBatch(messages: Array<{ method: string; params: unknown }>): void {
+    const frames = messages.map(({ method, params }) => {
+      const body = Buffer.from(JSON.stringify({ jsonrpc: "2.0", method, params }), "utf8");
+      return Buffer.concat([Buffer.from(`Content-Length: ${body.length}\r\n\r\n`, "ascii"), body]);
+    });
+    this.writeRaw(Buffer.concat(frames));
+  }
+
   writeRaw(bytes: Buffer | string): void {
     this.process.stdin.write(bytes);
   }
