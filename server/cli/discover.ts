@@ -11,7 +11,9 @@
  *   directory up to the root of its git repository (the nearest directory that holds `.git`);
  *   `.git/info/exclude` is read too. Each file's patterns apply relative to its own directory, a
  *   deeper file overriding a shallower one (`!pattern` re-includes), as git does. Outside a git
- *   repository only the `.gitignore` files at or below the given directory count.
+ *   repository only the `.gitignore` files at or below the given directory count. When the given
+ *   directory is itself ignored by the files above it, those files are not applied (it was asked
+ *   for); likewise the exclude patterns are not applied inside a named directory they exclude.
  * - Symbolic links to directories are not followed (no cycles, no walking out of the tree);
  *   symbolic links to files are linted like files.
  * - The result is sorted by path, component by component, and has no duplicates.
@@ -156,11 +158,16 @@ export class Discoverer {
       this.files.add(path);
       return "ok";
     }
-    this.walk(path, this.ancestorLayers(path));
+    // A directory named on the command line is wanted even if the .gitignore files above it
+    // ignore it (say, a virtualenv's stdlib inside a git-managed tool directory): then those
+    // files, which would ignore everything in it, are not applied.
+    // The same for the exclude patterns: `memhint check .venv` checks the virtualenv.
+    const above = this.ancestorLayers(path);
+    this.walk(path, ignoredBy(above, path, true) ? [] : above, !this.excluded(path, true));
     return "ok";
   }
 
-  private walk(dir: string, inherited: readonly IgnoreLayer[]): void {
+  private walk(dir: string, inherited: readonly IgnoreLayer[], useExclude: boolean): void {
     let entries: Dirent[];
     try {
       entries = readdirSync(dir, { withFileTypes: true });
@@ -173,9 +180,9 @@ export class Discoverer {
     for (const entry of entries) {
       const path = join(dir, entry.name);
       if (entry.isDirectory()) {
-        if (this.excluded(path, true) || ignoredBy(layers, path, true)) continue;
+        if ((useExclude && this.excluded(path, true)) || ignoredBy(layers, path, true)) continue;
         if (hasEntry(path, "pyvenv.cfg")) continue;
-        this.walk(path, layers);
+        this.walk(path, layers, useExclude);
         continue;
       }
       if (!entry.name.endsWith(".py")) continue;
@@ -184,7 +191,7 @@ export class Discoverer {
         try {
           target = statSync(path);
         } catch (error) {
-          if (this.excluded(path, false) || ignoredBy(layers, path, false)) continue;
+          if ((useExclude && this.excluded(path, false)) || ignoredBy(layers, path, false)) continue;
           this.problems.push({ path, message: `cannot read: ${(error as NodeJS.ErrnoException).code === "ENOENT" ? "broken symbolic link" : errorText(error)}` });
           continue;
         }
@@ -192,7 +199,7 @@ export class Discoverer {
       } else if (!entry.isFile()) {
         continue; // sockets, fifos, devices named *.py
       }
-      if (this.excluded(path, false) || ignoredBy(layers, path, false)) continue;
+      if ((useExclude && this.excluded(path, false)) || ignoredBy(layers, path, false)) continue;
       this.files.add(path);
     }
   }

@@ -63,6 +63,23 @@ function normalizeEncoding(name: string): string {
   return name.toLowerCase().replace(/_/g, "-");
 }
 
+/**
+ * A strict decoder for a Python codec name, trying the spellings the WHATWG Encoding Standard
+ * (Node's TextDecoder) knows: `latin-1` → `latin1`, `euc_jp` → `euc-jp`, `iso8859_15` → `iso-8859-15`.
+ */
+function decoderFor(name: string): TextDecoder | null {
+  const n = name.toLowerCase();
+  const candidates = [n, n.replace(/_/g, "-"), n.replace(/[-_]/g, ""), n.replace(/^iso[-_]?8859[-_]?(\d+)$/, "iso-8859-$1")];
+  for (const label of candidates) {
+    try {
+      return new TextDecoder(label, { fatal: true });
+    } catch {
+      // not a label TextDecoder knows; try the next spelling
+    }
+  }
+  return null;
+}
+
 function isUtf8Name(name: string): boolean {
   const n = normalizeEncoding(name);
   return UTF8_NAMES.has(n) || n.startsWith("utf-8-");
@@ -122,12 +139,8 @@ export function decodeSource(bytes: Uint8Array): DecodedSource {
   if (cookie && foreign) {
     if (bom) throw new DecodeError(`starts with a UTF-8 byte order mark but line ${cookie.line} declares the encoding "${cookie.name}"`);
     if (!ascii) {
-      let decoder: TextDecoder;
-      try {
-        decoder = new TextDecoder(normalizeEncoding(cookie.name), { fatal: true });
-      } catch {
-        throw new DecodeError(`line ${cookie.line} declares the encoding "${cookie.name}", which memhint cannot decode`);
-      }
+      const decoder = decoderFor(cookie.name);
+      if (!decoder) throw new DecodeError(`line ${cookie.line} declares the encoding "${cookie.name}", which memhint cannot decode`);
       try {
         return { text: decoder.decode(bytes), bom: false, foreignEncoding: cookie.name, ascii };
       } catch {
