@@ -32,8 +32,14 @@ export class ConfigError extends Error {
   }
 }
 
-/** Directory names never descended into (replaced by `exclude`, extended by `extend-exclude`). */
-export const DEFAULT_EXCLUDE: readonly string[] = Object.freeze([".git", "node_modules", ".venv", "venv", "__pycache__"]);
+/**
+ * Directories never descended into, as gitignore patterns (replaced by `exclude`, extended by
+ * `extend-exclude`): version-control data, installed third-party code and tool environments.
+ */
+export const DEFAULT_EXCLUDE: readonly string[] = Object.freeze([
+  ".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__",
+  "site-packages", "__pypackages__", ".tox", ".nox", ".eggs",
+]);
 
 export const CONFIG_FILE_NAMES: readonly string[] = Object.freeze([".memhint.toml", "memhint.toml", "pyproject.toml"]);
 
