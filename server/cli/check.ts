@@ -34,8 +34,9 @@ Options:
   --fix                  apply fixes marked [*] and write the files
   --unsafe-fixes         with --fix or --diff: also apply fixes marked [!]
   --diff                 print the fixes as a unified diff; write nothing
-  --select CODES         only these rule codes or prefixes (comma-separated: MH1,MH202, or ALL)
-  --ignore CODES         skip these rule codes or prefixes
+  --select CODES         check only these rule codes or prefixes, comma-separated (MH1,MH202
+                         or ALL); replaces the config file's select and ignore
+  --ignore CODES         also skip these rule codes or prefixes
   --statistics           print the number of findings per code instead of each finding
   --exit-zero            exit 0 even when findings remain
   --config PATH          use this config file (pyproject.toml or memhint.toml)
@@ -148,6 +149,17 @@ export function parseCheckArgs(argv: readonly string[], knownCodes: readonly str
     quiet: v.quiet ?? false,
     help: false,
   };
+}
+
+/**
+ * The rule selection flags over the config file's: `--select` replaces both the file's `select`
+ * and its `ignore` (the run checks what was asked for, minus `--ignore`); `--ignore` alone adds
+ * to the file's `ignore`.
+ */
+export function cliSelection(file: Partial<Settings>, options: Pick<CheckOptions, "select" | "ignore">): Partial<Settings> {
+  if (options.select) return { select: options.select, ignore: options.ignore ?? [] };
+  if (options.ignore) return { ignore: [...(file.ignore ?? []), ...options.ignore] };
+  return {};
 }
 
 /** How a path is printed: relative to the working directory when inside it, else absolute. */
@@ -273,7 +285,7 @@ export async function runCheck(argv: readonly string[], io: CliIO, rules: readon
     }
     throw error;
   }
-  const settings = resolveSettings(config.settings, { select: options.select, ignore: options.ignore });
+  const settings = resolveSettings(config.settings, cliSelection(config.settings, options));
 
   if (options.showSettings) {
     io.stdout.write(`${JSON.stringify({ configFile: config.path, configRoot: config.root, exclude: config.exclude, settings }, null, 2)}\n`);
