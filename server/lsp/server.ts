@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import {
   type ClientCapabilities, type Connection, createConnection, DidChangeConfigurationNotification,
   DiagnosticRefreshRequest, DidChangeWatchedFilesNotification, ErrorCodes, InlayHintRefreshRequest, type InitializeParams, type InitializeResult,
-  IPCMessageReader, IPCMessageWriter, type MessageReader, type MessageWriter, MessageType,
+  IPCMessageReader, IPCMessageWriter, type MessageReader, type MessageWriter, MessageType, StreamMessageReader, StreamMessageWriter,
   type Message, type RequestMessage, ResponseError, type ResponseMessage, TextDocumentSyncKind,
   createServerPipeTransport, createServerSocketTransport,
 } from "vscode-languageserver/node.js";
@@ -20,6 +20,7 @@ import { type ActionContext, CODE_ACTION_KINDS, codeActions, resolveCodeAction }
 import { Analyzer } from "./analysis.js";
 import { DiagnosticsService } from "./diagnostics.js";
 import { DocumentStore } from "./documents.js";
+import { FrameGuard } from "./framing.js";
 import { negotiatePositionEncoding } from "./encoding.js";
 import { hover } from "./hover.js";
 import { inlayHints } from "./inlay.js";
@@ -70,7 +71,17 @@ export function parseTransport(argv: readonly string[]): Transport {
 export interface ServerOptions {
   /** The rules to run (tests pass their own); the registry by default. */
   rules?: readonly Rule[];
+  /** Own the process: route console.* to the client log and survive uncaught errors. */
+  processHooks?: boolean;
+  /** The connection's reader and writer: malformed input is logged and answered with a parse error. */
+  reader?: MessageReader;
+  writer?: MessageWriter;
 }
+
+let shutdownRequested = false;
+/** Frames the stdio guard dropped before the log existed. */
+const earlyBadFrames: string[] = [];
+let reportBadFrame = (reason: string): void => void earlyBadFrames.push(reason);
 
 /** Answer `$/cancelRequest` for a request still queued with RequestCancelled, without running it. */
 const cancelStrategy = {
@@ -79,34 +90,62 @@ const cancelStrategy = {
   },
 };
 
-function connect(transport: Transport): Connection {
+interface Channel {
+  reader: MessageReader;
+  writer: MessageWriter;
+}
+
+function channel(transport: Transport): Channel {
   switch (transport.kind) {
-    case "stdio":
-      return createConnection(process.stdin, process.stdout, { connectionStrategy: cancelStrategy });
+    case "stdio": {
+      const guard = new FrameGuard((reason) => reportBadFrame(reason));
+      process.stdin.pipe(guard);
+      return { reader: new StreamMessageReader(guard), writer: new StreamMessageWriter(process.stdout) };
+    }
     case "ipc":
-      return createConnection(new IPCMessageReader(process), new IPCMessageWriter(process), { connectionStrategy: cancelStrategy });
+      return { reader: new IPCMessageReader(process), writer: new IPCMessageWriter(process) };
     case "socket": {
       const [reader, writer] = createServerSocketTransport(transport.port);
-      return createConnection(reader, writer, { connectionStrategy: cancelStrategy });
+      return { reader, writer };
     }
     case "pipe": {
       const [reader, writer] = createServerPipeTransport(transport.name);
-      return createConnection(reader as MessageReader, writer as MessageWriter, { connectionStrategy: cancelStrategy });
+      return { reader, writer };
     }
   }
 }
 
 /** Start the server on the transport named in `argv`; resolves once it is listening. */
 export async function startServer(argv: string[], options: ServerOptions = {}): Promise<void> {
-  const connection = connect(parseTransport(argv));
-  await serve(connection, options);
+  const transport = parseTransport(argv);
+  const { reader, writer } = channel(transport);
+  const connection = createConnection(reader, writer, { connectionStrategy: cancelStrategy });
+  if (transport.kind === "stdio") {
+    // The client closing our stdin ends the session, as in every stdio language server.
+    const end = (): never => process.exit(shutdownRequested ? 0 : 1);
+    process.stdin.on("end", end);
+    process.stdin.on("close", end);
+  }
+  await serve(connection, { processHooks: true, ...options, reader, writer });
 }
 
 /** Serve on an existing connection (tests use in-memory streams). */
 export async function serve(connection: Connection, options: ServerOptions = {}): Promise<void> {
   const log = createLogger(connection.console);
-  routeConsole(log);
-  keepAlive(log);
+  const unreadable = (reason: string): void => {
+    log.error(`Unreadable message from the client (answered with a parse error; the server keeps running): ${reason}`);
+    void options.writer?.write({ jsonrpc: "2.0", id: null, error: { code: ErrorCodes.ParseError, message: `memhint: unreadable message: ${reason}` } } as ResponseMessage)
+      .catch(() => undefined);
+  };
+  options.reader?.onError((error) => unreadable(error.message));
+  if (options.reader) {
+    for (const reason of earlyBadFrames.splice(0)) unreadable(reason);
+    reportBadFrame = unreadable;
+  }
+  if (options.processHooks) {
+    routeConsole(log);
+    keepAlive(log);
+  }
   const parser = await loadPythonParser();
   const rules = options.rules ?? allRules;
 
@@ -259,6 +298,7 @@ export async function serve(connection: Connection, options: ServerOptions = {})
   connection.onHover(guard("textDocument/hover", (params) => hover(view, params)));
   connection.languages.inlayHint.on(guard("textDocument/inlayHint", (params) => inlayHints(view, params)));
   connection.onShutdown(() => {
+    shutdownRequested = true;
     for (const doc of [...store.all()]) store.close(doc.uri);
   });
   connection.onNotification((method) => {

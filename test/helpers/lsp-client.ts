@@ -3,7 +3,8 @@
  * protocol tests: requests, notifications, server-to-client requests, raw bytes, and waiting
  * for what the server sends.
  */
-import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
+import type { Readable, Writable } from "node:stream";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 
@@ -52,10 +53,11 @@ export class LspClient {
   stderr = "";
   readonly exited: Promise<number | null>;
 
-  private constructor(readonly process: ChildProcessWithoutNullStreams) {
-    process.stdout.on("data", (chunk: Buffer) => this.onData(chunk));
-    process.stderr.on("data", (chunk: Buffer) => (this.stderr += chunk.toString("utf8")));
-    this.exited = new Promise((resolve) => process.on("exit", (code) => resolve(code)));
+  /** Where the server reads, where it writes, and how to stop it. */
+  constructor(private readonly io: { stdin: Writable; stdout: Readable; stderr?: Readable; exited: Promise<number | null>; kill(): void }) {
+    io.stdout.on("data", (chunk: Buffer) => this.onData(chunk));
+    io.stderr?.on("data", (chunk: Buffer) => (this.stderr += chunk.toString("utf8")));
+    this.exited = io.exited;
     // Answer the requests every server sends, unless a test overrides them.
     this.onRequest("client/registerCapability", () => null);
     this.onRequest("client/unregisterCapability", () => null);
@@ -68,7 +70,13 @@ export class LspClient {
   static start(options: StartOptions = {}): LspClient {
     const args = options.args ?? [BIN, "lsp", "--stdio"];
     const child = spawn(process.execPath, args, { cwd: options.cwd ?? REPO_ROOT, stdio: ["pipe", "pipe", "pipe"] });
-    return new LspClient(child);
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    return new LspClient({
+      stdin: child.stdin, stdout: child.stdout, stderr: child.stderr, exited,
+      kill: () => {
+        if (child.exitCode === null) child.kill();
+      },
+    });
   }
 
   /** Initialize with the given client capabilities; returns the InitializeResult. */
@@ -125,7 +133,7 @@ export class LspClient {
   }
 
   writeRaw(bytes: Buffer | string): void {
-    this.process.stdin.write(bytes);
+    this.io.stdin.write(bytes);
   }
 
   /** A raw frame with the given body bytes (for malformed JSON). */
@@ -179,7 +187,7 @@ export class LspClient {
   }
 
   kill(): void {
-    if (this.process.exitCode === null) this.process.kill();
+    this.io.kill();
   }
 
   private onData(chunk: Buffer): void {
