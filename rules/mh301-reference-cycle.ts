@@ -1,13 +1,883 @@
-// PLACEHOLDER: being written now; it reports nothing until its check lands.
-import { defineRule } from "../server/engine/types.js";
+import type { Node } from "web-tree-sitter";
+import { unparenthesize, type Binding, type Scope } from "../server/engine/model.js";
+import { defineRule, type Fix, type RuleContext, type TextEdit } from "../server/engine/types.js";
+
+/**
+ * Container methods that keep their argument, and which positional argument they keep
+ * (`insert(i, x)` and `setdefault(k, x)` keep the second one).
+ */
+const STORING_METHODS: ReadonlyMap<string, number> = new Map([
+  ["append", 0], ["add", 0], ["appendleft", 0], ["insert", 1], ["setdefault", 1],
+]);
+
+/**
+ * Attribute names that conventionally point back at an owner. For two different attributes
+ * linking two objects (`a.next = b; b.prev = a`), the one named like this is the back-reference
+ * the fix makes weak; the other direction is what keeps the structure alive.
+ */
+const BACK_REFERENCE_NAME = /^_*(parent|prev|previous|predecessor|owner|container|outer|back|backref|up)(_|$)/i;
+
+/** Attribute access hooks that a property would bypass or fight with. */
+const ATTRIBUTE_HOOKS = ["__getattr__", "__getattribute__", "__setattr__", "__delattr__"];
+
+/** Builtin bases whose subclasses cannot be weakly referenced (variable-size instances). */
+const NO_WEAKREF_BASES: ReadonlySet<string> = new Set([
+  "builtins.int", "builtins.bool", "builtins.tuple", "builtins.bytes", "builtins.str", "builtins.float",
+  "builtins.complex", "typing.NamedTuple",
+]);
+
+/** Code that copies, pickles or inspects instance dictionaries sees `_x_ref` and the weakref itself. */
+const WEAK_FIX_BLOCKERS = /__dict__|\bvars\s*\(|\basdict\s*\(|__getstate__|__setstate__|__reduce(_ex)?__|^\s*(import|from)\s+(copy|pickle|_pickle|cPickle|shelve|dill|cloudpickle)\b/m;
+
+const FREED_LATE = freedLate(false);
+
+function freedLate(single: boolean): string {
+  const [they, them] = single ? ["it is", "it"] : ["they are", "them"];
+  return `so ${they} freed only by the cyclic garbage collector: late, in bulk during a full collection, together with everything reachable from ${them}, and never as soon as the last outside reference goes`;
+}
+
+interface Parameter {
+  name: string;
+  /** Can be passed by position (before `*`, `*args`). */
+  positional: boolean;
+}
+
+interface MethodInfo {
+  node: Node;
+  name: string;
+  /** The instance parameter; null for static and class methods. */
+  selfName: string | null;
+  /** Parameters after the instance parameter (parsed on first use). */
+  readonly parameters: Parameter[];
+}
+
+interface ClassInfo {
+  node: Node;
+  name: string;
+  decorators: Node[];
+  bases: Node[];
+  /** `metaclass=`, `**kwargs` or unpacked bases. */
+  unusualBases: boolean;
+  methods: MethodInfo[];
+  /** Names defined in the class body: methods, class attributes, nested classes. */
+  members: Set<string>;
+  /** Properties and descriptors (class-level `name = SomeDescriptor()`): their storage is unknown. */
+  accessors: Set<string>;
+  /** The value of `__slots__`, when the class body sets it. */
+  slots: Node | null;
+}
+
+/** Something a method stores on its instance: `self.c.append(v)`, `self.c[k] = v`, `self.c = v`. */
+interface Storage {
+  container: string;
+  value: Node;
+  site: Node;
+  via: "container" | "attribute" | "helper";
+}
+
+interface MethodScan {
+  storages: Storage[];
+  /** `x.attr = self`: another object pointed at this instance. */
+  backLinks: { node: Node; holder: string; attr: string }[];
+  /** `self.attr = param`. */
+  parentLinks: { node: Node; attr: string; param: string }[];
+  /** `param.c.append(self)` / `param.c[k] = self`: the instance is kept by a parameter. */
+  keptByParams: { param: string; container: string; site: Node }[];
+  /** `self.helper(args)`. */
+  helperCalls: { name: string; args: Node[]; site: Node }[];
+}
+
+interface NameFacts {
+  /** Attributes assigned a `weakref.*` object (`weakref.ref(x)`, `WeakSet()`) somewhere. */
+  weak: Set<string>;
+  /** Attributes that are a property or descriptor in some class of the file. */
+  accessors: Set<string>;
+  /** Attributes assigned a literal other than None somewhere (cannot be weakly referenced). */
+  literalAssigned: Set<string>;
+}
+
+interface FileFacts {
+  classes: Map<number, ClassInfo>;
+  scans: Map<number, MethodScan>;
+  /** Attribute assignments `a.x = b` seen so far, by `owner scope start|a|b`. */
+  links: Map<string, Node[]>;
+  reported: Set<number>;
+  names: NameFacts | null;
+  fixBlocked: boolean | null;
+  weakrefModule: { name: string; insert: TextEdit | null } | null | undefined;
+}
+
+const FILE_FACTS = new WeakMap<object, FileFacts>();
+
+function factsOf(ctx: RuleContext): FileFacts {
+  let facts = FILE_FACTS.get(ctx.model);
+  if (!facts) {
+    facts = {
+      classes: new Map(), scans: new Map(), links: new Map(), reported: new Set(),
+      names: null, fixBlocked: null, weakrefModule: undefined,
+    };
+    FILE_FACTS.set(ctx.model, facts);
+  }
+  return facts;
+}
 
 export default defineRule({
   code: "MH301",
   name: "reference-cycle",
   severity: "warning",
-  fixable: "never",
+  fixable: "sometimes",
   peers: [],
-  docs: { what: "", why: "", example: "", useInstead: "", fixSafety: "", limits: "" },
-  nodeTypes: [],
-  check() {},
+  docs: {
+    what: "Finds classes whose instances point at each other, so that they form reference cycles: a child pointed back at the parent that keeps it (`child.parent = self` with `self.children.append(child)`; `self.parent = parent` in `__init__` where the parent class keeps the children it creates, or where `__init__` adds the instance to `parent.children`), two objects linked in both directions (`a.next = b; b.prev = a`, `other.partner = self; self.partner = other`, on instances of classes defined in the file or on `self`), and an instance that references itself (`self.me = self`).",
+    why: "CPython frees an object the moment its reference count drops to zero, except when it is part of a cycle: then the count never reaches zero, and the objects wait for the cyclic garbage collector. Long-lived cycles end up in the oldest generation, which is collected rarely, so the whole structure (every node, and every list, buffer or array it references) stays in memory long after the program dropped it, then is freed in bulk during a collection that pauses the program for a time proportional to everything tracked. With `gc.disable()` it is not freed at all until something calls `gc.collect()`. A weak back-reference keeps the structure tree-shaped: dropping the root frees it at once.",
+    example: "class Node:\n    def __init__(self, name):\n        self.name = name\n        self.parent = None\n        self.children = []\n\n    def add_child(self, child):\n        child.parent = self\n        self.children.append(child)\n        return child",
+    useInstead: "import weakref\n\nclass Node:\n    def __init__(self, name):\n        self.name = name\n        self.parent = None\n        self.children = []\n\n    def add_child(self, child):\n        child.parent = self\n        self.children.append(child)\n        return child\n\n    @property\n    def parent(self):\n        ref = self._parent_ref\n        return ref() if ref is not None else None\n\n    @parent.setter\n    def parent(self, value):\n        self._parent_ref = weakref.ref(value) if value is not None else None",
+    fixSafety: "The fix is always unsafe. It stores the back-reference as a `weakref.ref` behind a property with the attribute's old name (on the class that holds the attribute, which must be defined in the file), so reads and writes of `x.parent` keep working, `None` stays `None`, and `is` comparisons still hold. What changes: an object that was kept alive only by its back-reference now dies (a child kept while its tree was dropped sees `parent` become `None`); the instance stores `_parent_ref` instead of `parent` (`__dict__`, `vars()`, `copy` and `pickle` see the difference, and `copy.deepcopy` would leave the copy pointing at the original, so files using them get no fix); values that cannot be weakly referenced (ints, strings, tuples, instances of classes with `__slots__` lacking `__weakref__`) raise `TypeError` when assigned. No fix is offered when the holder's class is unknown or has `__slots__`, decorators (dataclasses), attribute hooks, or a member of that name; for links with no clear back-reference (`a.peer = b; b.peer = a`, a circular list), since making either direction weak would let the structure die; or when `weakref` is bound to something else. `weakref.proxy` is not used: a proxy is not the object (`is`, `isinstance` and hashing differ).",
+    limits: "Sees cycles of two objects (or one) whose links are written in one method, function or module body, or through a helper method of the same class; longer cycles (`a.next = b; b.next = c; c.next = a`), links made through containers other than attributes of `self`, and objects of classes from other modules are not followed. Two objects linked at module or function level must both be instances of classes defined in the file. A parent that keeps its children through its own method (`parent.add(self)`) or a list literal (`self.items = [Child(self)]`) is not followed. Silent when either link already goes through `weakref` (`weakref.ref`, `weakref.proxy`, `WeakSet`, `WeakValueDictionary`, `WeakKeyDictionary`, any import style: an attribute name assigned a `weakref` object anywhere in the file counts as weak everywhere in it), when the attribute is a property or descriptor of the holder's class (or of any class in the file when the holder is unknown); for one-directional links (singly linked lists, parent pointers that no parent ever stores its children behind, `self` handed to an object that `self` does not keep). No ruff or pylint rule finds reference cycles: this rule has no peer.",
+  },
+  nodeTypes: ["class_definition", "assignment"],
+  check(node, ctx) {
+    if (node.type === "assignment") checkAttributeLink(node, ctx);
+    else checkClass(node, ctx);
+  },
 });
+
+// ---- two objects linked in both directions, and self-references ------------------------------
+
+/**
+ * At `a.y = b`, look for an earlier `b.x = a` in the same function or module body. The visitor
+ * runs on every assignment, so everything before the index lookup is a cheap shape check.
+ */
+function checkAttributeLink(assignment: Node, ctx: RuleContext): void {
+  const left = assignment.childForFieldName("left");
+  if (!left || left.type !== "attribute") return;
+  const right = assignment.childForFieldName("right");
+  if (!right || right.type !== "identifier") return;
+  const object = left.childForFieldName("object");
+  const attribute = left.childForFieldName("attribute");
+  if (!object || object.type !== "identifier" || !attribute) return;
+  const owner = ctx.model.ownerScopeOf(assignment);
+  if (owner.kind === "class") return;
+  const facts = factsOf(ctx);
+  const a = object.text;
+  const b = right.text;
+  if (a === b) {
+    checkSelfReference(assignment, a, attribute.text, ctx, facts);
+    return;
+  }
+  const partners = facts.links.get(`${owner.start}|${b}|${a}`);
+  const key = `${owner.start}|${a}|${b}`;
+  const seen = facts.links.get(key);
+  if (seen) seen.push(assignment);
+  else facts.links.set(key, [assignment]);
+  if (!partners) return;
+  for (let i = partners.length - 1; i >= 0; i--) {
+    if (checkLinkPair(partners[i], assignment, ctx, facts)) return;
+  }
+}
+
+/** `first` is `b.x = a`, `second` is `a.y = b`, in that order in `owner`. */
+function checkLinkPair(first: Node, second: Node, ctx: RuleContext, facts: FileFacts): boolean {
+  const [b, x] = linkParts(first);
+  const [a, y] = linkParts(second);
+  // Both must run: `first` sits in a block that also holds `second`, nothing rebinds in between.
+  const block = first.parent?.parent;
+  if (!block || block.startIndex > second.startIndex || block.endIndex < second.endIndex) return false;
+  if (reboundBetween(a, first, second, ctx) || reboundBetween(b, first, second, ctx)) return false;
+  const scope = ctx.model.scopeOf(second);
+  const classA = instanceClass(a, scope, ctx, facts);
+  const classB = instanceClass(b, scope, ctx, facts);
+  const onSelf = selfClass(a, scope, ctx, facts) !== null || selfClass(b, scope, ctx, facts) !== null;
+  if (!onSelf && !(classA && classB)) return false;
+  if (isManaged(x, classB, ctx, facts) || isManaged(y, classA, ctx, facts)) return false;
+
+  let reported = second;
+  let holder = classA;
+  let target = classB;
+  let attr = y;
+  let other = first;
+  let fixable = x !== y;
+  if (x !== y && !BACK_REFERENCE_NAME.test(y)) {
+    if (BACK_REFERENCE_NAME.test(x)) {
+      [reported, holder, target, attr, other] = [first, classB, classA, x, second];
+    } else {
+      fixable = false;
+    }
+  }
+  if (facts.reported.has(reported.startIndex)) return true;
+  facts.reported.add(reported.startIndex);
+  const both = classA && classB && classA.node.equals(classB.node) ? `two \`${classA.name}\` instances` : "the two objects";
+  const fix = fixable ? weakPropertyFix(ctx, facts, holder ?? uniqueHolderOf(attr, ctx, facts), attr, target) : null;
+  const advice = fixable
+    ? `store the back-reference \`${attr}\` as a \`weakref.ref\` (a property can keep the attribute's name)`
+    : "make one direction a `weakref.ref` (no automatic fix: neither link is clearly the back-reference)";
+  ctx.report({
+    node: reported,
+    message: `\`${snippet(reported)}\` and \`${snippet(other)}\` (line ${lineOf(other)}) link ${both} in both directions: they form a reference cycle, ${FREED_LATE}; ${advice}`,
+    fix,
+  });
+  return true;
+}
+
+/** `self.me = self`, or `n.me = n` on an instance of a class defined in the file. */
+function checkSelfReference(assignment: Node, name: string, attr: string, ctx: RuleContext, facts: FileFacts): void {
+  const scope = ctx.model.scopeOf(assignment);
+  const cls = instanceClass(name, scope, ctx, facts);
+  if (!cls || isManaged(attr, cls, ctx, facts) || facts.reported.has(assignment.startIndex)) return;
+  facts.reported.add(assignment.startIndex);
+  ctx.report({
+    node: assignment,
+    message: `\`${snippet(assignment)}\` makes each \`${cls.name}\` instance reference itself: a cycle of one object, ${freedLate(true)}; store a \`weakref.ref\` instead (a property can keep the attribute's name), or use the instance directly`,
+    fix: weakPropertyFix(ctx, facts, cls, attr, cls),
+  });
+}
+
+function linkParts(assignment: Node): [string, string] {
+  const left = assignment.childForFieldName("left");
+  return [left?.childForFieldName("object")?.text ?? "", left?.childForFieldName("attribute")?.text ?? ""];
+}
+
+function reboundBetween(name: string, first: Node, second: Node, ctx: RuleContext): boolean {
+  const bindings = ctx.model.lookup(name, ctx.model.scopeOf(second));
+  return bindings.some((b) => b.statement.startIndex >= first.endIndex && b.statement.startIndex < second.startIndex);
+}
+
+// ---- parents and children ------------------------------------------------------------------
+
+/**
+ * Every shape the class visitor looks for hands the instance over as a value: assigned
+ * (`x.parent = self`) or passed (`Child(self)`, `parent.children.append(self)`). Text tests on
+ * the class and then on each method skip the native scan of most code (`return self` and
+ * `self.attr` do not count). The class test also passes any method whose instance is not `self`.
+ */
+const CLASS_MAY_LINK = /(?:[=,]|(?<!\bdef\s+\w+\s*)\()\s*self\s*(?:[),;#]|$)|\bdef\s+\w+\s*\(\s*(?!self\b)\w/m;
+const INSTANCE_HANDED_OVER = new Map<string, RegExp>();
+
+function handsInstanceOver(method: MethodInfo, source: string): boolean {
+  const self = method.selfName ?? "";
+  let pattern = INSTANCE_HANDED_OVER.get(self);
+  if (!pattern) {
+    pattern = new RegExp(`[=,(]\\s*${self}\\s*(?:[),;#]|$)`, "m");
+    INSTANCE_HANDED_OVER.set(self, pattern);
+  }
+  const body = method.node.childForFieldName("body");
+  return !!body && pattern.test(source.slice(body.startIndex, body.endIndex));
+}
+
+function checkClass(cls: Node, ctx: RuleContext): void {
+  if (!CLASS_MAY_LINK.test(ctx.source.slice(cls.startIndex, cls.endIndex))) return;
+  const facts = factsOf(ctx);
+  const info = classInfoOf(cls, facts, ctx);
+  for (const method of info.methods) {
+    if (!method.selfName || !handsInstanceOver(method, ctx.source)) continue;
+    const scan = scanMethod(method, facts);
+    const storages = [...scan.storages, ...helperStorages(info, scan, facts, scan.backLinks.length > 0)];
+    checkChildBackLinks(info, scan, storages, ctx, facts);
+    checkParentLinksKeptByParent(info, scan, ctx, facts);
+    checkCreatedChildren(info, method, storages, ctx, facts);
+  }
+}
+
+/** `child.parent = self` while `self` keeps `child` in a container. */
+function checkChildBackLinks(info: ClassInfo, scan: MethodScan, storages: Storage[], ctx: RuleContext, facts: FileFacts): void {
+  for (const link of scan.backLinks) {
+    if (facts.reported.has(link.node.startIndex)) continue;
+    const kept = storages.find((s) =>
+      s.via !== "attribute" && s.value.type === "identifier" && s.value.text === link.holder && !isManaged(s.container, info, ctx, facts));
+    if (!kept) continue;
+    const scope = ctx.model.scopeOf(link.node);
+    const holder = instanceClass(link.holder, scope, ctx, facts) ?? uniqueHolderOf(link.attr, ctx, facts);
+    if (isManaged(link.attr, holder, ctx, facts)) continue;
+    facts.reported.add(link.node.startIndex);
+    ctx.report({
+      node: link.node,
+      message: `\`${snippet(link.node)}\` points \`${link.holder}\` back at the \`${info.name}\` that keeps it (\`${snippet(kept.site)}\`, line ${lineOf(kept.site)}${kept.via === "helper" ? ", a method that stores it" : ""}): the two reference each other, ${FREED_LATE}; store the back-reference \`${link.attr}\` as a \`weakref.ref\` (a property can keep the attribute's name)`,
+      fix: weakPropertyFix(ctx, facts, holder, link.attr, info),
+    });
+  }
+}
+
+/** `self.parent = parent` with `parent.children.append(self)` in the same method. */
+function checkParentLinksKeptByParent(info: ClassInfo, scan: MethodScan, ctx: RuleContext, facts: FileFacts): void {
+  if (scan.parentLinks.length === 0 || scan.keptByParams.length === 0) return;
+  for (const link of scan.parentLinks) {
+    if (facts.reported.has(link.node.startIndex) || isManaged(link.attr, info, ctx, facts)) continue;
+    const parentClass = parameterClass(link.node, link.param, ctx, facts);
+    const kept = scan.keptByParams.find((k) => k.param === link.param && !isManaged(k.container, parentClass, ctx, facts));
+    if (!kept) continue;
+    facts.reported.add(link.node.startIndex);
+    ctx.report({
+      node: link.node,
+      message: parentLinkMessage(link.node, info, link.attr, kept.site, null),
+      fix: weakPropertyFix(ctx, facts, info, link.attr, parentClass),
+    });
+  }
+}
+
+/** The parent side: `self.items.append(Item(self, ...))` where `Item.__init__` does `self.owner = owner`. */
+function checkCreatedChildren(info: ClassInfo, method: MethodInfo, storages: Storage[], ctx: RuleContext, facts: FileFacts): void {
+  const self = method.selfName;
+  if (!self || storages.length === 0) return;
+  for (const stored of storages) {
+    let created: Node | null = unparenthesize(stored.value);
+    if (created.type === "identifier") {
+      const bindings = ctx.model.lookup(created.text, ctx.model.scopeOf(created));
+      created = bindings.length === 1 && bindings[0].kind === "assignment" ? bindings[0].value : null;
+    }
+    if (created?.type !== "call") continue;
+    const childClass = classReference(created.childForFieldName("function"), ctx.model.scopeOf(created), ctx, facts);
+    const init = childClass?.methods.find((m) => m.name === "__init__");
+    if (!childClass || !init?.selfName) continue;
+    const param = parameterReceiving(created, init, self);
+    if (!param || isManaged(stored.container, info, ctx, facts)) continue;
+    for (const link of scanMethod(init, facts).parentLinks) {
+      if (link.param !== param || facts.reported.has(link.node.startIndex) || isManaged(link.attr, childClass, ctx, facts)) continue;
+      facts.reported.add(link.node.startIndex);
+      ctx.report({
+        node: link.node,
+        message: parentLinkMessage(link.node, childClass, link.attr, stored.site, `${info.name}.${method.name}`),
+        fix: weakPropertyFix(ctx, facts, childClass, link.attr, info),
+      });
+    }
+  }
+}
+
+function parentLinkMessage(node: Node, child: ClassInfo, attr: string, site: Node, where: string | null): string {
+  const place = where ? ` in \`${where}\`` : "";
+  return `\`${snippet(node)}\` points each \`${child.name}\` back at a parent that keeps it (\`${snippet(site)}\`${place}, line ${lineOf(site)}): the two reference each other, ${FREED_LATE}; store the back-reference \`${attr}\` as a \`weakref.ref\` (a property can keep the attribute's name)`;
+}
+
+/** Which `__init__` parameter receives the expression `self` in `Child(...)`. */
+function parameterReceiving(call: Node, init: MethodInfo, self: string): string | null {
+  const args = call.childForFieldName("arguments");
+  if (!args || args.type !== "argument_list") return null;
+  let index = 0;
+  for (const arg of args.namedChildren) {
+    if (!arg || arg.type === "comment") continue;
+    if (arg.type === "list_splat" || arg.type === "dictionary_splat") return null;
+    if (arg.type === "keyword_argument") {
+      const value = arg.childForFieldName("value");
+      const name = arg.childForFieldName("name")?.text;
+      if (value?.type === "identifier" && value.text === self && name) {
+        return init.parameters.some((p) => p.name === name) ? name : null;
+      }
+      continue;
+    }
+    if (arg.type === "identifier" && arg.text === self) {
+      const parameter = init.parameters[index];
+      return parameter?.positional ? parameter.name : null;
+    }
+    index++;
+  }
+  return null;
+}
+
+/**
+ * What `self.helper(x)` stores: the helper's own stores of its parameters, mapped to the
+ * arguments. Only a back-link (`x.parent = self`) or a created child (`self.helper(Child(self))`)
+ * can make that matter, so other calls are not followed.
+ */
+function helperStorages(info: ClassInfo, scan: MethodScan, facts: FileFacts, hasBackLinks: boolean): Storage[] {
+  const out: Storage[] = [];
+  for (const call of scan.helperCalls) {
+    if (!hasBackLinks && !call.args.some((a) => a.type === "call")) continue;
+    const helper = info.methods.find((m) => m.name === call.name);
+    if (!helper?.selfName) continue;
+    for (const stored of scanMethod(helper, facts).storages) {
+      if (stored.value.type !== "identifier") continue;
+      const index = helper.parameters.findIndex((p) => p.name === stored.value.text && p.positional);
+      const arg = index >= 0 ? call.args[index] : undefined;
+      if (arg) out.push({ container: stored.container, value: arg, site: call.site, via: "helper" });
+    }
+  }
+  return out;
+}
+
+/** One native search of a method for the assignments and calls that store or link objects. */
+function scanMethod(method: MethodInfo, facts: FileFacts): MethodScan {
+  const cached = facts.scans.get(method.node.startIndex);
+  if (cached) return cached;
+  const scan: MethodScan = { storages: [], backLinks: [], parentLinks: [], keptByParams: [], helperCalls: [] };
+  facts.scans.set(method.node.startIndex, scan);
+  const self = method.selfName;
+  if (!self) return scan;
+  const params = new Set(method.parameters.map((p) => p.name));
+  const isSelf = (n: Node | null): boolean => n?.type === "identifier" && n.text === self;
+  for (const node of method.node.descendantsOfType(["assignment", "call"])) {
+    if (!node) continue;
+    if (node.type === "call") {
+      const fn = node.childForFieldName("function");
+      if (fn?.type !== "attribute") continue;
+      const receiver = fn.childForFieldName("object");
+      const name = fn.childForFieldName("attribute")?.text ?? "";
+      const args = positionalArguments(node);
+      if (!receiver || !args) continue;
+      const keptIndex = STORING_METHODS.get(name);
+      if (keptIndex !== undefined && receiver.type === "attribute" && args.length === keptIndex + 1) {
+        const base = receiver.childForFieldName("object");
+        const container = receiver.childForFieldName("attribute")?.text;
+        const value = args[keptIndex];
+        if (base?.type !== "identifier" || !container) continue;
+        if (base.text === self) scan.storages.push({ container, value, site: node, via: "container" });
+        else if (params.has(base.text) && isSelf(value)) scan.keptByParams.push({ param: base.text, container, site: node });
+      } else if (isSelf(receiver)) {
+        scan.helperCalls.push({ name, args, site: node });
+      }
+      continue;
+    }
+    const left = node.childForFieldName("left");
+    const right = node.childForFieldName("right");
+    if (!left || !right) continue;
+    if (left.type === "attribute") {
+      const base = left.childForFieldName("object");
+      const attr = left.childForFieldName("attribute")?.text;
+      if (base?.type !== "identifier" || !attr) continue;
+      if (base.text === self) {
+        if (right.type === "identifier" && params.has(right.text)) scan.parentLinks.push({ node, attr, param: right.text });
+        scan.storages.push({ container: attr, value: right, site: node, via: "attribute" });
+      } else if (isSelf(right)) {
+        scan.backLinks.push({ node, holder: base.text, attr });
+      }
+    } else if (left.type === "subscript") {
+      const target = left.childForFieldName("value");
+      if (target?.type !== "attribute") continue;
+      const base = target.childForFieldName("object");
+      const container = target.childForFieldName("attribute")?.text;
+      if (base?.type !== "identifier" || !container) continue;
+      if (base.text === self) scan.storages.push({ container, value: right, site: node, via: "container" });
+      else if (params.has(base.text) && isSelf(right)) scan.keptByParams.push({ param: base.text, container, site: node });
+    }
+  }
+  return scan;
+}
+
+/** The positional arguments of a call; null when it unpacks arguments. */
+function positionalArguments(call: Node): Node[] | null {
+  const args = call.childForFieldName("arguments");
+  if (!args || args.type !== "argument_list") return null;
+  const out: Node[] = [];
+  for (const arg of args.namedChildren) {
+    if (!arg || arg.type === "comment" || arg.type === "keyword_argument") continue;
+    if (arg.type === "list_splat" || arg.type === "dictionary_splat") return null;
+    out.push(arg);
+  }
+  return out;
+}
+
+// ---- classes and what instances are ------------------------------------------------------------
+
+function classInfoOf(cls: Node, facts: FileFacts, ctx: RuleContext): ClassInfo {
+  const cached = facts.classes.get(cls.startIndex);
+  if (cached) return cached;
+  const decorated = cls.parent?.type === "decorated_definition" ? cls.parent : null;
+  const info: ClassInfo = {
+    node: cls,
+    name: cls.childForFieldName("name")?.text ?? "",
+    decorators: decorated ? decorated.namedChildren.filter((c): c is Node => c?.type === "decorator") : [],
+    bases: [],
+    unusualBases: false,
+    methods: [],
+    members: new Set(),
+    accessors: new Set(),
+    slots: null,
+  };
+  facts.classes.set(cls.startIndex, info);
+  for (const base of cls.childForFieldName("superclasses")?.namedChildren ?? []) {
+    if (!base || base.type === "comment") continue;
+    if (base.type === "keyword_argument" || base.type === "list_splat" || base.type === "dictionary_splat") info.unusualBases = true;
+    else info.bases.push(base);
+  }
+  for (const statement of cls.childForFieldName("body")?.namedChildren ?? []) {
+    if (!statement) continue;
+    const definition = statement.type === "decorated_definition" ? statement.childForFieldName("definition") : statement;
+    const decorators = statement.type === "decorated_definition"
+      ? statement.namedChildren.filter((c): c is Node => c?.type === "decorator")
+      : [];
+    if (definition?.type === "function_definition") {
+      const method = methodInfo(definition, decorators);
+      info.methods.push(method);
+      info.members.add(method.name);
+      if (decorators.some((d) => ACCESSOR_DECORATOR.test(d.namedChild(0)?.text ?? ""))) info.accessors.add(method.name);
+    } else if (definition?.type === "class_definition") {
+      info.members.add(definition.childForFieldName("name")?.text ?? "");
+    } else if (statement.type === "expression_statement") {
+      const assignment = statement.namedChild(0);
+      if (assignment?.type !== "assignment") continue;
+      const left = assignment.childForFieldName("left");
+      if (left?.type !== "identifier") continue;
+      info.members.add(left.text);
+      const value = assignment.childForFieldName("right");
+      if (left.text === "__slots__") info.slots = value;
+      else if (value?.type === "call" && !ctx.model.qualifiedName(value.childForFieldName("function") ?? value)?.startsWith("builtins.")) {
+        info.accessors.add(left.text);
+      }
+    }
+  }
+  return info;
+}
+
+function methodInfo(fn: Node, decorators: Node[]): MethodInfo {
+  const bound = !decorators.some((d) => /(^|\.)(staticmethod|classmethod)$/.test(d.namedChild(0)?.text ?? ""));
+  const list = fn.childForFieldName("parameters");
+  const first = list?.firstNamedChild;
+  const selfName = bound && (first?.type === "identifier" || first?.type === "typed_parameter")
+    ? (first.type === "identifier" ? first : first.namedChildren.find((c) => c?.type === "identifier"))?.text ?? null
+    : null;
+  let parameters: Parameter[] | null = null;
+  return {
+    node: fn,
+    name: fn.childForFieldName("name")?.text ?? "",
+    selfName,
+    get parameters() {
+      parameters ??= parseParameters(list, selfName !== null);
+      return parameters;
+    },
+  };
+}
+
+/** The parameters of a `def`, without the instance parameter when `skipFirst`. */
+function parseParameters(list: Node | null, skipFirst: boolean): Parameter[] {
+  const parameters: Parameter[] = [];
+  let positional = true;
+  let first = true;
+  for (const p of list?.namedChildren ?? []) {
+    if (!p || p.type === "comment" || p.type === "positional_separator") continue;
+    if (p.type === "list_splat_pattern" || p.type === "keyword_separator" || p.type === "dictionary_splat_pattern") {
+      positional = false;
+      first = false;
+      continue;
+    }
+    let name: Node | null = null;
+    if (p.type === "identifier") name = p;
+    else if (p.type === "typed_parameter") name = p.namedChildren.find((c) => c?.type === "identifier") ?? null;
+    else if (p.type === "default_parameter" || p.type === "typed_default_parameter") name = p.childForFieldName("name");
+    if (!name) continue;
+    if (!(first && skipFirst)) parameters.push({ name: name.text, positional });
+    first = false;
+  }
+  return parameters;
+}
+
+/** The class a method's function definition belongs to, or null for plain functions. */
+function enclosingClass(fn: Node): Node | null {
+  let parent = fn.parent;
+  if (parent?.type === "decorated_definition") parent = parent.parent;
+  return parent?.type === "block" && parent.parent?.type === "class_definition" ? parent.parent : null;
+}
+
+/** The class defined in this file that an expression names (`Node` in `Node(...)`). */
+function classReference(expr: Node | null, scope: Scope, ctx: RuleContext, facts: FileFacts): ClassInfo | null {
+  if (!expr) return null;
+  const node = unparenthesize(expr);
+  if (node.type !== "identifier") return null;
+  const bindings = ctx.model.lookup(node.text, scope);
+  if (bindings.length !== 1 || bindings[0].kind !== "class") return null;
+  return classInfoOf(bindings[0].statement, facts, ctx);
+}
+
+/** When `name` is the instance parameter of a method in `scope`: that method's class. */
+function selfClass(name: string, scope: Scope, ctx: RuleContext, facts: FileFacts): ClassInfo | null {
+  const bindings = ctx.model.lookup(name, scope);
+  if (bindings.length !== 1 || bindings[0].kind !== "parameter") return null;
+  return selfParameterClass(bindings[0], ctx, facts);
+}
+
+function selfParameterClass(binding: Binding, ctx: RuleContext, facts: FileFacts): ClassInfo | null {
+  const fn = binding.scope.node;
+  if (fn.type !== "function_definition") return null;
+  const cls = enclosingClass(fn);
+  if (!cls) return null;
+  const info = classInfoOf(cls, facts, ctx);
+  const method = info.methods.find((m) => m.node.equals(fn));
+  return method?.selfName === binding.name ? info : null;
+}
+
+/**
+ * The class (defined in this file) of every object the variable can hold: the instance
+ * parameter of a method, a parameter annotated with a local class, `x = Cls(...)`, or another
+ * such variable. Null when any binding is something else.
+ */
+function instanceClass(name: string, scope: Scope, ctx: RuleContext, facts: FileFacts, depth = 0): ClassInfo | null {
+  if (depth > 4) return null;
+  const bindings = ctx.model.lookup(name, scope);
+  if (bindings.length === 0) return null;
+  let found: ClassInfo | null = null;
+  for (const binding of bindings) {
+    let cls: ClassInfo | null = null;
+    if (binding.kind === "parameter") {
+      cls = selfParameterClass(binding, ctx, facts) ?? annotatedClass(binding.statement.childForFieldName("type"), binding.scope, ctx, facts);
+    } else if (binding.kind === "assignment") {
+      const value = assignedValue(binding);
+      if (!value) return null;
+      if (value.type === "call") cls = classReference(value.childForFieldName("function"), binding.scope, ctx, facts);
+      else if (value.type === "identifier") cls = instanceClass(value.text, binding.scope, ctx, facts, depth + 1);
+    }
+    if (!cls || (found && !found.node.equals(cls.node))) return null;
+    found = cls;
+  }
+  return found;
+}
+
+/** The expression bound: `x = v`, or the matching item of `a, b = v, w`. */
+function assignedValue(binding: Binding): Node | null {
+  if (binding.value) return unparenthesize(binding.value);
+  const left = binding.statement.childForFieldName("left");
+  const right = binding.statement.childForFieldName("right");
+  if (!left || !right || (left.type !== "pattern_list" && left.type !== "tuple_pattern")) return null;
+  if (right.type !== "expression_list" && right.type !== "tuple") return null;
+  const targets = left.namedChildren.filter((c): c is Node => !!c && c.type !== "comment");
+  const values = right.namedChildren.filter((c): c is Node => !!c && c.type !== "comment");
+  const index = targets.findIndex((t) => t.equals(binding.node));
+  if (targets.length !== values.length || index < 0 || values.some((v) => v.type === "list_splat")) return null;
+  return unparenthesize(values[index]);
+}
+
+/** `x: Node` or `x: "Node"` naming a class of this file. */
+function annotatedClass(type: Node | null, scope: Scope, ctx: RuleContext, facts: FileFacts): ClassInfo | null {
+  const inner = type?.namedChild(0);
+  if (!inner) return null;
+  if (inner.type === "identifier") return classReference(inner, scope, ctx, facts);
+  if (inner.type !== "string") return null;
+  const content = inner.namedChildren.find((c) => c?.type === "string_content")?.text ?? "";
+  if (!/^[A-Za-z_]\w*$/.test(content)) return null;
+  const bindings = ctx.model.lookup(content, scope);
+  return bindings.length === 1 && bindings[0].kind === "class" ? classInfoOf(bindings[0].statement, facts, ctx) : null;
+}
+
+function parameterClass(node: Node, param: string, ctx: RuleContext, facts: FileFacts): ClassInfo | null {
+  return instanceClass(param, ctx.model.scopeOf(node), ctx, facts);
+}
+
+/**
+ * When the object holding a back-reference has no known class (`child` is an unannotated
+ * parameter), the holder is the one class of this file that uses `self.<attr>`, if there is one.
+ */
+function uniqueHolderOf(attr: string, ctx: RuleContext, facts: FileFacts): ClassInfo | null {
+  let found: ClassInfo | null = null;
+  for (const scope of classScopes(ctx.model.module)) {
+    const info = classInfoOf(scope.node, facts, ctx);
+    const uses = info.accessors.has(attr) || info.methods.some((m) => m.selfName !== null && m.node.descendantsOfType("attribute").some((n) =>
+      n?.childForFieldName("attribute")?.text === attr && n.childForFieldName("object")?.text === m.selfName));
+    if (!uses) continue;
+    if (found) return null;
+    found = info;
+  }
+  return found;
+}
+
+function classScopes(scope: Scope, out: Scope[] = []): Scope[] {
+  for (const child of scope.children) {
+    if (child.kind === "class") out.push(child);
+    classScopes(child, out);
+  }
+  return out;
+}
+
+const ACCESSOR_DECORATOR = /(^|\.)(property|cached_property|setter|getter|deleter)$/;
+
+/**
+ * Whether `attr` on an object of class `holder` may not be a plain strong attribute: something
+ * in the file assigns it a `weakref.*` object, or the class (or a base defined here) makes it a
+ * property or descriptor. With no known holder, a property of that name in any class counts.
+ */
+function isManaged(attr: string, holder: ClassInfo | null, ctx: RuleContext, facts: FileFacts): boolean {
+  const names = nameFacts(ctx, facts);
+  if (names.weak.has(attr)) return true;
+  if (!holder) return names.accessors.has(attr);
+  const seen = new Set<number>();
+  const visit = (cls: ClassInfo): boolean => {
+    if (seen.has(cls.node.startIndex)) return false;
+    seen.add(cls.node.startIndex);
+    if (cls.accessors.has(attr)) return true;
+    const scope = ctx.model.scopeOf(cls.node);
+    return cls.bases.some((base) => {
+      const local = classReference(base, scope, ctx, facts);
+      return local !== null && visit(local);
+    });
+  };
+  return visit(holder);
+}
+
+/** Attributes made weak anywhere in the file, and every class's accessors, found once per file on demand. */
+function nameFacts(ctx: RuleContext, facts: FileFacts): NameFacts {
+  if (facts.names) return facts.names;
+  const names: NameFacts = { weak: new Set(), accessors: new Set(), literalAssigned: new Set() };
+  facts.names = names;
+  for (const scope of classScopes(ctx.model.module)) {
+    for (const name of classInfoOf(scope.node, facts, ctx).accessors) names.accessors.add(name);
+  }
+  for (const node of ctx.model.root.descendantsOfType("assignment")) {
+    if (!node) continue;
+    const left = node.childForFieldName("left");
+    const right = node.childForFieldName("right");
+    if (!left || !right) continue;
+    const classLevel = left.type === "identifier" && node.parent?.parent?.parent?.type === "class_definition";
+    const name = left.type === "attribute" ? left.childForFieldName("attribute")?.text : classLevel ? left.text : undefined;
+    if (!name) continue;
+    const value = unparenthesize(right);
+    const values = value.type === "conditional_expression" ? value.namedChildren.filter((c): c is Node => !!c) : [value];
+    for (const v of values) {
+      const item = unparenthesize(v);
+      if (item.type === "call") {
+        // `weakref.ref(x)`, `weakref.proxy(x)`, `WeakSet()`... in any import style.
+        if (ctx.model.qualifiedName(item.childForFieldName("function") ?? item)?.startsWith("weakref.")) names.weak.add(name);
+      } else if (left.type === "attribute" && LITERAL_TYPES.has(item.type)) {
+        names.literalAssigned.add(name);
+      }
+    }
+  }
+  return names;
+}
+
+const LITERAL_TYPES: ReadonlySet<string> = new Set([
+  "string", "concatenated_string", "integer", "float", "true", "false", "list", "tuple", "dictionary", "set",
+  "list_comprehension", "dictionary_comprehension", "set_comprehension", "binary_operator",
+]);
+
+// ---- the fix: a weakref.ref behind a property with the attribute's name -------------------------
+
+function weakPropertyFix(ctx: RuleContext, facts: FileFacts, holder: ClassInfo | null, attr: string, target: ClassInfo | null): Fix | null {
+  if (!holder || attr.startsWith("__")) return null;
+  if (!propertyCanReplace(holder, attr, ctx, facts)) return null;
+  if (target && !supportsWeakReferences(target, ctx, facts)) return null;
+  if (nameFacts(ctx, facts).literalAssigned.has(attr)) return null;
+  facts.fixBlocked ??= WEAK_FIX_BLOCKERS.test(ctx.source);
+  if (facts.fixBlocked) return null;
+  const source = ctx.source;
+  if (source.includes(`_${attr}_ref`) || new RegExp(`\\bdel\\b[^\\n]*\\.${attr}\\b`).test(source)) return null;
+  const weakref = weakrefModule(ctx, facts);
+  const property = propertyInsertion(holder, attr, weakref?.name ?? "", source);
+  if (!weakref || !property) return null;
+  return {
+    description: `Store \`${attr}\` as a weakref.ref behind a \`${attr}\` property on \`${holder.name}\``,
+    safety: "unsafe",
+    edits: weakref.insert ? [weakref.insert, property] : [property],
+  };
+}
+
+/** A property named `attr` on `holder` would be what every `x.attr` reads and writes. */
+function propertyCanReplace(holder: ClassInfo, attr: string, ctx: RuleContext, facts: FileFacts, depth = 0): boolean {
+  if (depth > 8 || holder.decorators.length > 0 || holder.slots || holder.unusualBases) return false;
+  if (holder.members.has(attr) || holder.members.has(`_${attr}_ref`) || ATTRIBUTE_HOOKS.some((h) => holder.members.has(h))) return false;
+  const scope = ctx.model.scopeOf(holder.node);
+  return holder.bases.every((base) => {
+    const qualified = ctx.model.qualifiedName(base, scope);
+    if (qualified === "builtins.object" || qualified === "abc.ABC") return true;
+    const local = classReference(base, scope, ctx, facts);
+    return local !== null && propertyCanReplace(local, attr, ctx, facts, depth + 1);
+  });
+}
+
+/** Whether `weakref.ref(instance)` works, as far as the file shows. */
+function supportsWeakReferences(cls: ClassInfo, ctx: RuleContext, facts: FileFacts, depth = 0): boolean {
+  if (depth > 8) return false;
+  if (cls.decorators.some((d) => /\bslots\s*=\s*True\b/.test(d.text) && !/\bweakref_slot\s*=\s*True\b/.test(d.text))) return false;
+  const scope = ctx.model.scopeOf(cls.node);
+  const locals: ClassInfo[] = [];
+  for (const base of cls.bases) {
+    const local = classReference(base, scope, ctx, facts);
+    if (local) {
+      if (!supportsWeakReferences(local, ctx, facts, depth + 1)) return false;
+      locals.push(local);
+      continue;
+    }
+    const qualified = ctx.model.qualifiedName(base.type === "call" ? base.childForFieldName("function") ?? base : base, scope);
+    if (qualified && (NO_WEAKREF_BASES.has(qualified) || qualified === "collections.namedtuple")) return false;
+    // An unknown base with `__slots__` here: nothing shows that a `__weakref__` slot exists.
+    if (cls.slots) return false;
+  }
+  if (!cls.slots) return true;
+  return /["']__weakref__["']/.test(cls.slots.text) || locals.some((b) => !b.slots);
+}
+
+/** The name `weakref` is reachable under at module level, and the import to add when it is not. */
+function weakrefModule(ctx: RuleContext, facts: FileFacts): { name: string; insert: TextEdit | null } | null {
+  if (facts.weakrefModule !== undefined) return facts.weakrefModule;
+  const module = ctx.model.module;
+  let found: { name: string; insert: TextEdit | null } | null = null;
+  for (const [name, bindings] of module.bindings) {
+    if (bindings.every((b) => b.kind === "import" && b.qualifiedName === "weakref")) {
+      found = { name, insert: null };
+      if (name === "weakref") break;
+    }
+  }
+  if (!found && !module.bindings.has("weakref") && !ctx.model.hasStarImport) {
+    const insert = importInsertion(ctx);
+    found = insert ? { name: "weakref", insert } : null;
+  }
+  facts.weakrefModule = found;
+  return found;
+}
+
+/** `import weakref` after the module docstring and `from __future__` imports. */
+function importInsertion(ctx: RuleContext): TextEdit | null {
+  let after: number | null = null;
+  let first: Node | null = null;
+  let index = 0;
+  for (const child of ctx.model.root.namedChildren) {
+    if (!child || child.type === "comment") continue;
+    const docstring = index === 0 && child.type === "expression_statement" && child.namedChildCount === 1 && child.namedChild(0)?.type === "string";
+    index++;
+    if (docstring || child.type === "future_import_statement") {
+      after = child.endIndex;
+      continue;
+    }
+    first = child;
+    break;
+  }
+  const eol = lineEnding(ctx.source);
+  if (after !== null) return { start: after, end: after, newText: `${eol}import weakref` };
+  if (!first || first.startPosition.column !== 0) return null;
+  const imports = first.type === "import_statement" || first.type === "import_from_statement";
+  return { start: first.startIndex, end: first.startIndex, newText: `import weakref${eol}${imports ? "" : eol + eol}` };
+}
+
+/** The property and its setter, appended to the class body with the body's indentation. */
+function propertyInsertion(holder: ClassInfo, attr: string, weakref: string, source: string): TextEdit | null {
+  const cls = holder.node;
+  const body = cls.childForFieldName("body");
+  if (!body || body.startPosition.row === cls.startPosition.row) return null;
+  const indent = source.slice(source.lastIndexOf("\n", body.startIndex - 1) + 1, body.startIndex);
+  const classIndent = source.slice(source.lastIndexOf("\n", cls.startIndex - 1) + 1, cls.startIndex);
+  if (!/^[ \t]+$/.test(indent) || !/^[ \t]*$/.test(classIndent) || !indent.startsWith(classIndent) || indent === classIndent) return null;
+  const unit = indent.slice(classIndent.length);
+  const endOfLine = (offset: number): number => {
+    const newline = source.indexOf("\n", offset);
+    return newline === -1 ? source.length : newline;
+  };
+  let lineEnd = endOfLine(body.endIndex);
+  if (!/^[ \t]*(#.*)?\r?$/.test(source.slice(body.endIndex, lineEnd))) return null;
+  // Comment lines right below the last statement stay with it.
+  while (lineEnd < source.length && /^[ \t]*#/.test(source.slice(lineEnd + 1, endOfLine(lineEnd + 1)))) lineEnd = endOfLine(lineEnd + 1);
+  // Insert before a line's `\r\n`, not between its two characters.
+  if (lineEnd > 0 && source[lineEnd - 1] === "\r" && lineEnd < source.length) lineEnd--;
+  const i = indent;
+  const text = [
+    "", "",
+    `${i}@property`,
+    `${i}def ${attr}(self):`,
+    `${i}${unit}ref = self._${attr}_ref`,
+    `${i}${unit}return ref() if ref is not None else None`,
+    "",
+    `${i}@${attr}.setter`,
+    `${i}def ${attr}(self, value):`,
+    `${i}${unit}self._${attr}_ref = ${weakref}.ref(value) if value is not None else None`,
+  ].join(lineEnding(source));
+  return { start: lineEnd, end: lineEnd, newText: text };
+}
+
+// ---- message helpers ---------------------------------------------------------------------------
+
+function lineEnding(source: string): string {
+  return source.includes("\r\n") ? "\r\n" : "\n";
+}
+
+function lineOf(node: Node): number {
+  return node.startPosition.row + 1;
+}
+
+/** The first line of a construct, shortened for a message. */
+function snippet(node: Node): string {
+  const firstLine = node.text.split("\n")[0].trim();
+  return firstLine.length > 60 ? `${firstLine.slice(0, 57)}...` : firstLine;
+}
