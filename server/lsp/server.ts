@@ -12,7 +12,7 @@ import {
   DiagnosticRefreshRequest, DidChangeWatchedFilesNotification, ErrorCodes, InlayHintRefreshRequest, type InitializeParams, type InitializeResult,
   IPCMessageReader, IPCMessageWriter, type MessageReader, type MessageWriter, MessageType, StreamMessageReader, StreamMessageWriter,
   type Message, type RequestMessage, ResponseError, type ResponseMessage, TextDocumentSyncKind,
-  createServerPipeTransport, createServerSocketTransport,
+  createServerPipeTransport, createServerSocketTransport, ShowMessageNotification,
 } from "vscode-languageserver/node.js";
 import { allRules } from "../../rules/index.js";
 import { loadPythonParser, type PositionEncoding, type Rule } from "../engine/index.js";
@@ -151,7 +151,9 @@ export async function serve(connection: Connection, options: ServerOptions = {})
 
   let encoding: PositionEncoding = "utf-16";
   let capabilities: ClientCapabilities = {};
-  const settings = new SettingsManager(log, { show: (message) => void connection.window.showErrorMessage(message) });
+  const settings = new SettingsManager(log, {
+    show: (message) => void connection.sendNotification(ShowMessageNotification.type, { type: MessageType.Error, message }),
+  });
   const store = new DocumentStore(parser, log);
   const analyzer = new Analyzer(store, rules, settings, log);
   let diagnostics: DiagnosticsService | null = null;

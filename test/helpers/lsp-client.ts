@@ -99,7 +99,7 @@ export class LspClient {
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
-        reject(new Error(`timeout waiting for the answer to ${method} #${id}`));
+        reject(new Error(`timeout waiting for the answer to ${method} #${id}; stderr: ${this.stderr.slice(-2000)}`));
       }, timeoutMs);
       this.pending.set(id, {
         resolve: (v) => { clearTimeout(timer); resolve(v); },
