@@ -389,6 +389,49 @@ describe("memhint check: files that cannot be read", () => {
   });
 });
 
+describe("memhint check --jobs (worker threads)", () => {
+  function manyFiles(): string {
+    const dir = tempDir();
+    const files: Record<string, string | Uint8Array> = {};
+    for (let i = 0; i < 24; i++) {
+      const name = `pkg${i % 3}/m${String(i).padStart(2, "0")}.py`;
+      files[name] = i % 4 === 0 ? GOOD : i % 5 === 0 ? `${BAD}def broken(:\n` : `x${i} = 1  # memhint: ignore[MH9${i}]\n${BAD.repeat(1 + (i % 3))}`;
+    }
+    files["pkg1/binary.py"] = Buffer.from([0x61, 0x00]);
+    writeTree(dir, files);
+    return dir;
+  }
+
+  it("prints exactly what one thread prints, in the same order", () => {
+    expect(existsSync(join(ROOT, "dist", "server", "cli", "worker.js"))).toBe(true); // else --jobs falls back to one thread
+    const dir = manyFiles();
+    for (const args of [["check"], ["check", "--format", "json"], ["check", "--statistics"], ["check", "--diff"]]) {
+      const one = memhint([...args, "--jobs", "1"], dir);
+      const three = memhint([...args, "--jobs", "3"], dir);
+      expect(three).toEqual(one);
+      expect(one.status).toBe(2); // the binary file
+      expect(one.stderr).toContain("pkg1/binary.py: skipped: contains a NUL byte");
+    }
+  });
+
+  it("fixes every file with --fix", () => {
+    const dir = manyFiles();
+    const r = memhint(["check", "--fix", "--jobs", "2"], dir);
+    expect(r.stderr).toContain("pkg1/binary.py: skipped");
+    expect(r.stdout.match(/: fixed \d+ findings?/g)?.length).toBe(18);
+    const after = memhint(["check", "--select", "MH101", "--jobs", "1"], dir);
+    expect(after.stdout).toBe("All checks passed.\n");
+  });
+
+  it("rejects a --jobs that is not a whole number from 1 to 64", () => {
+    for (const bad of ["0", "65", "two", "1.5"]) {
+      const r = memhint(["check", "--jobs", bad], tempDir());
+      expect(r.stderr).toContain(`--jobs must be a whole number from 1 to 64, not "${bad}"`);
+      expect(r.status).toBe(2);
+    }
+  });
+});
+
 describe("memhint check: configuration", () => {
   it("applies [tool.memhint] from the nearest pyproject.toml above the first path", () => {
     const dir = tempDir();

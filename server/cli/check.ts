@@ -7,21 +7,21 @@
  * linted and reported first. Otherwise 1 when findings remain (with `--diff`: when there is a
  * diff), else 0; `--exit-zero` turns that 1 into 0 but never hides a 2.
  */
-import { readFileSync, statSync } from "node:fs";
-import { dirname, relative, resolve, sep, isAbsolute } from "node:path";
+import { existsSync, statSync } from "node:fs";
+import { availableParallelism } from "node:os";
+import { dirname, isAbsolute, relative, resolve, sep } from "node:path";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { Worker } from "node:worker_threads";
+import { allRules } from "../../rules/index.js";
 import { ConfigError, loadConfig, parseSelectorList, type LoadedConfig } from "../config.js";
-import {
-  fixSource, LineIndex, lintSource, loadPythonParser, resolveSettings,
-  type Diagnostic, type PythonParser, type Rule, type Settings,
-} from "../engine/index.js";
+import { loadPythonParser, resolveSettings, type PythonParser, type Rule, type Settings } from "../engine/index.js";
 import { SUPPRESSION_CODE } from "../engine/suppressions.js";
-import { unifiedDiff } from "./diff.js";
 import { discover } from "./discover.js";
 import type { CliIO } from "./io.js";
-import { codeTally, plural, Statistics, textLine, toJson, type JsonDiagnostic } from "./output.js";
-import { cannotWrite, decodeSource, DecodeError, encodeSource, MAX_FILE_BYTES, type DecodedSource } from "./source.js";
-import { FileChangedError, writeFileAtomically } from "./write.js";
+import { plural, Statistics, type JsonDiagnostic } from "./output.js";
+import { firstLine, processFile, type FileReport, type Input, type ProcessOptions } from "./process.js";
+import type { WorkerData, WorkerRequest } from "./worker.js";
 
 export const CHECK_HELP = `Usage: memhint check [options] [paths...]
 
@@ -42,6 +42,7 @@ Options:
   --config PATH          use this config file (pyproject.toml or memhint.toml)
   --no-config            ignore config files
   --stdin-filename NAME  read the source from stdin and report it as NAME
+  --jobs N               check on N threads (default: one per CPU, up to 8, for 16+ files)
   --show-files           print the files that would be checked, and exit
   --show-settings        print the resolved settings as JSON, and exit
   -q, --quiet            print findings only: no summary, no "fixed" lines
@@ -63,6 +64,7 @@ const OPTIONS = {
   config: { type: "string" },
   "no-config": { type: "boolean" },
   "stdin-filename": { type: "string" },
+  jobs: { type: "string" },
   "show-files": { type: "boolean" },
   "show-settings": { type: "boolean" },
   quiet: { type: "boolean", short: "q" },
@@ -83,6 +85,8 @@ export interface CheckOptions {
   noConfig: boolean;
   /** Read stdin; the name to report it as. */
   stdin: { name: string } | null;
+  /** Threads; undefined: decide from the CPU and file counts. */
+  jobs?: number;
   showFiles: boolean;
   showSettings: boolean;
   quiet: boolean;
@@ -131,6 +135,11 @@ export function parseCheckArgs(argv: readonly string[], knownCodes: readonly str
     throw new UsageError(`--${v["show-files"] ? "show-files" : "show-settings"} cannot be combined with --fix or --diff`);
   }
   if (v["show-files"] && v["show-settings"]) throw new UsageError("--show-files and --show-settings cannot be combined");
+  let jobs: number | undefined;
+  if (v.jobs !== undefined) {
+    jobs = /^[0-9]+$/.test(v.jobs) ? Number(v.jobs) : NaN;
+    if (!(jobs >= 1 && jobs <= 64)) throw new UsageError(`--jobs must be a whole number from 1 to 64, not "${v.jobs}"`);
+  }
   return {
     paths: stdin ? [] : paths.length > 0 ? paths : ["."],
     format,
@@ -144,6 +153,7 @@ export function parseCheckArgs(argv: readonly string[], knownCodes: readonly str
     config: v.config,
     noConfig: v["no-config"] ?? false,
     stdin,
+    jobs,
     showFiles: v["show-files"] ?? false,
     showSettings: v["show-settings"] ?? false,
     quiet: v.quiet ?? false,
@@ -170,34 +180,6 @@ export function displayPath(cwd: string, absolute: string): string {
   return rel;
 }
 
-function errnoText(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException)?.code;
-  const known: Record<string, string> = {
-    ENOENT: "no such file or directory",
-    EACCES: "permission denied",
-    EPERM: "operation not permitted",
-    EISDIR: "is a directory",
-    EROFS: "read-only file system",
-    ENOSPC: "no space left on device",
-    ELOOP: "too many levels of symbolic links",
-  };
-  return (code && known[code]) ?? (error instanceof Error ? error.message : String(error));
-}
-
-function firstLine(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
-  return text.split("\n")[0];
-}
-
-interface Input {
-  /** Absolute path, or null for stdin. */
-  path: string | null;
-  display: string;
-}
-
-/** A decoded input, or why it is skipped (with its bytes when they were read). */
-type Loaded = { bytes: Uint8Array; source: DecodedSource } | { skipped: string; bytes?: Uint8Array };
-
 async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
   // Read it all even when too large: with --fix the input is echoed back unchanged.
   const chunks: Buffer[] = [];
@@ -205,34 +187,67 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-async function load(input: Input, io: CliIO): Promise<Loaded> {
-  let bytes: Uint8Array;
-  if (input.path === null) {
-    try {
-      bytes = await readAll(io.stdin);
-    } catch (error) {
-      return { skipped: `cannot read stdin: ${errnoText(error)}` };
+/** Worker threads to use: `--jobs`, or one per CPU (up to 8) when there are enough files to pay for them. */
+function workerCount(options: CheckOptions, files: number): number {
+  if (options.jobs !== undefined) return options.jobs > 1 && files > 1 ? Math.min(options.jobs, files) : 0;
+  const cpus = Math.min(availableParallelism(), 8);
+  return cpus > 1 && files >= 16 ? cpus : 0;
+}
+
+/**
+ * Check `inputs` on `jobs` worker threads, calling `onReport` with each report in input order.
+ * Each worker keeps two inputs in flight so it never waits for the main thread.
+ */
+function checkInWorkers(
+  inputs: readonly Input[], jobs: number, data: WorkerData, onReport: (report: FileReport) => void,
+): Promise<void> {
+  const url = new URL("./worker.js", import.meta.url);
+  return new Promise((resolvePromise, reject) => {
+    const waiting = new Map<number, FileReport>();
+    const workers: Worker[] = [];
+    let next = 0;
+    let printed = 0;
+    let done = false;
+    const finish = (error?: unknown): void => {
+      if (done) return;
+      done = true;
+      for (const worker of workers) void worker.terminate();
+      if (error === undefined) resolvePromise();
+      else reject(error);
+    };
+    const feed = (worker: Worker): void => {
+      if (next >= inputs.length) return;
+      const request: WorkerRequest = { index: next, input: inputs[next] };
+      next++;
+      worker.postMessage(request);
+    };
+    for (let i = 0; i < jobs; i++) {
+      const worker = new Worker(url, { workerData: data });
+      workers.push(worker);
+      worker.on("message", ({ index, report }: { index: number; report: FileReport }) => {
+        if (done) return;
+        waiting.set(index, report);
+        try {
+          for (let r = waiting.get(printed); r !== undefined; r = waiting.get(printed)) {
+            waiting.delete(printed);
+            printed++;
+            onReport(r);
+          }
+        } catch (error) {
+          finish(error);
+          return;
+        }
+        if (printed === inputs.length) finish();
+        else feed(worker);
+      });
+      worker.on("error", (error) => finish(new Error(`a worker thread failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}`)));
+      worker.on("exit", (code) => {
+        if (!done) finish(new Error(`a worker thread stopped (exit code ${code}) before the check was done`));
+      });
+      feed(worker);
+      feed(worker);
     }
-  } else {
-    try {
-      const stat = statSync(input.path);
-      if (stat.isFile() && stat.size > MAX_FILE_BYTES) {
-        return { skipped: `larger than 10 MB (${stat.size} bytes); memhint does not lint files this large` };
-      }
-      bytes = readFileSync(input.path);
-    } catch (error) {
-      return { skipped: `cannot read: ${errnoText(error)}` };
-    }
-  }
-  if (bytes.length > MAX_FILE_BYTES) {
-    return { skipped: `larger than 10 MB${input.path === null ? "" : ` (${bytes.length} bytes)`}; memhint does not lint files this large`, bytes };
-  }
-  try {
-    return { bytes, source: decodeSource(bytes) };
-  } catch (error) {
-    if (error instanceof DecodeError) return { skipped: error.message, bytes };
-    throw error;
-  }
+  });
 }
 
 /** Run `memhint check`; returns the exit status. `rules` is the registry (tests pass their own). */
@@ -321,23 +336,41 @@ export async function runCheck(argv: readonly string[], io: CliIO, rules: readon
     notice("memhint check: warning: no Python files found under the given paths");
   }
 
-  let parser: PythonParser;
-  try {
-    parser = await loadPythonParser();
-  } catch (error) {
-    notice(`memhint check: cannot load the Python parser: ${firstLine(error)}`);
-    return 2;
+  const printer = new Printer(options, io);
+  const processOptions: ProcessOptions = { fix: options.fix, diff: options.diff, unsafeFixes: options.unsafeFixes };
+  const jobs = rules === allRules && existsSync(fileURLToPath(new URL("./worker.js", import.meta.url))) ? workerCount(options, inputs.length) : 0;
+  if (jobs > 0) {
+    await checkInWorkers(inputs, jobs, { options: processOptions, settings }, (report) => printer.add(report));
+  } else if (inputs.length > 0) {
+    let parser: PythonParser;
+    try {
+      parser = await loadPythonParser();
+    } catch (error) {
+      notice(`memhint check: cannot load the Python parser: ${firstLine(error)}`);
+      return 2;
+    }
+    for (const input of inputs) {
+      let stdinBytes: Uint8Array | null = null;
+      if (input.path === null) {
+        try {
+          stdinBytes = await readAll(io.stdin);
+        } catch (error) {
+          notice(`${input.display}: skipped: cannot read stdin: ${firstLine(error)}`);
+          problems++;
+          continue;
+        }
+      }
+      printer.add(processFile(input, stdinBytes, processOptions, parser, rules, settings));
+    }
   }
-
-  const run = new CheckRun(options, io, rules, settings, parser);
-  for (const input of inputs) await run.checkInput(input);
-  return run.finish(problems);
+  return printer.finish(problems);
 }
 
-class CheckRun {
+/** Prints reports as they come, in input order, and the summary; decides the exit status. */
+class Printer {
   private readonly stats = new Statistics();
   private readonly json: JsonDiagnostic[] = [];
-  /** Where the report goes: stdout, except when stdout carries fixed source or a diff. */
+  /** Where the report goes: stdout, except when stdout carries the fixed source (stdin with --fix). */
   private readonly report: { write(text: string): unknown };
   private remaining = 0;
   private safeFixable = 0;
@@ -346,105 +379,38 @@ class CheckRun {
   private filesFixed = 0;
   private diffs = 0;
   private problems = 0;
-  private crashedRules = new Set<string>();
+  private readonly crashedRules = new Set<string>();
 
-  constructor(
-    private readonly options: CheckOptions,
-    private readonly io: CliIO,
-    private readonly rules: readonly Rule[],
-    private readonly settings: Settings,
-    private readonly parser: PythonParser,
-  ) {
-    const stdoutTaken = options.stdin !== null && options.fix;
-    this.report = stdoutTaken ? io.stderr : io.stdout;
+  constructor(private readonly options: CheckOptions, private readonly io: CliIO) {
+    this.report = options.stdin !== null && options.fix ? io.stderr : io.stdout;
   }
 
-  private notice(text: string): void {
-    this.io.stderr.write(`${text}\n`);
-  }
-
-  async checkInput(input: Input): Promise<void> {
-    const loaded = await load(input, this.io);
-    if ("skipped" in loaded) {
-      this.notice(`${input.display}: skipped: ${loaded.skipped}`);
-      this.problems++;
-      // With --fix, stdout carries the (here unchanged) source: an editor replaces its buffer with it.
-      if (input.path === null && this.options.fix && loaded.bytes) this.io.stdout.write(loaded.bytes);
-      return;
+  add(file: FileReport): void {
+    const { options, io } = this;
+    for (const line of file.notices) io.stderr.write(`${line}\n`);
+    if (file.problem) this.problems++;
+    for (const code of file.crashed) this.crashedRules.add(code);
+    if (file.fixedCount > 0) {
+      this.fixed += file.fixedCount;
+      this.filesFixed++;
     }
-    const { bytes, source } = loaded;
-    const text = source.text;
-    const linted = lintSource(this.parser, text, this.rules, this.settings);
-    const failed = new Set<string>();
-    for (const failure of linted.failures) {
-      this.notice(`${input.display}: internal error in rule ${failure.code}: ${firstLine(failure.error)}`);
-      failed.add(failure.code);
-      this.crashedRules.add(failure.code);
+    if (file.diff !== "") {
+      io.stdout.write(file.diff);
+      this.diffs++;
     }
-    if (linted.hasSyntaxErrors) this.notice(`${input.display}: has syntax errors; findings near them are skipped`);
-
-    let diagnostics: Diagnostic[] = linted.diagnostics;
-    let lines: LineIndex = linted.lines;
-    let output = text;
-    const mode = this.options.fix || this.options.diff;
-    if (mode && linted.diagnostics.some((d) => d.fix && (d.fix.safety === "safe" || this.options.unsafeFixes))) {
-      const result = fixSource(this.parser, text, this.rules, this.settings, { unsafe: this.options.unsafeFixes, disabled: failed });
-      if (result.output !== text && result.applied.length > 0) {
-        const refusal = cannotWrite(source, result.output);
-        if (refusal !== null) {
-          this.notice(`${input.display}: not fixed: ${refusal}`);
-        } else if (this.options.diff) {
-          const bom = source.bom ? "\ufeff" : "";
-          this.io.stdout.write(unifiedDiff(input.display, bom + text, bom + result.output));
-          this.diffs++;
-          this.fixed += result.applied.length;
-          this.filesFixed++;
-          output = result.output;
-          diagnostics = result.remaining;
-          lines = new LineIndex(output);
-        } else if (input.path === null) {
-          output = result.output;
-          diagnostics = result.remaining;
-          lines = new LineIndex(output);
-          this.recordFixed(input, result.applied);
-        } else {
-          try {
-            writeFileAtomically(input.path, encodeSource(result.output, source.bom), bytes);
-            output = result.output;
-            diagnostics = result.remaining;
-            lines = new LineIndex(output);
-            this.recordFixed(input, result.applied);
-          } catch (error) {
-            const why = error instanceof FileChangedError ? error.message : `cannot write: ${errnoText(error)}`;
-            this.notice(`${input.display}: not fixed: ${why}`);
-            this.problems++;
-          }
-        }
-      }
+    if (file.fixedLine !== null && !options.quiet) {
+      // In JSON mode stdout carries only the JSON document.
+      (options.format === "json" || this.report !== io.stdout ? io.stderr : io.stdout).write(`${file.fixedLine}\n`);
     }
-    if (input.path === null && this.options.fix) this.io.stdout.write(output === text ? bytes : encodeSource(output, source.bom));
-    this.emit(input, diagnostics, lines);
-  }
-
-  private recordFixed(input: Input, applied: readonly Diagnostic[]): void {
-    this.fixed += applied.length;
-    this.filesFixed++;
-    if (this.options.quiet) return;
-    const line = `${input.display}: fixed ${plural(applied.length, "finding")} (${codeTally(applied)})\n`;
-    // In JSON mode stdout carries only the JSON document.
-    if (this.options.format === "json" || this.report !== this.io.stdout) this.io.stderr.write(line);
-    else this.io.stdout.write(line);
-  }
-
-  private emit(input: Input, diagnostics: readonly Diagnostic[], lines: LineIndex): void {
-    for (const d of diagnostics) {
+    if (file.output !== null) io.stdout.write(file.output);
+    for (const f of file.findings) {
       this.remaining++;
-      if (d.fix?.safety === "safe") this.safeFixable++;
-      else if (d.fix?.safety === "unsafe") this.unsafeFixable++;
-      if (this.options.diff) continue;
-      if (this.options.statistics) this.stats.add(d);
-      else if (this.options.format === "json") this.json.push(toJson(d, input.display, lines));
-      else this.report.write(`${textLine(d, input.display, lines)}\n`);
+      if (f.safety === "safe") this.safeFixable++;
+      else if (f.safety === "unsafe") this.unsafeFixable++;
+      if (options.diff) continue;
+      if (options.statistics) this.stats.add(f);
+      else if (options.format === "json") this.json.push(f.json);
+      else this.report.write(`${f.text}\n`);
     }
   }
 
@@ -473,7 +439,7 @@ class CheckRun {
       const parts: string[] = [];
       if (problems > 0) parts.push(`${plural(problems, "path")} could not be checked or fixed`);
       if (this.crashedRules.size > 0) parts.push(`rule${this.crashedRules.size === 1 ? "" : "s"} ${[...this.crashedRules].sort().join(", ")} crashed`);
-      this.notice(`memhint check: ${parts.join(" and ")}; findings may be missing (see above), so the exit status is 2`);
+      this.io.stderr.write(`memhint check: ${parts.join(" and ")}; findings may be missing (see above), so the exit status is 2\n`);
       return 2;
     }
     if (options.exitZero) return 0;

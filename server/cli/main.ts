@@ -6,11 +6,14 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { allRules } from "../../rules/index.js";
 import type { Rule, RuleDocs } from "../engine/index.js";
 import { SUPPRESSION_CODE, SUPPRESSION_DOCS, SUPPRESSION_NAME } from "../engine/suppressions.js";
-import { runCheck } from "./check.js";
 import type { CliIO } from "./io.js";
+
+/** The registry, loaded when a command needs it (so --version and --help never load the rules). */
+async function registry(): Promise<readonly Rule[]> {
+  return (await import("../../rules/index.js")).allRules;
+}
 
 export const HELP = `memhint: finds Python code that costs memory for nothing, and fixes it.
 
@@ -124,13 +127,15 @@ async function runLsp(argv: readonly string[], io: CliIO): Promise<number | null
  * Run the command line `argv` (without node and the script). Returns the exit status, or null
  * when a long-running command (the language server) has taken over the process.
  */
-export async function run(argv: readonly string[], io: CliIO, rules: readonly Rule[] = allRules): Promise<number | null> {
+export async function run(argv: readonly string[], io: CliIO, rules?: readonly Rule[]): Promise<number | null> {
   const [command, ...rest] = argv;
   switch (command) {
-    case "check":
-      return runCheck(rest, io, rules);
+    case "check": {
+      const { runCheck } = await import("./check.js");
+      return runCheck(rest, io, rules ?? (await registry()));
+    }
     case "rules":
-      return runRules(rest, io, rules);
+      return runRules(rest, io, rules ?? (await registry()));
     case "lsp":
       return runLsp(rest, io);
     case "--version":

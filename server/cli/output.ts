@@ -6,7 +6,7 @@
  * Text: `path:line:col: CODE [*] message`, where `[*]` marks a finding `--fix` fixes and `[!]`
  * one that only `--fix --unsafe-fixes` fixes.
  */
-import type { Diagnostic, LineIndex } from "../engine/index.js";
+import type { Diagnostic, FixSafety, LineIndex } from "../engine/index.js";
 
 export interface JsonPosition {
   line: number;
@@ -74,12 +74,12 @@ export function plural(n: number, word: string): string {
 export class Statistics {
   private readonly byCode = new Map<string, { name: string; count: number; safe: number; unsafe: number }>();
 
-  add(d: Diagnostic): void {
+  add(d: { code: string; name: string; safety: FixSafety | null }): void {
     let entry = this.byCode.get(d.code);
     if (!entry) this.byCode.set(d.code, (entry = { name: d.name, count: 0, safe: 0, unsafe: 0 }));
     entry.count++;
-    if (d.fix?.safety === "safe") entry.safe++;
-    else if (d.fix?.safety === "unsafe") entry.unsafe++;
+    if (d.safety === "safe") entry.safe++;
+    else if (d.safety === "unsafe") entry.unsafe++;
   }
 
   /** Most frequent first, then by code. */

@@ -1,0 +1,184 @@
+/**
+ * One input of `memhint check`, start to finish: read, decode, lint (or fix, writing the file, or
+ * diff), and a report of what to print. Pure of any printing, so the same function runs on the
+ * main thread or in a worker (server/cli/worker.ts) and the main thread prints reports in order.
+ */
+import { readFileSync, statSync } from "node:fs";
+import { fixSource, LineIndex, lintSource, type Diagnostic, type FixSafety, type PythonParser, type Rule, type Settings } from "../engine/index.js";
+import { unifiedDiff } from "./diff.js";
+import { codeTally, plural, textLine, toJson, type JsonDiagnostic } from "./output.js";
+import { cannotWrite, decodeSource, DecodeError, encodeSource, MAX_FILE_BYTES } from "./source.js";
+import { FileChangedError, writeFileAtomically } from "./write.js";
+
+export interface Input {
+  /** Absolute path, or null for stdin. */
+  path: string | null;
+  /** How the path is printed. */
+  display: string;
+}
+
+/** What `processFile` needs from the command line (plain data: it crosses to workers). */
+export interface ProcessOptions {
+  fix: boolean;
+  diff: boolean;
+  unsafeFixes: boolean;
+}
+
+export interface Finding {
+  code: string;
+  name: string;
+  safety: FixSafety | null;
+  text: string;
+  json: JsonDiagnostic;
+}
+
+export interface FileReport {
+  /** Lines for stderr, in order. */
+  notices: string[];
+  /** The input could not be checked or its fix not written (the run exits 2). */
+  problem: boolean;
+  /** Rules that threw on this input. */
+  crashed: string[];
+  /** "path: fixed 2 findings (MH101 x2)" when fixes were written (or, for stdin, printed). */
+  fixedLine: string | null;
+  fixedCount: number;
+  /** The unified diff, with --diff. */
+  diff: string;
+  /** The findings left, in source order. */
+  findings: Finding[];
+  /** For stdin with --fix: the bytes to print (the fixed source, or the input unchanged). */
+  output: Uint8Array | null;
+}
+
+function errnoText(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException)?.code;
+  const known: Record<string, string> = {
+    ENOENT: "no such file or directory",
+    EACCES: "permission denied",
+    EPERM: "operation not permitted",
+    EISDIR: "is a directory",
+    EROFS: "read-only file system",
+    ENOSPC: "no space left on device",
+    ELOOP: "too many levels of symbolic links",
+  };
+  return (code && known[code]) ?? (error instanceof Error ? error.message : String(error));
+}
+
+export function firstLine(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.split("\n")[0];
+}
+
+function emptyReport(): FileReport {
+  return { notices: [], problem: false, crashed: [], fixedLine: null, fixedCount: 0, diff: "", findings: [], output: null };
+}
+
+function findings(diagnostics: readonly Diagnostic[], display: string, lines: LineIndex): Finding[] {
+  return diagnostics.map((d) => ({
+    code: d.code,
+    name: d.name,
+    safety: d.fix ? d.fix.safety : null,
+    text: textLine(d, display, lines),
+    json: toJson(d, display, lines),
+  }));
+}
+
+/**
+ * Check one input. `stdinBytes` is the input's content when it is stdin. Never throws: an
+ * unexpected error becomes a notice and a problem, and the run goes on with the next file.
+ */
+export function processFile(
+  input: Input, stdinBytes: Uint8Array | null, options: ProcessOptions,
+  parser: PythonParser, rules: readonly Rule[], settings: Settings,
+): FileReport {
+  const report = emptyReport();
+  const skip = (why: string, bytes?: Uint8Array): FileReport => {
+    report.notices.push(`${input.display}: skipped: ${why}`);
+    report.problem = true;
+    // With --fix, stdout carries the source back (an editor replaces its buffer with it): unchanged.
+    if (input.path === null && options.fix && bytes) report.output = bytes;
+    return report;
+  };
+
+  let bytes: Uint8Array;
+  if (input.path === null) {
+    bytes = stdinBytes ?? new Uint8Array();
+  } else {
+    try {
+      const stat = statSync(input.path);
+      if (stat.isFile() && stat.size > MAX_FILE_BYTES) {
+        return skip(`larger than 10 MB (${stat.size} bytes); memhint does not lint files this large`);
+      }
+      bytes = readFileSync(input.path);
+    } catch (error) {
+      return skip(`cannot read: ${errnoText(error)}`);
+    }
+  }
+  if (bytes.length > MAX_FILE_BYTES) {
+    return skip(`larger than 10 MB (${bytes.length} bytes); memhint does not lint files this large`, bytes);
+  }
+  let source;
+  try {
+    source = decodeSource(bytes);
+  } catch (error) {
+    if (error instanceof DecodeError) return skip(error.message, bytes);
+    throw error;
+  }
+
+  try {
+    const text = source.text;
+    const linted = lintSource(parser, text, rules, settings);
+    const failed = new Set<string>();
+    for (const failure of linted.failures) {
+      report.notices.push(`${input.display}: internal error in rule ${failure.code}: ${firstLine(failure.error)}`);
+      failed.add(failure.code);
+      report.crashed.push(failure.code);
+    }
+    if (linted.hasSyntaxErrors) report.notices.push(`${input.display}: has syntax errors; findings near them are skipped`);
+
+    let remaining: Diagnostic[] = linted.diagnostics;
+    let lines: LineIndex = linted.lines;
+    let output = text;
+    const applicable = (d: Diagnostic): boolean => d.fix !== null && (d.fix.safety === "safe" || options.unsafeFixes);
+    if ((options.fix || options.diff) && linted.diagnostics.some(applicable)) {
+      const result = fixSource(parser, text, rules, settings, { unsafe: options.unsafeFixes, disabled: failed });
+      const refusal = result.output === text ? null : cannotWrite(source, result.output);
+      let accepted = false;
+      if (result.output === text || result.applied.length === 0) {
+        // The fixes were rejected (each would have added a syntax error): nothing changes.
+      } else if (refusal !== null) {
+        report.notices.push(`${input.display}: not fixed: ${refusal}`);
+      } else if (options.diff) {
+        const bom = source.bom ? "\ufeff" : "";
+        report.diff = unifiedDiff(input.display, bom + text, bom + result.output);
+        accepted = true;
+      } else if (input.path === null) {
+        accepted = true;
+      } else {
+        try {
+          writeFileAtomically(input.path, encodeSource(result.output, source.bom), bytes);
+          accepted = true;
+        } catch (error) {
+          const why = error instanceof FileChangedError ? error.message : `cannot write: ${errnoText(error)}`;
+          report.notices.push(`${input.display}: not fixed: ${why}`);
+          report.problem = true;
+        }
+      }
+      if (accepted) {
+        output = result.output;
+        remaining = result.remaining;
+        lines = new LineIndex(output);
+        report.fixedCount = result.applied.length;
+        if (options.fix) report.fixedLine = `${input.display}: fixed ${plural(result.applied.length, "finding")} (${codeTally(result.applied)})`;
+      }
+    }
+    if (input.path === null && options.fix) report.output = output === text ? bytes : encodeSource(output, source.bom);
+    report.findings = findings(remaining, input.display, lines);
+    return report;
+  } catch (error) {
+    report.notices.push(`${input.display}: internal error: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+    report.problem = true;
+    if (input.path === null && options.fix) report.output = bytes;
+    return report;
+  }
+}
