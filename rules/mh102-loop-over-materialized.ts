@@ -1,13 +1,325 @@
-// PLACEHOLDER: being written now; it reports nothing until its check lands.
-import { defineRule } from "../server/engine/types.js";
+import type { Node } from "web-tree-sitter";
+import { freeNamesStableDuringLoop, stableDuringLoop } from "../server/engine/loop-mutation.js";
+import { type SemanticModel, unparenthesize } from "../server/engine/model.js";
+import { isPureExpression } from "../server/engine/purity.js";
+import { INT_BYTES, comprehensionBytes, comprehensionLength, constantInt, formatBytes, iterableLength, presizedListBytes } from "../server/engine/size.js";
+import { defineRule, type Fix, type RuleContext } from "../server/engine/types.js";
+
+/** What the loop would iterate once the copy is gone. */
+interface Source {
+  /** Dropping the copy keeps the program's behaviour (no laziness the body could observe). */
+  safe: boolean;
+  /** How the message names it. */
+  label: string;
+  /** Replacement text when it differs from the copied expression (`d` for `d.keys()`). */
+  replacement?: string;
+}
+
+/** `map(f, ...)` functions that cannot raise or run user code on any argument. */
+const MAP_FUNCTIONS_SAFE: ReadonlySet<string> = new Set(["builtins.str", "builtins.repr", "builtins.bool", "builtins.type", "builtins.id"]);
+/** Other builtins `map`/`filter` may call: the rule fires, the fix is unsafe (they can raise). */
+const MAP_FUNCTIONS_KNOWN: ReadonlySet<string> = new Set([
+  "int", "float", "len", "abs", "ord", "chr", "hex", "oct", "bin", "round", "tuple", "list", "set", "frozenset",
+  "sorted", "sum", "min", "max", "any", "all", "hash", "complex", "bytes", "callable",
+].map((n) => `builtins.${n}`));
 
 export default defineRule({
   code: "MH102",
   name: "loop-over-materialized",
   severity: "warning",
-  fixable: "never",
-  peers: [],
-  docs: { what: "", why: "", example: "", useInstead: "", fixSafety: "", limits: "" },
-  nodeTypes: [],
-  check() {},
+  fixable: "always",
+  peers: ["ruff PERF101", "ruff C414"],
+  docs: {
+    what: "Finds a `for` loop that iterates a copy made only for that loop: `for x in list(it)`, `for x in list(range(n))`, `for k in list(d)` / `list(d.keys())` / `list(d.values())` / `list(d.items())`, `for x in [comprehension]`, and the inner copy of `for x in sorted(list(it))`. It fires only when the loop body provably does not change, rebind or consume what is copied.",
+    why: "The copy holds every element at once before the first iteration: a list spine of 8 bytes per element plus, for `list(range(n))` and comprehensions, every element object (about 40 bytes per int; `list(range(10**6))` peaks at 38 MiB where `range(10**6)` needs 48 bytes). Iterating the original, a range or a generator holds one element at a time. `sorted()` already builds its own list, so `sorted(list(it))` holds two lists where one would do.",
+    example: "for i in list(range(1_000_000)):\n    total += i\nfor word, count in list(counts.items()):\n    print(word, count)\nfor square in [n * n for n in numbers]:\n    print(square)\nfor name in sorted(list(names)):\n    print(name)",
+    useInstead: "for i in range(1_000_000):\n    total += i\nfor word, count in counts.items():\n    print(word, count)\nfor square in (n * n for n in numbers):\n    print(square)\nfor name in sorted(names):\n    print(name)",
+    fixSafety: "The rule fires only when the body cannot change what is copied, so what remains is laziness: without the copy, elements are produced between iterations. Safe when nothing can observe that: dropping `list()` around a range, a literal, a list that `sorted()` or `list()` just built, a name whose every binding in scope builds a list, dict, set, tuple or str (`for k in list(d.keys())` becomes `for k in d` when `d` is known to be a dict, `d.keys()` otherwise), `enumerate`/`zip`/`reversed` of those, `map(str, ...)` and `filter(None, ...)`; `[comprehension]` → generator when its element and conditions call nothing and cannot raise (they now run between iterations and stop at `break`) and its first iterable is one of the above; `sorted(list(it))` → `sorted(it)` always (sorted copies first either way). Unsafe: a name of unknown origin (a parameter may hold a generator whose side effects would move), element or conditions that call anything or can raise, `map`/`filter` with a builtin that can raise (`int`, `len`), or a comment inside the removed call.",
+    limits: "Silent when the body mutates, rebinds, or passes on what is copied (`del d[k]`, `d.pop(k)`, `d[k] = v`, `d[k] += 1`, `lst.append(x)`, `lst += [x]`, `d = {}`, `helper(d)`, `alias = d`, any method not known to be read-only), or iterates a name of unknown origin (it may be an iterator). Silent when the body runs code that could reach the container another way (a call of a user function, a method of an unknown object, writing an attribute, `yield`, `await`, `with`) unless the container was built in this scope and never escapes: never stored, passed, aliased or changed from a nested function; `exec`, `eval`, `globals()`, `locals()` or `vars()` in the body always silence it. Silent for copies of attributes, subscripts and calls of user code (`list(self.d)`, `list(get_items())`: their mutation cannot be tracked, and such copies are often deliberate snapshots), for `map`/`filter` with a user function, `list()` with zero or several arguments, shadowed `list`/`sorted`, `async for`, comprehensions that `await`, and comprehension `for` clauses (`[f(x) for x in list(y)]`). Changes made from other modules to this module's globals are not seen.",
+  },
+  nodeTypes: ["for_statement"],
+  check(loop, ctx) {
+    if (loop.child(0)?.type === "async") return;
+    const right = loop.childForFieldName("right");
+    if (!right) return;
+    const iterable = unparenthesize(right);
+    if (iterable.type === "list_comprehension") {
+      checkComprehension(loop, iterable, ctx);
+      return;
+    }
+    if (iterable.type !== "call") return;
+    const fn = iterable.childForFieldName("function");
+    if (fn?.type !== "identifier") return;
+    if (fn.text === "list") checkListCopy(loop, iterable, fn, ctx);
+    else if (fn.text === "sorted") checkSortedOfList(iterable, fn, ctx);
+  },
 });
+
+/** `for x in list(source)`. */
+function checkListCopy(loop: Node, call: Node, fn: Node, ctx: RuleContext): void {
+  const model = ctx.model;
+  if (!model.isBuiltin(fn, "list")) return;
+  const argument = soleArgument(call);
+  if (!argument) return;
+  const source = classifySource(argument, loop, model, 0);
+  if (!source) return;
+  const inner = unparenthesize(argument);
+  const length = iterableLength(inner, model);
+  let bytes: number | null = null;
+  if (inner.type === "call" && length !== null) bytes = rangeListBytes(inner, model);
+  else if (length !== null) bytes = presizedListBytes(length, 0);
+  const count = length !== null && inner.type === "call" ? ` of ${length.toLocaleString("en-US")} ints` : "";
+  const size = bytes !== null ? ` (≈ ${formatBytes(bytes)})` : "";
+  const stable = inner.type === "identifier" || source.replacement ? ` (the loop body does not change it)` : "";
+  const message = `\`list()\` copies ${source.label} into a new list${count}${size} only for this loop to iterate it once${stable}; iterate ${source.replacement ? `\`${source.replacement}\`` : source.label} directly`;
+  const text = source.replacement ?? ctx.source.slice(argument.startIndex, argument.endIndex);
+  const commented = hasCommentOutside(call, argument);
+  const fix: Fix = {
+    description: source.replacement && source.replacement !== ctx.source.slice(inner.startIndex, inner.endIndex)
+      ? `Iterate \`${source.replacement}\` instead of a copy`
+      : "Remove the `list()` copy",
+    safety: source.safe && !commented ? "safe" : "unsafe",
+    edits: [{ start: call.startIndex, end: call.endIndex, newText: text }],
+  };
+  ctx.report({ node: call, message, estimatedBytes: bytes, fix });
+}
+
+/** `for x in [comprehension]`. */
+function checkComprehension(loop: Node, comprehension: Node, ctx: RuleContext): void {
+  const verdict = classifyComprehension(comprehension, loop, ctx.model);
+  if (!verdict) return;
+  const bytes = comprehensionBytes(comprehension, ctx.model);
+  const count = comprehensionLength(comprehension, ctx.model);
+  const size = bytes !== null && count !== null ? ` (≈ ${formatBytes(bytes)} for ${count.toLocaleString("en-US")} elements)` : "";
+  const open = comprehension.startIndex;
+  const close = comprehension.endIndex - 1;
+  ctx.report({
+    node: comprehension,
+    message: `This list comprehension builds the whole list${size} before the loop's first iteration, only to be iterated once; iterate a generator expression, which holds one element at a time`,
+    estimatedBytes: bytes,
+    fix: {
+      description: "Replace the list comprehension with a generator expression",
+      safety: verdict.safe ? "safe" : "unsafe",
+      edits: [{ start: open, end: open + 1, newText: "(" }, { start: close, end: close + 1, newText: ")" }],
+    },
+  });
+}
+
+/** `for x in sorted(list(it))`: the diagnostic covers the inner copy. */
+function checkSortedOfList(call: Node, fn: Node, ctx: RuleContext): void {
+  const model = ctx.model;
+  const args = call.childForFieldName("arguments");
+  if (args?.type !== "argument_list") return;
+  const items = args.namedChildren.filter((c): c is Node => !!c && c.type !== "comment");
+  if (items.some((c) => c.type === "list_splat" || c.type === "dictionary_splat")) return;
+  const positional = items.filter((c) => c.type !== "keyword_argument");
+  if (positional.length !== 1) return;
+  const copy = unparenthesize(positional[0]);
+  const copyFn = copy.type === "call" ? copy.childForFieldName("function") : null;
+  if (copyFn?.type !== "identifier" || copyFn.text !== "list") return;
+  if (!model.isBuiltin(fn, "sorted") || !model.isBuiltin(copyFn, "list")) return;
+  const argument = soleArgument(copy);
+  if (!argument) return;
+  const length = iterableLength(unparenthesize(argument), model);
+  const bytes = length !== null ? presizedListBytes(length, 0) : null;
+  const size = bytes !== null ? ` (≈ ${formatBytes(bytes)})` : "";
+  let text = ctx.source.slice(argument.startIndex, argument.endIndex);
+  // `sorted(list(x for x in y))` → `sorted(x for x in y)` when the generator is the only argument.
+  if (argument.type === "generator_expression" && items.length === 1) text = text.slice(1, -1);
+  ctx.report({
+    node: copy,
+    message: `\`sorted()\` builds its own list, so this \`list()\` is a second full copy${size}; pass the iterable to \`sorted()\` directly`,
+    estimatedBytes: bytes,
+    fix: {
+      description: "Remove the `list()` copy inside `sorted()`",
+      safety: hasCommentOutside(copy, argument) ? "unsafe" : "safe",
+      edits: [{ start: copy.startIndex, end: copy.endIndex, newText: text }],
+    },
+  });
+}
+
+/**
+ * Whether the loop could iterate `expr` itself instead of a list copy of it, and how safely.
+ * Null when the body could change what `expr` reads, or when `expr` is something whose
+ * mutation cannot be tracked (attributes, subscripts, calls of user code).
+ */
+function classifySource(expr: Node, loop: Node, model: SemanticModel, depth: number): Source | null {
+  if (depth > 4) return null;
+  const node = unparenthesize(expr);
+  switch (node.type) {
+    case "identifier": {
+      const stable = stableDuringLoop(node, loop, model);
+      return stable ? { safe: stable.fresh !== null, label: `\`${node.text}\`` } : null;
+    }
+    case "list":
+    case "tuple":
+    case "set":
+    case "dictionary":
+    case "string":
+    case "concatenated_string":
+      // Evaluated once, before the loop, either way; nothing else can reach it.
+      return { safe: true, label: "the literal" };
+    case "list_comprehension":
+      return { safe: true, label: "a list comprehension" };
+    case "generator_expression": {
+      const verdict = classifyComprehension(node, loop, model);
+      return verdict ? { safe: verdict.safe, label: "a generator" } : null;
+    }
+    case "call":
+      return classifyCallSource(node, loop, model, depth);
+    default:
+      return null;
+  }
+}
+
+function classifyCallSource(call: Node, loop: Node, model: SemanticModel, depth: number): Source | null {
+  const fn = call.childForFieldName("function");
+  if (!fn) return null;
+  const args = call.childForFieldName("arguments");
+  if (fn.type === "attribute") {
+    const method = fn.childForFieldName("attribute")?.text ?? "";
+    const object = unparenthesize(fn.childForFieldName("object") ?? fn);
+    if (!["keys", "values", "items"].includes(method) || object.type !== "identifier") return null;
+    if (args?.type !== "argument_list" || args.namedChildren.some((c) => c && c.type !== "comment")) return null;
+    const stable = stableDuringLoop(object, loop, model);
+    if (!stable || (stable.fresh !== null && stable.fresh !== "dict")) return null;
+    const dict = stable.fresh === "dict";
+    return {
+      safe: dict,
+      label: `the ${method} of \`${object.text}\``,
+      replacement: method === "keys" && dict ? object.text : `${object.text}.${method}()`,
+    };
+  }
+  const qualified = model.qualifiedName(fn);
+  switch (qualified) {
+    case "builtins.range":
+      return { safe: true, label: "the range" };
+    case "builtins.sorted":
+    case "builtins.list":
+      // A list just built: nothing else holds it.
+      return { safe: true, label: `the list \`${fn.text}()\` just built` };
+    case "builtins.enumerate":
+    case "builtins.zip":
+    case "builtins.reversed":
+    case "builtins.map":
+    case "builtins.filter": {
+      if (args?.type !== "argument_list") return null;
+      const items = args.namedChildren.filter((c): c is Node => !!c && c.type !== "comment");
+      if (items.some((c) => c.type === "list_splat" || c.type === "dictionary_splat")) return null;
+      const positional = items.filter((c) => c.type !== "keyword_argument");
+      if (positional.length === 0) return null;
+      let safe = true;
+      let iterables = positional;
+      if (qualified === "builtins.map" || qualified === "builtins.filter") {
+        const verdict = classifyMappedFunction(positional[0], qualified, loop, model);
+        if (verdict === null) return null;
+        safe = verdict;
+        iterables = positional.slice(1);
+        if (iterables.length === 0) return null;
+      } else if (qualified === "builtins.enumerate") {
+        iterables = positional.slice(0, 1); // the second is `start`, evaluated once either way
+      }
+      for (const iterable of iterables) {
+        const inner = classifySource(iterable, loop, model, depth + 1);
+        if (!inner) return null;
+        safe &&= inner.safe;
+      }
+      return { safe, label: `the \`${fn.text}()\` iterator` };
+    }
+    default:
+      return null;
+  }
+}
+
+/** `map`/`filter`'s function: null when it is user code; otherwise whether calling it lazily is safe. */
+function classifyMappedFunction(function_: Node, qualified: string, loop: Node, model: SemanticModel): boolean | null {
+  const node = unparenthesize(function_);
+  if (node.type === "none") return qualified === "builtins.filter" ? true : null;
+  if (node.type === "lambda") {
+    if (!freeNamesStableDuringLoop(node, loop, model)) return null;
+    const body = node.childForFieldName("body");
+    return !!body && isPureExpression(body, model, { mustNotRaise: true });
+  }
+  const name = model.qualifiedName(node);
+  if (name && MAP_FUNCTIONS_SAFE.has(name)) return true;
+  if (name && MAP_FUNCTIONS_KNOWN.has(name)) return false;
+  return null;
+}
+
+/**
+ * A list comprehension or generator expression iterated by the loop: null when the body could
+ * change what it reads; otherwise whether computing its elements lazily keeps behaviour (its
+ * first iterable can be iterated in place, and its element and conditions neither call
+ * anything nor raise, since they now run between iterations and stop at `break`).
+ */
+function classifyComprehension(comprehension: Node, loop: Node, model: SemanticModel): { safe: boolean } | null {
+  if (isAsync(comprehension)) return null;
+  if (!freeNamesStableDuringLoop(comprehension, loop, model)) return null;
+  const clauses = comprehension.namedChildren.filter((c): c is Node => !!c && (c.type === "for_in_clause" || c.type === "if_clause"));
+  const firstIterable = clauses[0]?.type === "for_in_clause" ? clauses[0].childForFieldName("right") : null;
+  if (!firstIterable) return null;
+  const first = classifySource(firstIterable, loop, model, 1);
+  const body = comprehension.childForFieldName("body");
+  const rest = clauses.slice(1).map(clausePart);
+  const pure = !!body && isPureExpression(body, model, { mustNotRaise: true })
+    && rest.every((part) => isPureExpression(part, model, { mustNotRaise: true }));
+  return { safe: pure && !!first?.safe };
+}
+
+/** `async for` anywhere, or `await` outside the first iterable: a generator would be asynchronous. */
+function isAsync(comprehension: Node): boolean {
+  const firstFor = comprehension.namedChildren.find((c) => c?.type === "for_in_clause");
+  const firstIterable = firstFor?.childForFieldName("right");
+  for (const clause of comprehension.descendantsOfType("for_in_clause")) {
+    if (clause?.child(0)?.type === "async") return true;
+  }
+  for (const awaited of comprehension.descendantsOfType("await")) {
+    if (!awaited) continue;
+    if (firstIterable && awaited.startIndex >= firstIterable.startIndex && awaited.endIndex <= firstIterable.endIndex) continue;
+    return true;
+  }
+  return false;
+}
+
+function clausePart(clause: Node): Node {
+  if (clause.type === "for_in_clause") return clause.childForFieldName("right") ?? clause;
+  return clause.namedChild(0) ?? clause;
+}
+
+/** The only argument of a call: `list(x)`, or the generator of `list(x for x in y)`. */
+function soleArgument(call: Node): Node | null {
+  const args = call.childForFieldName("arguments");
+  if (!args) return null;
+  if (args.type === "generator_expression") return args;
+  const items = args.namedChildren.filter((c): c is Node => !!c && c.type !== "comment");
+  if (items.length !== 1) return null;
+  const [only] = items;
+  if (only.type === "keyword_argument" || only.type === "list_splat" || only.type === "dictionary_splat") return null;
+  return only;
+}
+
+/** A comment in `outer` but not in `inner` would be deleted by replacing `outer` with `inner`. */
+function hasCommentOutside(outer: Node, inner: Node): boolean {
+  return outer.descendantsOfType("comment").some((c) => !!c && (c.startIndex < inner.startIndex || c.startIndex >= inner.endIndex));
+}
+
+/**
+ * Peak bytes of `list(range(...))` with constant arguments: the presized spine plus an int
+ * object for every value outside CPython's small-int cache (-5..256).
+ */
+function rangeListBytes(call: Node, model: SemanticModel): number | null {
+  const length = iterableLength(call, model);
+  const args = call.childForFieldName("arguments");
+  if (length === null || args?.type !== "argument_list") return null;
+  const values = args.namedChildren.filter((c): c is Node => !!c && c.type !== "comment").map((a) => constantInt(a, model));
+  if (values.some((v) => v === null)) return null;
+  const [start, step] = values.length === 1 ? [0, 1] : [values[0] as number, (values[2] ?? 1) as number];
+  let small = 0;
+  if (length > 0) {
+    // Indices k with -5 <= start + k*step <= 256.
+    const lo = step > 0 ? Math.ceil((-5 - start) / step) : Math.ceil((256 - start) / step);
+    const hi = step > 0 ? Math.floor((256 - start) / step) : Math.floor((-5 - start) / step);
+    small = Math.max(0, Math.min(hi, length - 1) - Math.max(lo, 0) + 1);
+  }
+  return presizedListBytes(length, 0) + INT_BYTES * (length - small);
+}
