@@ -49,7 +49,8 @@ Options:
   -h, --help             show this help
 
 Exit status: 0 no findings, 1 findings remain (with --diff: there are fixes to show),
-2 usage or configuration error, or some file could not be checked.
+2 usage or configuration error, or findings may be missing: some file could not be read,
+decoded or fixed (said on stderr; the other files are still checked), or a rule crashed.
 `;
 
 const OPTIONS = {

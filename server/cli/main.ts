@@ -162,9 +162,10 @@ export async function run(argv: readonly string[], io: CliIO, rules?: readonly R
 
 /** The process entry point used by bin/memhint.js. */
 export async function cli(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
-  // A closed pipe (`memhint check | head`) is not an error worth a stack trace.
+  // A closed pipe (`memhint check | head`) is not worth a stack trace; but the output was cut
+  // short, so the status cannot claim a clean run: 2, an I/O error.
   process.stdout.on("error", (error: NodeJS.ErrnoException) => {
-    if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
+    if (error.code === "EPIPE") process.exit(2);
     throw error;
   });
   const io: CliIO = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, cwd: process.cwd() };
