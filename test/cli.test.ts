@@ -389,7 +389,7 @@ describe("memhint check: files that cannot be read", () => {
   });
 });
 
-describe("memhint check --jobs (worker threads)", () => {
+describe("memhint check --jobs (worker threads)", { timeout: 180_000 }, () => {
   function manyFiles(): string {
     const dir = tempDir();
     const files: Record<string, string | Uint8Array> = {};
