@@ -1,0 +1,269 @@
+/**
+ * `npm run bench:lsp`: edit-to-diagnostics latency of the real language server on a large real
+ * file, and its memory after opening many files. Spawns `memhint lsp --stdio`, opens CPython's
+ * `_pydecimal.py` (about 6,400 lines), types code into it one keystroke at a time, and times each
+ * keystroke from sending `didChange` to receiving the `publishDiagnostics` for that version:
+ *   - incremental: range edits, as editors send them (Tree.edit + reparse with the old tree);
+ *   - full: the same edits sent as whole-document changes (a fresh parse every time).
+ * Then opens 200 standard-library files and prints the server's resident memory. Finally a
+ * breakdown, in this process, of where one lint of the file goes.
+ *
+ *   npm run bench:lsp [-- --interval=MS --rounds=N --files=N]
+ */
+import { execFileSync, spawn } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { allRules } from "../rules/index.js";
+import { LineIndex, lintTree, loadPythonParser, resolveSettings } from "../server/engine/index.js";
+import { MODEL_NODE_TYPES, SemanticModel } from "../server/engine/model.js";
+import { Edit } from "web-tree-sitter";
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const BIN = join(ROOT, "bin", "memhint.js");
+
+function option(name: string, fallback: number): number {
+  const arg = process.argv.find((a) => a.startsWith(`--${name}=`));
+  return arg ? Number(arg.slice(name.length + 3)) : fallback;
+}
+
+/** Pause between keystrokes: a fast typist (human typing is 100–200 ms a key). */
+const INTERVAL_MS = option("interval", 40);
+/** Typing sessions per mode; each types one line of code, a keystroke at a time. */
+const ROUNDS = option("rounds", 6);
+const FILES = option("files", 200);
+/** `--select=MH101,MH102`: lint with these rules only (to see what each costs). */
+const SELECT = process.argv.find((a) => a.startsWith("--select="))?.slice(9).split(",").filter(Boolean);
+
+function stdlibPath(): string {
+  return execFileSync("python3", ["-c", "import sysconfig; print(sysconfig.get_paths()['stdlib'])"], { encoding: "utf8" }).trim();
+}
+
+function pythonFiles(dir: string, out: string[] = []): string[] {
+  for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) {
+      if (!["site-packages", "__pycache__", "test", "tests", "idlelib", "lib2to3"].includes(entry.name)) pythonFiles(path, out);
+    } else if (entry.name.endsWith(".py")) out.push(path);
+  }
+  return out;
+}
+
+interface Message {
+  id?: number;
+  method?: string;
+  params?: any;
+  result?: any;
+  error?: any;
+}
+
+class Client {
+  private buffer = Buffer.alloc(0);
+  private nextId = 1;
+  private readonly waiters: Array<{ test: (m: Message) => boolean; resolve: (m: Message) => void }> = [];
+  readonly child = spawn(process.execPath, [BIN, "lsp", "--stdio"], { stdio: ["pipe", "pipe", "inherit"] });
+
+  constructor() {
+    this.child.stdout.on("data", (chunk: Buffer) => {
+      this.buffer = Buffer.concat([this.buffer, chunk]);
+      for (;;) {
+        const end = this.buffer.indexOf("\r\n\r\n");
+        if (end < 0) return;
+        const length = Number(/Content-Length: (\d+)/i.exec(this.buffer.subarray(0, end).toString())?.[1]);
+        if (this.buffer.length < end + 4 + length) return;
+        const message = JSON.parse(this.buffer.subarray(end + 4, end + 4 + length).toString("utf8")) as Message;
+        this.buffer = this.buffer.subarray(end + 4 + length);
+        if (message.method && message.id !== undefined) this.send({ jsonrpc: "2.0", id: message.id, result: null });
+        for (let i = 0; i < this.waiters.length; i++) {
+          if (this.waiters[i].test(message)) {
+            this.waiters.splice(i, 1)[0].resolve(message);
+            break;
+          }
+        }
+      }
+    });
+  }
+
+  send(message: unknown): void {
+    const body = Buffer.from(JSON.stringify(message), "utf8");
+    this.child.stdin.write(Buffer.concat([Buffer.from(`Content-Length: ${body.length}\r\n\r\n`), body]));
+  }
+
+  wait(test: (m: Message) => boolean): Promise<Message> {
+    return new Promise((resolve) => this.waiters.push({ test, resolve }));
+  }
+
+  request(method: string, params: unknown): Promise<Message> {
+    const id = this.nextId++;
+    const answer = this.wait((m) => m.id === id && m.method === undefined);
+    this.send({ jsonrpc: "2.0", id, method, params });
+    return answer;
+  }
+
+  notify(method: string, params: unknown): void {
+    this.send({ jsonrpc: "2.0", method, params });
+  }
+
+  published(uri: string, version: number): Promise<Message> {
+    return this.wait((m) => m.method === "textDocument/publishDiagnostics" && m.params.uri === uri && m.params.version === version);
+  }
+
+  rssMiB(): number {
+    const status = readFileSync(`/proc/${this.child.pid}/status`, "utf8");
+    return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1]) / 1024;
+  }
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
+}
+
+function summary(label: string, samples: number[]): string {
+  const s = [...samples].sort((a, b) => a - b);
+  return `${label.padEnd(12)} n=${String(s.length).padEnd(4)} p50 ${percentile(s, 0.5).toFixed(1).padStart(6)} ms   p95 ${percentile(s, 0.95).toFixed(1).padStart(6)} ms   max ${s[s.length - 1].toFixed(1).padStart(6)} ms`;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Lines of code typed into method bodies of the file, a keystroke at a time. */
+const TYPED = [
+  "        squares = sum([k * k for k in range(1000)])",
+  "        if self._is_special and other is None:",
+  "        digits = [int(c) for c in str(abs(self._int))]",
+];
+
+async function typingSession(client: Client, uri: string, text: string[], version: { v: number }, full: boolean, round: number): Promise<number[]> {
+  // Type after a line inside a method body, spread over the file.
+  const anchors = text.map((l, i) => [l, i] as const).filter(([l]) => /^ {8}return /.test(l)).map(([, i]) => i);
+  const line = anchors[Math.floor(((round + 0.5) / ROUNDS) * anchors.length)] + 1;
+  const typed = TYPED[round % TYPED.length];
+  const samples: number[] = [];
+  text.splice(line, 0, "");
+  const insert = (edit: { line: number; character: number; text: string; endCharacter?: number; endLine?: number }): Promise<number> => {
+    version.v++;
+    const v = version.v;
+    const start = performance.now();
+    const done = client.published(uri, v).then(() => performance.now() - start);
+    const range = { start: { line: edit.line, character: edit.character }, end: { line: edit.endLine ?? edit.line, character: edit.endCharacter ?? edit.character } };
+    client.notify("textDocument/didChange", {
+      textDocument: { uri, version: v },
+      contentChanges: full ? [{ text: text.join("\n") }] : [{ range, text: edit.text }],
+    });
+    return done;
+  };
+  // The new line itself, then each character.
+  samples.push(await insert({ line, character: 0, text: "\n" }));
+  for (let i = 0; i < typed.length; i++) {
+    await sleep(INTERVAL_MS);
+    text[line] += typed[i];
+    samples.push(await insert({ line, character: i, text: typed[i] }));
+  }
+  // Delete it again from the end, a word-sized chunk at a time.
+  for (let end = typed.length; end > 0; end -= 4) {
+    const begin = Math.max(0, end - 4);
+    await sleep(INTERVAL_MS);
+    text[line] = text[line].slice(0, begin);
+    samples.push(await insert({ line, character: begin, endCharacter: end, text: "" }));
+  }
+  const rest = text[line];
+  text.splice(line, 1);
+  await sleep(INTERVAL_MS);
+  samples.push(await insert({ line, character: 0, endLine: line + 1, endCharacter: 0, text: "" }));
+  if (rest.length > 0) throw new Error("typing session left text behind");
+  return samples;
+}
+
+async function main(): Promise<void> {
+  const stdlib = stdlibPath();
+  const pydecimal = join(stdlib, "_pydecimal.py");
+  const source = readFileSync(pydecimal, "utf8");
+  console.log(`memhint bench:lsp — node ${process.version}, ${source.split("\n").length} lines in ${pydecimal}`);
+  console.log(`typing: ${ROUNDS} lines per mode, a keystroke every ${INTERVAL_MS} ms (delete in steps of 4 characters)`);
+  console.log(`rules: ${SELECT ? SELECT.join(", ") : `all ${allRules.length}`}; load average ${readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")}\n`);
+
+  const client = new Client();
+  await client.request("initialize", {
+    processId: process.pid, rootUri: null, capabilities: {}, initializationOptions: SELECT ? { memhint: { select: SELECT } } : {},
+  });
+  client.notify("initialized", {});
+  const uri = pathToFileURL(pydecimal).href;
+  const opened = performance.now();
+  const first = client.published(uri, 1);
+  client.notify("textDocument/didOpen", { textDocument: { uri, languageId: "python", version: 1, text: source } });
+  await first;
+  console.log(`open → first diagnostics: ${(performance.now() - opened).toFixed(1)} ms`);
+
+  const version = { v: 1 };
+  const text = source.split("\n");
+  // Warm up both paths (JIT, WebAssembly tier-up) before measuring.
+  await typingSession(client, uri, text, version, false, 0);
+  await typingSession(client, uri, text, version, true, 1);
+  const results: Record<string, number[]> = { incremental: [], full: [] };
+  for (let round = 0; round < ROUNDS; round++) {
+    results.incremental.push(...(await typingSession(client, uri, text, version, false, round)));
+    results.full.push(...(await typingSession(client, uri, text, version, true, round)));
+  }
+  console.log("\nedit → diagnostics (didChange sent → publishDiagnostics received):");
+  console.log(summary("incremental", results.incremental));
+  console.log(summary("full reparse", results.full));
+
+  // Memory: 200 standard-library files open at once.
+  const files = pythonFiles(stdlib).filter((f) => f !== pydecimal).slice(0, FILES - 1);
+  const waits: Promise<Message>[] = [];
+  for (const file of files) {
+    const fileUri = pathToFileURL(file).href;
+    waits.push(client.published(fileUri, 1));
+    client.notify("textDocument/didOpen", { textDocument: { uri: fileUri, languageId: "python", version: 1, text: readFileSync(file, "utf8") } });
+  }
+  const t0 = performance.now();
+  await Promise.all(waits);
+  await sleep(500);
+  console.log(`\n${files.length + 1} files open (linted in ${((performance.now() - t0) / 1000).toFixed(1)} s): server RSS ${client.rssMiB().toFixed(0)} MiB`);
+
+  await client.request("shutdown", null);
+  client.notify("exit", null);
+
+  // Where one lint pass of the file goes, measured in this process.
+  const parser = await loadPythonParser();
+  const settings = resolveSettings({});
+  const tree = parser.parse(source);
+  const time = (f: () => unknown, n = 60): number => {
+    const samples: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const t = performance.now();
+      f();
+      samples.push(performance.now() - t);
+    }
+    return samples.sort((a, b) => a - b)[n >> 1];
+  };
+  const types = new Set<string>(MODEL_NODE_TYPES);
+  for (const rule of SELECT ? allRules.filter((r) => SELECT.includes(r.code)) : allRules) for (const t of rule.nodeTypes) types.add(t);
+  const nodes = tree.rootNode.descendantsOfType([...types]).filter((n) => n !== null);
+  const rules = SELECT ? allRules.filter((r) => SELECT.includes(r.code)) : allRules;
+  const lintMs = time(() => lintTree(tree, source, rules, settings));
+  console.log(`\none lint pass of the file, in process (medians): lintTree ${lintMs.toFixed(1)} ms =`);
+  console.log(`  native fetch of ${nodes.length} nodes (${types.size} types, walks all ${tree.rootNode.descendantCount} nodes): ${time(() => tree.rootNode.descendantsOfType([...types])).toFixed(1)} ms`);
+  console.log(`  semantic model: ${time(() => new SemanticModel(tree.rootNode, nodes)).toFixed(1)} ms`);
+  console.log(`  line index: ${time(() => new LineIndex(source)).toFixed(1)} ms`);
+  const none = time(() => lintTree(tree, source, [], settings));
+  for (const rule of rules) {
+    const ms = time(() => lintTree(tree, source, [rule], settings), 30) - none;
+    console.log(`  ${rule.code} checks: ${Math.max(0, ms).toFixed(1)} ms`);
+  }
+  const mid = source.indexOf("\n", source.length >> 1) + 1;
+  const lines = new LineIndex(source);
+  const edited = `${source.slice(0, mid)}#${source.slice(mid)}`;
+  const reparse = time(() => {
+    const copy = tree.copy();
+    const at = lines.treePoint(mid);
+    copy.edit(new Edit({ startIndex: mid, oldEndIndex: mid, newEndIndex: mid + 1, startPosition: at, oldEndPosition: at, newEndPosition: { row: at.row, column: at.column + 1 } }));
+    const next = parser.parse(edited, copy);
+    copy.delete();
+    next.delete();
+  }, 30);
+  const fresh = time(() => parser.parse(source).delete(), 20);
+  console.log(`parse: incremental after a one-character edit ${reparse.toFixed(1)} ms, fresh ${fresh.toFixed(1)} ms`);
+  tree.delete();
+}
+
+await main();
