@@ -18,7 +18,7 @@ import { readFileSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { parse as parseToml, TomlError } from "smol-toml";
 import { allRules } from "../rules/index.js";
-import { SUPPRESSION_CODE } from "./engine/suppressions.js";
+import { SUPPRESSION_CODE } from "./engine/index.js";
 import type { Settings, Severity, TargetVersion } from "./engine/types.js";
 
 export class ConfigError extends Error {

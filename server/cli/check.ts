@@ -16,7 +16,7 @@ import { Worker } from "node:worker_threads";
 import { allRules } from "../../rules/index.js";
 import { ConfigError, loadConfig, parseSelectorList, type LoadedConfig } from "../config.js";
 import { loadPythonParser, resolveSettings, type PythonParser, type Rule, type Settings } from "../engine/index.js";
-import { SUPPRESSION_CODE } from "../engine/suppressions.js";
+import { SUPPRESSION_CODE } from "../engine/index.js";
 import { discover } from "./discover.js";
 import type { CliIO } from "./io.js";
 import { plural, Statistics, type JsonDiagnostic } from "./output.js";

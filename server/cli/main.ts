@@ -7,7 +7,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import type { Rule, RuleDocs } from "../engine/index.js";
-import { SUPPRESSION_CODE, SUPPRESSION_DOCS, SUPPRESSION_NAME } from "../engine/suppressions.js";
+import { SUPPRESSION_CODE, SUPPRESSION_DOCS, SUPPRESSION_NAME } from "../engine/index.js";
 import type { CliIO } from "./io.js";
 
 /** The registry, loaded when a command needs it (so --version and --help never load the rules). */

@@ -141,7 +141,13 @@ export function processFile(
     let output = text;
     const applicable = (d: Diagnostic): boolean => d.fix !== null && (d.fix.safety === "safe" || options.unsafeFixes);
     if ((options.fix || options.diff) && linted.diagnostics.some(applicable)) {
-      const result = fixSource(parser, text, rules, settings, { unsafe: options.unsafeFixes, disabled: failed });
+      const result = fixSource(parser, text, rules, settings, { unsafe: options.unsafeFixes, disabled: failed, firstLint: linted });
+      for (const failure of result.failures) {
+        if (failed.has(failure.code)) continue;
+        report.notices.push(`${input.display}: internal error in rule ${failure.code} while fixing: ${firstLine(failure.error)}`);
+        failed.add(failure.code);
+        report.crashed.push(failure.code);
+      }
       const refusal = result.output === text ? null : cannotWrite(source, result.output);
       let accepted = false;
       if (result.output === text || result.applied.length === 0) {

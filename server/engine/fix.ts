@@ -4,7 +4,7 @@
  * `fixSource` repeats lint → apply until nothing changes (with a pass limit) so fixes converge.
  */
 import type { Tree } from "web-tree-sitter";
-import { lintTree, type LintOptions } from "./lint.js";
+import { lintTree, type LintOptions, type LintResult, type RuleFailure } from "./lint.js";
 import type { PythonParser } from "./parser.js";
 import type { Diagnostic, Fix, Rule, Settings, TextEdit } from "./types.js";
 
@@ -80,35 +80,53 @@ export interface FixResult {
   /** What the last lint of the output found. */
   remaining: Diagnostic[];
   hasSyntaxErrors: boolean;
+  /** Rules that threw in any pass (each disabled for the passes after); one entry per rule. */
+  failures: RuleFailure[];
   passes: number;
 }
 
 const MAX_PASSES = 10;
 
-export function fixSource(
-  parser: PythonParser, source: string, rules: readonly Rule[], settings: Settings,
-  options: LintOptions & { unsafe?: boolean } = {},
-): FixResult {
+export interface FixOptions extends LintOptions {
+  unsafe?: boolean;
+  /** The lint of exactly this source with these rules and settings, to save the first pass. */
+  firstLint?: LintResult;
+}
+
+export function fixSource(parser: PythonParser, source: string, rules: readonly Rule[], settings: Settings, options: FixOptions = {}): FixResult {
   let current = source;
   const applied: Diagnostic[] = [];
+  const failures: RuleFailure[] = [];
+  const disabled = new Set(options.disabled ?? []);
+  let baseline: number | null = null;
   for (let pass = 1; ; pass++) {
-    const tree = parser.parse(current);
-    let result;
-    let baseline;
-    try {
-      result = lintTree(tree, current, rules, settings, options);
-      baseline = syntaxErrorCount(tree);
-    } finally {
-      tree.delete();
+    let result: LintResult;
+    if (pass === 1 && options.firstLint) {
+      result = options.firstLint;
+    } else {
+      const tree = parser.parse(current);
+      try {
+        result = lintTree(tree, current, rules, settings, { ...options, disabled });
+        if (baseline === null) baseline = syntaxErrorCount(tree);
+      } finally {
+        tree.delete();
+      }
+    }
+    for (const failure of result.failures) {
+      if (disabled.has(failure.code)) continue;
+      disabled.add(failure.code);
+      failures.push(failure);
     }
     const chosen = chooseFixes(result.diagnostics, options.unsafe ?? false);
-    if (chosen.length === 0 || pass > MAX_PASSES) {
-      return { output: current, applied, remaining: result.diagnostics, hasSyntaxErrors: result.hasSyntaxErrors, passes: pass };
+    const done = (): FixResult => ({ output: current, applied, remaining: result.diagnostics, hasSyntaxErrors: result.hasSyntaxErrors, failures, passes: pass });
+    if (chosen.length === 0 || pass > MAX_PASSES) return done();
+    if (baseline === null) {
+      const tree = parser.parse(current);
+      baseline = syntaxErrorCount(tree);
+      tree.delete();
     }
     const { output, applied: fixes } = applyFixesChecked(parser, current, chosen.map((d) => d.fix as Fix), baseline);
-    if (fixes.length === 0 || output === current) {
-      return { output: current, applied, remaining: result.diagnostics, hasSyntaxErrors: result.hasSyntaxErrors, passes: pass };
-    }
+    if (fixes.length === 0 || output === current) return done();
     applied.push(...chosen.filter((d) => fixes.includes(d.fix as Fix)));
     current = output;
   }

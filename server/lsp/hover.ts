@@ -7,7 +7,7 @@ import type { Hover, HoverParams } from "vscode-languageserver";
 import { MarkupKind } from "vscode-languageserver";
 import type { Diagnostic, PositionEncoding, Rule, RuleDocs } from "../engine/index.js";
 import { formatBytes } from "../engine/size.js";
-import { SUPPRESSION_CODE, SUPPRESSION_DOCS, SUPPRESSION_NAME } from "../engine/suppressions.js";
+import { SUPPRESSION_CODE, SUPPRESSION_DOCS, SUPPRESSION_NAME } from "../engine/index.js";
 import type { Analyzer } from "./analysis.js";
 import type { DocumentStore } from "./documents.js";
 import { toOffset, toRange } from "./encoding.js";

@@ -153,3 +153,27 @@ describe("fixes", () => {
     expect(result.remaining).toEqual([]);
   });
 });
+
+describe("fix passes and failures", () => {
+  it("reports a rule that throws only on an intermediate text, once, and keeps fixing", () => {
+    // Throws as soon as a `keep()` call exists, which only the first pass's fix creates.
+    const throwsOnKeep = defineRule({
+      ...wasteRule, code: "MH906", fixable: "never",
+      check(node) {
+        if (node.childForFieldName("function")?.text === "keep") throw new Error("keep seen");
+      },
+    });
+    const result = fixSource(parser, "waste()\nwaste()\n", [wasteRule, throwsOnKeep], resolveSettings({}));
+    expect(result.output).toBe("keep()\nkeep()\n");
+    expect(result.failures.map((f) => f.code)).toEqual(["MH906"]);
+  });
+
+  it("reuses a first lint it is given instead of linting the source again", () => {
+    const first = lintSource(parser, "waste()\n", [wasteRule], resolveSettings({}));
+    let calls = 0;
+    const counting = defineRule({ ...wasteRule, check: (node, ctx) => { calls++; wasteRule.check(node, ctx); } });
+    const result = fixSource(parser, "waste()\n", [counting], resolveSettings({}), { firstLint: first });
+    expect(result.output).toBe("keep()\n");
+    expect(calls).toBe(1); // only the second pass, on "keep()", ran the rule
+  });
+});
