@@ -61,7 +61,9 @@ class Client {
   private buffer = Buffer.alloc(0);
   private nextId = 1;
   private readonly waiters: Array<{ test: (m: Message) => boolean; resolve: (m: Message) => void }> = [];
-  readonly child = spawn(process.execPath, [BIN, "lsp", "--stdio"], { stdio: ["pipe", "pipe", "inherit"] });
+  readonly child = spawn(process.execPath, [BIN, "lsp", "--stdio"], { stdio: ["pipe", "pipe", "inherit"], env: { ...process.env, MEMHINT_LSP_TIMING: "1" } });
+  /** Server-side parse and lint times per published version of a URI. */
+  readonly timings = new Map<string, { parse: number; lint: number }>();
 
   constructor() {
     this.child.stdout.on("data", (chunk: Buffer) => {
@@ -74,6 +76,8 @@ class Client {
         const message = JSON.parse(this.buffer.subarray(end + 4, end + 4 + length).toString("utf8")) as Message;
         this.buffer = this.buffer.subarray(end + 4 + length);
         if (message.method && message.id !== undefined) this.send({ jsonrpc: "2.0", id: message.id, result: null });
+        const timing = message.method === "window/logMessage" ? /^timing (\S+) v(\d+): parse ([\d.]+) ms, lint ([\d.]+) ms/.exec(message.params.message) : null;
+        if (timing) this.timings.set(`${timing[1]}#${timing[2]}`, { parse: Number(timing[3]), lint: Number(timing[4]) });
         for (let i = 0; i < this.waiters.length; i++) {
           if (this.waiters[i].test(message)) {
             this.waiters.splice(i, 1)[0].resolve(message);
@@ -123,6 +127,9 @@ function summary(label: string, samples: number[]): string {
   return `${label.padEnd(12)} n=${String(s.length).padEnd(4)} p50 ${percentile(s, 0.5).toFixed(1).padStart(6)} ms   p95 ${percentile(s, 0.95).toFixed(1).padStart(6)} ms   max ${s[s.length - 1].toFixed(1).padStart(6)} ms`;
 }
 
+/** Server-side split of each measured edit. */
+const serverSide: Array<{ parse: number; lint: number; total: number; full: boolean }> = [];
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Lines of code typed into method bodies of the file, a keystroke at a time. */
@@ -143,7 +150,12 @@ async function typingSession(client: Client, uri: string, text: string[], versio
     version.v++;
     const v = version.v;
     const start = performance.now();
-    const done = client.published(uri, v).then(() => performance.now() - start);
+    const done = client.published(uri, v).then(() => {
+      const elapsed = performance.now() - start;
+      const server = client.timings.get(`${uri}#${v}`);
+      if (server) serverSide.push({ ...server, total: elapsed, full });
+      return elapsed;
+    });
     const range = { start: { line: edit.line, character: edit.character }, end: { line: edit.endLine ?? edit.line, character: edit.endCharacter ?? edit.character } };
     client.notify("textDocument/didChange", {
       textDocument: { uri, version: v },
@@ -206,6 +218,15 @@ async function main(): Promise<void> {
   console.log("\nedit → diagnostics (didChange sent → publishDiagnostics received):");
   console.log(summary("incremental", results.incremental));
   console.log(summary("full reparse", results.full));
+  const measured = serverSide.slice(-(results.incremental.length + results.full.length));
+  for (const full of [false, true]) {
+    const own = measured.filter((m) => m.full === full);
+    const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+    const parse = median(own.map((m) => m.parse));
+    const lint = median(own.map((m) => m.lint));
+    const rest = median(own.map((m) => m.total - m.parse - m.lint));
+    console.log(`  ${full ? "full" : "incremental"} medians: parse ${parse.toFixed(1)} ms + lint ${lint.toFixed(1)} ms + the rest (edit, protocol, pipes) ${rest.toFixed(1)} ms`);
+  }
 
   // Memory: 200 standard-library files open at once.
   const files = pythonFiles(stdlib).filter((f) => f !== pydecimal).slice(0, FILES - 1);

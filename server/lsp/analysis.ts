@@ -13,6 +13,9 @@ export interface LintSnapshot {
   generation: number;
   settings: Settings;
   result: LintResult;
+  /** Milliseconds spent (re)parsing and linting for this snapshot. */
+  parseMs: number;
+  lintMs: number;
   /** Converted LSP diagnostics, filled by diagnostics.ts on first use. */
   published?: unknown;
 }
@@ -37,8 +40,10 @@ export class Analyzer {
     const version = versionOf(doc);
     const cached = doc.lint;
     if (cached && cached.version === version && cached.generation === generation) return cached;
+    const parseStart = performance.now();
     const tree = this.store.tree(doc);
     if (!tree) return null;
+    const lintStart = performance.now();
     const text = textOf(doc);
     let result = lintTree(tree, text, this.rules, settings, { disabled: doc.disabled, lines: doc.lines, keepModel: true });
     if (result.failures.length > 0) {
@@ -52,7 +57,8 @@ export class Analyzer {
       // Lint again without the failed rules so that no half-finished findings of theirs remain.
       result = lintTree(tree, text, this.rules, settings, { disabled: doc.disabled, lines: doc.lines, keepModel: true });
     }
-    doc.lint = { version, generation, settings, result };
+    const end = performance.now();
+    doc.lint = { version, generation, settings, result, parseMs: lintStart - parseStart, lintMs: end - lintStart };
     return doc.lint;
   }
 }

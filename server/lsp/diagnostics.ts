@@ -89,6 +89,8 @@ export class DiagnosticsService {
     private readonly encoding: () => PositionEncoding,
     private readonly send: (uri: string, version: number | undefined, diagnostics: LspDiagnostic[]) => void,
     private readonly onError: (message: string, error: unknown) => void,
+    /** When set (MEMHINT_LSP_TIMING=1), told how long each published lint took. */
+    private readonly timing: ((line: string) => void) | null = null,
   ) {}
 
   /** LSP diagnostics for the document's current version (computed and cached when stale). */
@@ -207,6 +209,7 @@ export class DiagnosticsService {
       const { items } = this.current(doc);
       this.publishedVersion.set(uri, version);
       this.send(uri, version, items);
+      if (this.timing && doc.lint) this.timing(`timing ${uri} v${version}: parse ${doc.lint.parseMs.toFixed(2)} ms, lint ${doc.lint.lintMs.toFixed(2)} ms`);
     } catch (error) {
       this.onError(`Linting ${uri} failed`, error);
     }

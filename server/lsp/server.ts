@@ -228,7 +228,8 @@ export async function serve(connection: Connection, options: ServerOptions = {})
     capabilities = params?.capabilities ?? {};
     encoding = negotiatePositionEncoding(capabilities.general?.positionEncodings);
     const pull = !!capabilities.textDocument?.diagnostic;
-    diagnostics = new DiagnosticsService(pull ? "pull" : "push", store, analyzer, () => encoding, send, (m, e) => log.error(m, e));
+    const timing = process.env.MEMHINT_LSP_TIMING === "1" ? (line: string) => log.info(line) : null;
+    diagnostics = new DiagnosticsService(pull ? "pull" : "push", store, analyzer, () => encoding, send, (m, e) => log.error(m, e), timing);
     const root = params?.workspaceFolders?.[0]?.uri ?? params?.rootUri ?? null;
     if (typeof root === "string" && root.startsWith("file:")) {
       try {
