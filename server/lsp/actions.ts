@@ -32,6 +32,8 @@ export interface ActionContext {
   documentChanges: boolean;
   /** The client resolves a code action's `edit` lazily. */
   resolveEdits: boolean;
+  /** A rule threw while fixing (on text the fixes produced): it is disabled for the document. */
+  onRuleFailure(doc: OpenDocument, code: string, error: unknown): void;
 }
 
 interface FixAllData {
@@ -186,7 +188,8 @@ export function fixAllEdit(ctx: ActionContext, doc: OpenDocument): WorkspaceEdit
   const snapshot = ctx.analyzer.analyze(doc);
   if (!snapshot) return null;
   const text = textOf(doc);
-  const result = fixSource(ctx.parser, text, ctx.rules, snapshot.settings, { unsafe: false, disabled: doc.disabled });
+  const result = fixSource(ctx.parser, text, ctx.rules, snapshot.settings, { unsafe: false, disabled: doc.disabled, firstLint: snapshot.result });
+  for (const failure of result.failures) ctx.onRuleFailure(doc, failure.code, failure.error);
   if (result.output === text) return null;
   const edit = minimalEdit(text, result.output);
   return workspaceEdit(ctx, doc.uri, versionOf(doc), [toLspEdit(doc.lines, edit, ctx.encoding())]);

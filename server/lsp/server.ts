@@ -168,6 +168,12 @@ export async function serve(connection: Connection, options: ServerOptions = {})
     store, analyzer, diagnostics: service(), parser, rules, encoding: () => encoding,
     documentChanges: !!capabilities.workspace?.workspaceEdit?.documentChanges,
     resolveEdits: !!capabilities.textDocument?.codeAction?.resolveSupport?.properties?.includes("edit"),
+    onRuleFailure: (doc, code, error) => {
+      if (doc.disabled.has(code)) return;
+      doc.disabled.add(code);
+      doc.lint = null;
+      log.error(`Rule ${code} failed while fixing ${doc.uri} and is disabled for this document until it is closed`, error);
+    },
   });
   const view = { store, analyzer, rules, encoding: () => encoding };
 
