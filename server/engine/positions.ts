@@ -16,10 +16,16 @@ export interface LineColumn {
 export class LineIndex {
   /** UTF-16 offset where each line starts. */
   private readonly lineStarts: number[] = [0];
-  /** A `\r` not followed by `\n` exists: tree-sitter's rows then differ from these lines. */
+  /** A `\r` not followed by `\n` exists (or may): tree-sitter's rows then differ from these lines. */
   private readonly hasLoneCr: boolean = false;
 
-  constructor(readonly text: string) {
+  /** `known`: line starts already computed for `text` (see `edited`); otherwise they are scanned. */
+  constructor(readonly text: string, known?: { lineStarts: number[]; hasLoneCr: boolean }) {
+    if (known) {
+      this.lineStarts = known.lineStarts;
+      this.hasLoneCr = known.hasLoneCr;
+      return;
+    }
     for (let i = 0; i < text.length; i++) {
       const c = text.charCodeAt(i);
       if (c === 10) this.lineStarts.push(i + 1);
@@ -29,6 +35,39 @@ export class LineIndex {
         this.lineStarts.push(i + 1);
       }
     }
+  }
+
+  /**
+   * The index of `text`, which is this index's text with [start, end) replaced by `inserted`.
+   * Lines before the edit are kept and lines after it shifted; only the edited lines are scanned,
+   * so a keystroke costs O(lines) instead of O(characters) (the language server's case).
+   */
+  edited(start: number, end: number, inserted: string, text: string): LineIndex {
+    const delta = inserted.length - (end - start);
+    const insertedEnd = start + inserted.length;
+    // From the line before the edit: a `\r` just before `start` may pair with an inserted `\n`.
+    const firstLine = Math.max(0, this.lineOf(start) - 1);
+    const starts = this.lineStarts.slice(0, firstLine + 1);
+    let hasLoneCr = this.hasLoneCr;
+    for (let i = starts[firstLine]; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c !== 10 && c !== 13) continue;
+      const breakAt = i;
+      if (c === 13) {
+        if (text.charCodeAt(i + 1) === 10) i++;
+        else hasLoneCr = true;
+      }
+      // A break after the inserted text, with an unchanged character before it, is the old one.
+      if (breakAt > insertedEnd) {
+        const old = this.lineStarts.indexOf(i + 1 - delta, firstLine);
+        if (old >= 0) {
+          for (let k = old; k < this.lineStarts.length; k++) starts.push(this.lineStarts[k] + delta);
+          return new LineIndex(text, { lineStarts: starts, hasLoneCr });
+        }
+      }
+      starts.push(i + 1);
+    }
+    return new LineIndex(text, { lineStarts: starts, hasLoneCr });
   }
 
   get lineCount(): number {
