@@ -43,9 +43,9 @@ export function versionOf(doc: OpenDocument): number {
   return doc.document.version;
 }
 
-function skipReason(text: string): SkipReason | null {
+function skipReason(text: string, maybeBinary: boolean): SkipReason | null {
   if (text.length > MAX_DOCUMENT_LENGTH) return "too-large";
-  if (text.includes("\u0000")) return "binary";
+  if (maybeBinary && text.includes("\u0000")) return "binary";
   return null;
 }
 
@@ -97,14 +97,16 @@ export class DocumentStore {
     }
     const changes = Array.isArray(params.contentChanges) ? params.contentChanges : [];
     let text = textOf(doc);
+    let maybeBinary = doc.skipped === "binary";
     for (const change of changes) {
       if (!change || typeof change.text !== "string") continue;
       text = this.applyChange(doc, change, encoding);
+      maybeBinary ||= change.text.includes("\u0000");
     }
     const version = Number.isInteger(params.textDocument.version) ? params.textDocument.version : versionOf(doc) + 1;
     doc.document = TextDocument.update(doc.document, [{ text }], version);
     doc.lint = null;
-    this.updateSkip(doc);
+    this.updateSkip(doc, maybeBinary);
     return doc;
   }
 
@@ -138,7 +140,7 @@ export class DocumentStore {
     }
     const [start, end] = toOffsets(old, change.range, encoding);
     const text = old.text.slice(0, start) + change.text + old.text.slice(end);
-    doc.lines = new LineIndex(text);
+    doc.lines = old.edited(start, end, change.text, text);
     if (doc.tree) {
       const newEnd = start + change.text.length;
       doc.tree.edit(new Edit({
@@ -154,8 +156,9 @@ export class DocumentStore {
     return text;
   }
 
-  private updateSkip(doc: OpenDocument): void {
-    const reason = skipReason(textOf(doc));
+  /** `maybeBinary`: whether the text can contain NUL (false when no edit inserted one into clean text). */
+  private updateSkip(doc: OpenDocument, maybeBinary = true): void {
+    const reason = skipReason(textOf(doc), maybeBinary);
     const previous = doc.skipped;
     if (reason === previous) return;
     doc.skipped = reason;

@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { allRules } from "../../rules/index.js";
-import { lintSource, resolveSettings } from "../../server/engine/index.js";
+import { LineIndex, lintSource, resolveSettings } from "../../server/engine/index.js";
 import { Analyzer } from "../../server/lsp/analysis.js";
 import { DocumentStore, textOf } from "../../server/lsp/documents.js";
 import type { Logger } from "../../server/lsp/log.js";
@@ -56,7 +56,7 @@ function snap(text: string, offset: number): number {
 }
 
 const SNIPPETS = [
-  "", "x", "\n", "\r\n", "(", ")", "[", "]", ":", " ", "\t", "    ", "#", "'", '"', '"""', "\\\n",
+  "", "x", "\n", "\r\n", "\r", "\n\r", "(", ")", "[", "]", ":", " ", "\t", "    ", "#", "'", '"', '"""', "\\\n",
   "sum([i * i for i in range(1000)])", "any([w for w in words])", "set([c for c in text])",
   "日本語", "😀", "é", "total = 1\n", "def f(xs):\n    return max([x for x in xs])\n",
   "  # memhint: ignore[MH101]", "# memhint: ignore-file\n", "for i in range(3):\n    pass\n",
@@ -98,6 +98,12 @@ describe("incremental reparse equals a fresh parse", () => {
         }
         store.change({ textDocument: { uri, version: ++version }, contentChanges: changes }, encoding);
         expect(textOf(doc)).toBe(expected);
+        // The line index, updated edit by edit, equals one built from scratch.
+        const scratch = new LineIndex(expected);
+        expect(doc.lines.lineCount).toBe(scratch.lineCount);
+        for (let line = 0; line < scratch.lineCount; line++) {
+          if (doc.lines.lineStart(line) !== scratch.lineStart(line)) expect.fail(`seed ${seed}, step ${step}: line ${line} starts at ${doc.lines.lineStart(line)}, not ${scratch.lineStart(line)}`);
+        }
         if (step % 3 !== 2) continue; // several edits between parses, as in a burst
         const incremental = analyzer.analyze(doc)!.result.diagnostics;
         const fresh = lintSource(parser, expected, allRules, settings).diagnostics;
