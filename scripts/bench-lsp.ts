@@ -228,6 +228,16 @@ async function main(): Promise<void> {
     console.log(`  ${full ? "full" : "incremental"} medians: parse ${parse.toFixed(1)} ms + lint ${lint.toFixed(1)} ms + the rest (edit, protocol, pipes) ${rest.toFixed(1)} ms`);
   }
 
+  // The floor under every number above: a request that does no linting (hover over a blank line).
+  const roundTrips: number[] = [];
+  const blank = text.findIndex((l) => l.trim() === "");
+  for (let i = 0; i < 100; i++) {
+    const t = performance.now();
+    await client.request("textDocument/hover", { textDocument: { uri }, position: { line: blank, character: 0 } });
+    roundTrips.push(performance.now() - t);
+  }
+  console.log(summary("round trip", roundTrips), "(hover with nothing to lint: protocol, pipes, scheduling)");
+
   // Memory: 200 standard-library files open at once.
   const files = pythonFiles(stdlib).filter((f) => f !== pydecimal).slice(0, FILES - 1);
   const waits: Promise<Message>[] = [];
@@ -249,6 +259,7 @@ async function main(): Promise<void> {
   const settings = resolveSettings({});
   const tree = parser.parse(source);
   const time = (f: () => unknown, n = 60): number => {
+    for (let i = 0; i < n / 3; i++) f(); // warm up the JIT first
     const samples: number[] = [];
     for (let i = 0; i < n; i++) {
       const t = performance.now();
