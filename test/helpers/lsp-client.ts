@@ -109,6 +109,20 @@ export class LspClient {
     });
   }
 
+  /** The answer to a request sent with `notifyBatch`. */
+  expectAnswer<T = any>(id: number, timeoutMs = 15_000): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new Error(`timeout waiting for the answer to #${id}`));
+      }, timeoutMs);
+      this.pending.set(id, {
+        resolve: (v) => { clearTimeout(timer); resolve(v); },
+        reject: (e) => { clearTimeout(timer); reject(e); },
+      });
+    });
+  }
+
   /** The next id `request` will use (to cancel a request right after sending it). */
   peekId(): number {
     return this.nextId;
@@ -123,10 +137,14 @@ export class LspClient {
     this.writeRaw(Buffer.concat([Buffer.from(`Content-Length: ${body.length}\r\n\r\n`, "ascii"), body]));
   }
 
-  /** Several notifications in one write, as a client flushing a burst of edits does. */
-  notifyBatch(messages: Array<{ method: string; params: unknown }>): void {
-    const frames = messages.map(({ method, params }) => {
-      const body = Buffer.from(JSON.stringify({ jsonrpc: "2.0", method, params }), "utf8");
+  /**
+   * Several messages in one write, as a client flushing a burst does; a message with an `id` is a
+   * request (take its id from `peekId()` and wait with `expectAnswer`).
+   */
+  notifyBatch(messages: Array<{ method: string; params: unknown; id?: number }>): void {
+    const frames = messages.map(({ method, params, id }) => {
+      if (id !== undefined) this.nextId = Math.max(this.nextId, id + 1);
+      const body = Buffer.from(JSON.stringify(id === undefined ? { jsonrpc: "2.0", method, params } : { jsonrpc: "2.0", id, method, params }), "utf8");
       return Buffer.concat([Buffer.from(`Content-Length: ${body.length}\r\n\r\n`, "ascii"), body]);
     });
     this.writeRaw(Buffer.concat(frames));
