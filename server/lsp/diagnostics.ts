@@ -91,6 +91,8 @@ export class DiagnosticsService {
     private readonly onError: (message: string, error: unknown) => void,
     /** When set (MEMHINT_LSP_TIMING=1), told how long each published lint took. */
     private readonly timing: ((line: string) => void) | null = null,
+    /** Calls back once the messages already received are handled (see backlog.ts). */
+    private readonly drained: (then: () => void, deadline: number) => void = (then) => then(),
   ) {}
 
   /** LSP diagnostics for the document's current version (computed and cached when stale). */
@@ -178,9 +180,13 @@ export class DiagnosticsService {
     const entry = pending;
     const fire = (): void => {
       entry.timer = null;
-      this.pending.delete(uri);
-      for (const resolve of entry.waiters.splice(0)) resolve();
-      if (this.mode === "push") this.publish(uri);
+      // Edits already received but not yet handled join this lint instead of each getting one.
+      this.drained(() => {
+        if (this.pending.get(uri) !== entry || entry.timer !== null) return; // cancelled or rescheduled meanwhile
+        this.pending.delete(uri);
+        for (const resolve of entry.waiters.splice(0)) resolve();
+        if (this.mode === "push") this.publish(uri);
+      }, entry.firstAt + MAX_WAIT_MS);
     };
     entry.immediate = delay === 0;
     entry.timer = delay === 0 ? setImmediate(fire) : setTimeout(fire, Math.min(delay, Math.max(0, MAX_WAIT_MS - (now - entry.firstAt))));

@@ -19,6 +19,7 @@ import { loadPythonParser, type PositionEncoding, type Rule } from "../engine/in
 import { type ActionContext, CODE_ACTION_KINDS, codeActions, resolveCodeAction } from "./actions.js";
 import { Analyzer } from "./analysis.js";
 import { DiagnosticsService } from "./diagnostics.js";
+import { Backlog } from "./backlog.js";
 import { DocumentStore } from "./documents.js";
 import { FrameGuard } from "./framing.js";
 import { negotiatePositionEncoding } from "./encoding.js";
@@ -76,6 +77,8 @@ export interface ServerOptions {
   /** The connection's reader and writer: malformed input is logged and answered with a parse error. */
   reader?: MessageReader;
   writer?: MessageWriter;
+  /** Counts of received and handled messages, to lint once a backlog of edits is handled. */
+  backlog?: Backlog;
 }
 
 let shutdownRequested = false;
@@ -84,11 +87,15 @@ const earlyBadFrames: string[] = [];
 let reportBadFrame = (reason: string): void => void earlyBadFrames.push(reason);
 
 /** Answer `$/cancelRequest` for a request still queued with RequestCancelled, without running it. */
-const cancelStrategy = {
-  cancelUndispatched(message: Message): ResponseMessage {
-    return { jsonrpc: "2.0", id: (message as RequestMessage).id, error: { code: -32800, message: "request cancelled before it ran" } };
-  },
-};
+function cancelStrategy(backlog: Backlog | null) {
+  return {
+    cancelUndispatched(message: Message): ResponseMessage {
+      // Neither the request nor the cancellation will be handled now.
+      if (backlog) backlog.handled += 2;
+      return { jsonrpc: "2.0", id: (message as RequestMessage).id, error: { code: -32800, message: "request cancelled before it ran" } };
+    },
+  };
+}
 
 interface Channel {
   reader: MessageReader;
@@ -119,14 +126,15 @@ function channel(transport: Transport): Channel {
 export async function startServer(argv: string[], options: ServerOptions = {}): Promise<void> {
   const transport = parseTransport(argv);
   const { reader, writer } = channel(transport);
-  const connection = createConnection(reader, writer, { connectionStrategy: cancelStrategy });
+  const backlog = new Backlog();
+  const connection = createConnection(backlog.count(reader), writer, { connectionStrategy: cancelStrategy(backlog), messageStrategy: backlog.strategy });
   if (transport.kind === "stdio") {
     // The client closing our stdin ends the session, as in every stdio language server.
     const end = (): never => process.exit(shutdownRequested ? 0 : 1);
     process.stdin.on("end", end);
     process.stdin.on("close", end);
   }
-  await serve(connection, { processHooks: true, ...options, reader, writer });
+  await serve(connection, { processHooks: true, ...options, reader, writer, backlog });
 }
 
 /** Serve on an existing connection (tests use in-memory streams). */
@@ -235,7 +243,8 @@ export async function serve(connection: Connection, options: ServerOptions = {})
     encoding = negotiatePositionEncoding(capabilities.general?.positionEncodings);
     const pull = !!capabilities.textDocument?.diagnostic;
     const timing = process.env.MEMHINT_LSP_TIMING === "1" ? (line: string) => log.info(line) : null;
-    diagnostics = new DiagnosticsService(pull ? "pull" : "push", store, analyzer, () => encoding, send, (m, e) => log.error(m, e), timing);
+    const drained = options.backlog ? (then: () => void, deadline: number) => options.backlog?.drained(then, deadline) : undefined;
+    diagnostics = new DiagnosticsService(pull ? "pull" : "push", store, analyzer, () => encoding, send, (m, e) => log.error(m, e), timing, drained);
     const root = params?.workspaceFolders?.[0]?.uri ?? params?.rootUri ?? null;
     if (typeof root === "string" && root.startsWith("file:")) {
       try {

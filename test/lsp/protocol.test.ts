@@ -82,7 +82,7 @@ describe("push mode", () => {
     await client.diagnostics(uri, 31);
     await new Promise((r) => setTimeout(r, 150));
     const versions = client.published(uri).map((m) => m.params.version).slice(1);
-    expect(versions.length).toBeLessThan(10);
+    expect(versions.length).toBeLessThanOrEqual(3);
     expect(versions.at(-1)).toBe(31);
     for (let i = 1; i < versions.length; i++) expect(versions[i]).toBeGreaterThan(versions[i - 1]);
   });
