@@ -86,7 +86,7 @@ export default defineRule({
     example: "_squares = {}\n\n\ndef square(n):\n    if n not in _squares:\n        _squares[n] = n * n\n    return _squares[n]\n\n\n_events = []\n\n\ndef record(event):\n    _events.append(event)",
     useInstead: "import collections\nimport functools\n\n\n@functools.lru_cache(maxsize=128)\ndef square(n):\n    return n * n\n\n\n_events = collections.deque(maxlen=128)\n\n\ndef record(event):\n    _events.append(event)",
     fixSafety: "Both fixes are unsafe: a bound evicts entries, so a value is computed again after eviction (side effects repeat) and an old log entry disappears. The memoization fix is offered only when one function uses the dict and its body is exactly one of the shapes `if k not in C: C[k] = v; return C[k]`, `if k in C: return C[k] ... C[k] = v; return v` or `v = C.get(k); if v is None: ...` (keyed by the parameters in order); it deletes the dict, so code in other modules that imported it breaks, calls with keyword arguments are cached apart from positional ones, and a `.get()`-based memo that recomputed `None` results now caches them. The deque fix is offered only for a list that is filled by `.append` alone and otherwise only iterated, indexed or passed to builtins that treat a deque like a list; it writes the bound from the `lruCacheMaxsize` setting (default 128), as the memoization fix does. Both reuse an existing `functools`/`collections` import or add one.",
-    limits: "Silent when anything in the file removes from the container (`del C[k]`, `.pop`, `.popitem`, `.clear`, `.remove`, `.discard`, slice assignment, `-=`), checks its size (`len(C)`), rebinds the name, or lets it escape (passed to a function other than a reading builtin, returned, aliased, an attribute other than a known method read): the code that receives it may evict. Silent for containers filled only at import time, including by a function that is only called from module level outside an `if __name__ == \"__main__\":` block, and for containers defined in a class body, non-empty literals, `collections.Counter`, `deque(maxlen=...)` and the `weakref` containers. Code in other modules that imports the container and evicts from it is not seen.",
+    limits: "Silent when anything in the file removes from the container (`del C[k]`, `.pop`, `.popitem`, `.clear`, `.remove`, `.discard`, slice assignment, `-=`), checks its size (`len(C)`), rebinds the name, or lets it escape (passed to a function other than a reading builtin, returned, aliased, an attribute other than a known method read): the code that receives it may evict. Silent for containers filled only at import time, including by a function that is only called from module level outside an `if __name__ == \"__main__\":` block, and for containers defined in a class body, non-empty literals, `collections.Counter`, `deque(maxlen=...)` and the `weakref` containers. Silent as well when every addition made at run time is bounded by the code: a lazy fill inside `if not C:`; keys (or set elements) with few values: constants, a loop variable over a constant list or tuple, a parameter of a private function (`_name`) that every call in the file passes a constant, a parameter that the function uses as a base class (the keys are classes), or flags (parameters defaulting to `True`, `False`, `0` or `1`, or annotated `bool`, that the function only tests for truth); registrations that store the caller's arguments as given under a key taken from them (`R[name] = factory`, `R[name.lower()] = [klass, instance]`, `R.setdefault(name, value)`), since a registry holds what code registers and a new registration under a known name replaces the old one; callback lists and sets (`functools.partial(...)`, lambdas); and functions nested in a decorator factory that is used only as a decorator at import time. A multimap (`R.setdefault(k, []).append(v)`, a `defaultdict(list)`) grows on every call and stays reported, as do seen-sets and dicts of constants keyed by the arguments. A registration function called in a loop over runtime data, and a private function that other modules call with runtime data, are not seen. Code in other modules that imports the container and evicts from it is not seen.",
   },
   nodeTypes: ["assignment"],
   check(assignment, ctx) {
@@ -118,7 +118,8 @@ export default defineRule({
     for (const { use } of uses) {
       if (use.kind !== "add") continue;
       const owner = model.ownerScopeOf(use.node);
-      if ((owner.kind === "function" || owner.kind === "lambda") && !adders.includes(owner)) adders.push(owner);
+      if ((owner.kind !== "function" && owner.kind !== "lambda") || adders.includes(owner)) continue;
+      if (!boundedAddition(use, name, kind, owner, ctx)) adders.push(owner);
     }
     if (adders.length === 0 || adders.every((scope) => runsOnlyAtImport(scope, ctx))) return;
 
@@ -262,6 +263,9 @@ function classifyUse(id: Node, kind: ContainerKind, ctx: RuleContext): Use {
 function runsOnlyAtImport(scope: Scope, ctx: RuleContext, visiting: Set<Scope> = new Set()): boolean {
   const model = ctx.model;
   const fn = scope.node;
+  if (scope.kind === "function" && scope.parent?.kind === "function" && fn.parent?.type === "block") {
+    return nestedRunsOnlyAtImport(scope, ctx, visiting);
+  }
   if (scope.kind !== "function" || scope.parent !== model.module || fn.parent?.type !== "module") return false;
   if (visiting.has(scope)) return false;
   visiting.add(scope);
@@ -295,6 +299,37 @@ function runsOnlyAtImport(scope: Scope, ctx: RuleContext, visiting: Set<Scope> =
   return runs > 0 || deleted;
 }
 
+/**
+ * A function defined in a module-level function `outer` runs only at import when `outer` does and
+ * only calls it, or returns it while `outer` is used only as a decorator (`@outer`,
+ * `@outer(...)`): the returned decorator is applied when the decorated definition runs.
+ */
+function nestedRunsOnlyAtImport(scope: Scope, ctx: RuleContext, visiting: Set<Scope>): boolean {
+  const model = ctx.model;
+  const outer = scope.parent;
+  const nameNode = scope.node.childForFieldName("name");
+  if (!outer || !nameNode || (outer.bindings.get(nameNode.text) ?? []).length !== 1) return false;
+  let runs = 0;
+  let returned = false;
+  for (const reference of model.referencesOf(nameNode.text, outer)) {
+    if (reference.equals(nameNode)) continue;
+    const parent = reference.parent;
+    if (!parent || model.ownerScopeOf(reference) !== outer) return false;
+    if (parent.type === "return_statement") returned = true;
+    else if (parent.type !== "call" || !parent.childForFieldName("function")?.equals(reference)) return false;
+    runs++;
+  }
+  if (runs === 0 || !runsOnlyAtImport(outer, ctx, visiting)) return false;
+  if (!returned) return true;
+  const outerName = outer.node.childForFieldName("name");
+  return !!outerName && model.referencesOf(outerName.text, model.module).every((reference) => {
+    if (reference.equals(outerName)) return true;
+    const parent = reference.parent;
+    if (parent?.type === "decorator") return true;
+    return parent?.type === "call" && parent.childForFieldName("function")?.equals(reference) === true && parent.parent?.type === "decorator";
+  });
+}
+
 function underMainGuard(node: Node): boolean {
   for (let up = node.parent; up; up = up.parent) {
     if (up.type === "if_statement" && MAIN_GUARD.test(unparenthesize(up.childForFieldName("condition") ?? up).text)) return true;
@@ -306,6 +341,319 @@ function scopeLabel(scope: Scope): string {
   if (scope.kind === "lambda") return "a lambda";
   const name = scope.node.childForFieldName("name")?.text ?? "?";
   return `\`${name}()\``;
+}
+
+// ---- additions bounded by the code -------------------------------------------------------------
+
+type AddUse = Extract<Use, { kind: "add" }>;
+
+/** What one addition puts in: a dict key (as its parts: `C[a, b]`), the value stored, a list or set element. */
+interface Added {
+  key: Node[] | null;
+  value: Node | null;
+  element: Node | null;
+  /** `C[k] = v` or `C.setdefault(k, v)` on a plain dict: the entry replaces, or keeps, the one under `k`. */
+  keyed: boolean;
+}
+
+/**
+ * An addition that cannot grow the container with runtime data, as the file shows:
+ * - a lazy fill, under `if not C:` (runs while the container is empty, so once);
+ * - a key (or set element) with few values: constants, a loop variable over a constant list, a
+ *   parameter of a private function (`_f`) that every call in the file passes a constant,
+ *   a parameter used as a base class (keys are classes), or flags (parameters defaulting to a
+ *   bool, 0 or 1 that the function only tests for truth);
+ * - a registration: `R[name] = value` / `R.setdefault(name, value)` storing the caller's
+ *   arguments as given (a registry of what code registers, bounded by its call sites);
+ * - a callback registry: appending a lambda or a `functools.partial(...)`.
+ */
+function boundedAddition(add: AddUse, name: string, kind: ContainerKind, owner: Scope, ctx: RuleContext): boolean {
+  if (owner.kind !== "function") return false;
+  if (insideEmptinessCheck(add.node, name, owner)) return true;
+  const added = addedParts(add, kind);
+  if (!added) return false;
+  if (added.key) {
+    if (added.key.every((part) => hasFewValues(part, owner, ctx)) || isClassParameter(added.key, owner, ctx)) return true;
+    if (isFlagKey(added.key, name, owner, ctx)) return true;
+    if (added.keyed && added.value && added.key.every((part) => isCallerKey(part, owner, ctx)) && isCallerValue(added.value, owner, ctx)) return true;
+  }
+  if (added.element) {
+    if (kind === "set" && hasFewValues(added.element, owner, ctx)) return true;
+    if (isCallback(added.element, owner, ctx)) return true;
+  }
+  return false;
+}
+
+function addedParts(add: AddUse, kind: ContainerKind): Added | null {
+  const node = add.node;
+  if (add.method === null) {
+    const target = node.type === "subscript" ? node : node.childForFieldName("left");
+    if (target?.type !== "subscript") return null;
+    const key = target.childrenForFieldName("subscript").filter((c): c is Node => !!c && c.type !== "comment");
+    const value = node.type === "assignment" ? node.childForFieldName("right") : null;
+    return { key, value: value?.type === "assignment" ? null : value, element: null, keyed: kind === "dict" && node.type === "assignment" };
+  }
+  const args = node.childForFieldName("arguments");
+  if (args?.type !== "argument_list") return null;
+  const list = args.namedChildren.filter((c): c is Node => !!c && c.type !== "comment");
+  if (list.some((a) => a.type === "keyword_argument" || a.type === "list_splat" || a.type === "dictionary_splat")) return null;
+  if (add.method === "setdefault" && list.length >= 1) {
+    // `R.setdefault(k, []).append(v)` grows the list under `k` on every call: not a registration.
+    const chained = node.parent?.type === "attribute";
+    return { key: [list[0]], value: list[1] ?? null, element: null, keyed: kind === "dict" && !chained };
+  }
+  if ((add.method === "add" || add.method === "append") && list.length === 1) return { key: null, value: null, element: list[0], keyed: false };
+  return null;
+}
+
+/** Inside the body of `if not C:` in the same function. */
+function insideEmptinessCheck(node: Node, name: string, owner: Scope): boolean {
+  for (let up = node.parent; up && !up.equals(owner.node); up = up.parent) {
+    const statement = up.parent;
+    if (up.type !== "block" || statement?.type !== "if_statement" || !statement.childForFieldName("consequence")?.equals(up)) continue;
+    const condition = unparenthesize(statement.childForFieldName("condition") ?? statement);
+    const tested = condition.type === "not_operator" ? condition.childForFieldName("argument") : null;
+    if (tested && unparenthesize(tested).type === "identifier" && unparenthesize(tested).text === name) return true;
+  }
+  return false;
+}
+
+const LITERAL_CONSTANTS: ReadonlySet<string> = new Set(["integer", "float", "true", "false", "none"]);
+
+/** A literal that cannot vary: numbers, strings without interpolation, bools, None, tuples of them. */
+function isLiteralConstant(expr: Node): boolean {
+  const node = unparenthesize(expr);
+  if (LITERAL_CONSTANTS.has(node.type)) return true;
+  switch (node.type) {
+    case "string":
+      return !node.namedChildren.some((c) => c?.type === "interpolation");
+    case "concatenated_string":
+      return node.namedChildren.every((c) => !c || c.type === "comment" || isLiteralConstant(c));
+    case "unary_operator": {
+      const operand = node.childForFieldName("argument");
+      return !!operand && (operand.type === "integer" || operand.type === "float");
+    }
+    case "tuple":
+      return node.namedChildren.every((c) => !c || c.type === "comment" || isLiteralConstant(c));
+    default:
+      return false;
+  }
+}
+
+/** A value from a small set fixed by the code: see `boundedAddition`. */
+function hasFewValues(expr: Node, scope: Scope, ctx: RuleContext, depth = 0): boolean {
+  if (depth > 6) return false;
+  const node = unparenthesize(expr);
+  if (node.type === "tuple") return node.namedChildren.every((c) => !c || c.type === "comment" || hasFewValues(c, scope, ctx, depth + 1));
+  if (node.type !== "identifier") return isLiteralConstant(node);
+  const model = ctx.model;
+  const bindings = model.lookup(node.text, model.scopeOf(node));
+  if (bindings.length === 0) return false;
+  const owner = bindings[0].scope;
+  if (owner === model.module) {
+    const only = bindings.length === 1 ? bindings[0] : null;
+    return only?.kind === "assignment" && only.value !== null && isLiteralConstant(only.value);
+  }
+  if (owner.kind !== "function") return false;
+  if (bindings.every((b) => b.kind === "for")) {
+    return bindings.every((b) => isConstantCollection(b.statement.childForFieldName("right"), ctx));
+  }
+  return bindings.length === 1 && bindings[0].kind === "parameter" && privateConstantParameter(owner, node.text, ctx, depth);
+}
+
+/** `["a", "b"]`, `("a", 1)`, or a module-level name bound once to such a literal and never changed. */
+function isConstantCollection(expr: Node | null, ctx: RuleContext): boolean {
+  if (!expr) return false;
+  let node = unparenthesize(expr);
+  if (node.type === "identifier") {
+    const model = ctx.model;
+    const bindings = model.lookup(node.text, model.scopeOf(node));
+    if (bindings.length !== 1 || bindings[0].scope !== model.module || bindings[0].kind !== "assignment" || !bindings[0].value) return false;
+    if (model.mutationsOf(node.text, model.module).length > 0) return false;
+    node = unparenthesize(bindings[0].value);
+  }
+  if (node.type !== "list" && node.type !== "tuple" && node.type !== "set") return false;
+  return node.namedChildren.every((c) => !c || c.type === "comment" || isLiteralConstant(c));
+}
+
+interface ParameterSlot {
+  name: string;
+  /** Position among the positional parameters; -1 for keyword-only ones. */
+  index: number;
+  default: Node | null;
+  annotation: Node | null;
+  variadic: boolean;
+}
+
+function parameterSlots(fn: Node): ParameterSlot[] {
+  const slots: ParameterSlot[] = [];
+  let index = 0;
+  let keywordOnly = false;
+  for (const p of fn.childForFieldName("parameters")?.namedChildren ?? []) {
+    if (!p || p.type === "comment" || p.type === "positional_separator") continue;
+    if (p.type === "keyword_separator") {
+      keywordOnly = true;
+      continue;
+    }
+    if (p.type === "list_splat_pattern" || p.type === "dictionary_splat_pattern") {
+      const id = p.namedChildren.find((c) => c?.type === "identifier");
+      if (id) slots.push({ name: id.text, index: -1, default: null, annotation: null, variadic: true });
+      keywordOnly = true;
+      continue;
+    }
+    let name: Node | null = null;
+    if (p.type === "identifier") name = p;
+    else if (p.type === "typed_parameter") name = p.namedChildren.find((c) => c?.type === "identifier") ?? null;
+    else if (p.type === "default_parameter" || p.type === "typed_default_parameter") name = p.childForFieldName("name");
+    if (!name) continue;
+    slots.push({
+      name: name.text,
+      index: keywordOnly ? -1 : index++,
+      default: p.childForFieldName("value"),
+      annotation: p.childForFieldName("type"),
+      variadic: false,
+    });
+  }
+  return slots;
+}
+
+/**
+ * A parameter of a private module-level function (`_name`, so no other module calls it) that
+ * every call in the file passes a constant (or leaves at a constant default), the function
+ * being used only by those calls.
+ */
+function privateConstantParameter(scope: Scope, parameter: string, ctx: RuleContext, depth: number): boolean {
+  const model = ctx.model;
+  const fn = scope.node;
+  const nameNode = fn.childForFieldName("name");
+  if (fn.type !== "function_definition" || scope.parent !== model.module || fn.parent?.type !== "module" || !nameNode) return false;
+  const fnName = nameNode.text;
+  if (!fnName.startsWith("_") || /^__\w*__$/.test(fnName) || (model.module.bindings.get(fnName) ?? []).length !== 1) return false;
+  const slot = parameterSlots(fn).find((s) => s.name === parameter);
+  if (!slot || slot.variadic) return false;
+  let calls = 0;
+  for (const reference of model.referencesOf(fnName, model.module)) {
+    if (reference.equals(nameNode)) continue;
+    const call = reference.parent;
+    if (call?.type !== "call" || !call.childForFieldName("function")?.equals(reference)) return false;
+    const args = call.childForFieldName("arguments");
+    if (args?.type !== "argument_list") return false;
+    const list = args.namedChildren.filter((c): c is Node => !!c && c.type !== "comment");
+    if (list.some((a) => a.type === "list_splat" || a.type === "dictionary_splat")) return false;
+    const keyword = list.find((a) => a.type === "keyword_argument" && a.childForFieldName("name")?.text === parameter);
+    const positional = list.filter((a) => a.type !== "keyword_argument");
+    const value = keyword?.childForFieldName("value") ?? (slot.index >= 0 ? positional[slot.index] : undefined) ?? slot.default;
+    if (!value || !hasFewValues(value, model.scopeOf(call), ctx, depth + 1)) return false;
+    calls++;
+  }
+  return calls > 0;
+}
+
+/** The key is a parameter that the function uses as a base class: keys are classes, which the code defines. */
+function isClassParameter(key: Node[], owner: Scope, ctx: RuleContext): boolean {
+  const part = key.length === 1 ? unparenthesize(key[0]) : null;
+  if (part?.type !== "identifier") return false;
+  const bindings = ctx.model.lookup(part.text, ctx.model.scopeOf(part));
+  if (bindings.length !== 1 || bindings[0].kind !== "parameter" || bindings[0].scope !== owner) return false;
+  return owner.node.descendantsOfType("class_definition").some((cls) =>
+    cls?.childForFieldName("superclasses")?.namedChildren.some((base) => base?.type === "identifier" && base.text === part.text));
+}
+
+/**
+ * Every part of the key is a flag: a parameter defaulting to `True`/`False`/`0`/`1` (or annotated
+ * `bool`) that the function only tests for truth, besides keying the container with it.
+ */
+function isFlagKey(key: Node[], container: string, owner: Scope, ctx: RuleContext): boolean {
+  const parts = key.length === 1 && unparenthesize(key[0]).type === "tuple"
+    ? unparenthesize(key[0]).namedChildren.filter((c): c is Node => !!c && c.type !== "comment")
+    : key;
+  if (parts.length === 0) return false;
+  const slots = parameterSlots(owner.node);
+  return parts.every((part) => {
+    const node = unparenthesize(part);
+    if (node.type !== "identifier") return false;
+    const bindings = ctx.model.lookup(node.text, ctx.model.scopeOf(node));
+    const slot = slots.find((s) => s.name === node.text);
+    if (bindings.length !== 1 || bindings[0].kind !== "parameter" || bindings[0].scope !== owner || !slot || slot.variadic) return false;
+    const flagDefault = slot.default !== null && /^(True|False|0|1)$/.test(slot.default.text);
+    const boolAnnotation = slot.annotation !== null && slot.annotation.text === "bool";
+    if (!flagDefault && !boolAnnotation) return false;
+    return ctx.model.referencesOf(node.text, owner).every((reference) =>
+      reference.equals(bindings[0].node) || isTruthTest(reference) || keysContainer(reference, container));
+  });
+}
+
+function isTruthTest(node: Node): boolean {
+  const parent = node.parent;
+  if (!parent) return false;
+  switch (parent.type) {
+    case "if_statement":
+    case "elif_clause":
+    case "while_statement":
+      return parent.childForFieldName("condition")?.equals(node) ?? false;
+    case "not_operator":
+    case "boolean_operator":
+      return true;
+    case "conditional_expression":
+      return parent.namedChildren.filter((c) => c?.type !== "comment")[1]?.equals(node) ?? false;
+    default:
+      return false;
+  }
+}
+
+/** `C[(a, b)]`, `C.get((a, b))`, `(a, b) in C`: the name is only part of a key of the container. */
+function keysContainer(node: Node, container: string): boolean {
+  let key = node;
+  while (key.parent && (key.parent.type === "tuple" || key.parent.type === "parenthesized_expression")) key = key.parent;
+  const parent = key.parent;
+  if (!parent) return false;
+  const isContainer = (n: Node | null): boolean => !!n && unparenthesize(n).type === "identifier" && unparenthesize(n).text === container;
+  if (parent.type === "subscript") return isContainer(parent.childForFieldName("value")) && !parent.childForFieldName("value")?.equals(key);
+  if (parent.type === "comparison_operator") return parent.namedChildren.some((c) => c !== null && !c.equals(key) && isContainer(c));
+  if (parent.type === "argument_list") {
+    const fn = parent.parent?.type === "call" ? parent.parent.childForFieldName("function") : null;
+    return fn?.type === "attribute" && isContainer(fn.childForFieldName("object"));
+  }
+  return false;
+}
+
+/** A parameter not rebound in the function. */
+function isParameter(node: Node, owner: Scope, ctx: RuleContext): boolean {
+  if (node.type !== "identifier") return false;
+  const bindings = ctx.model.lookup(node.text, ctx.model.scopeOf(node));
+  return bindings.length === 1 && bindings[0].kind === "parameter" && bindings[0].scope === owner;
+}
+
+/** A registration key: a parameter, `name.lower()`-style normalisation of one, or a constant. */
+function isCallerKey(expr: Node, owner: Scope, ctx: RuleContext): boolean {
+  const node = unparenthesize(expr);
+  if (node.type === "tuple") return node.namedChildren.every((c) => !c || c.type === "comment" || isCallerKey(c, owner, ctx));
+  if (isParameter(node, owner, ctx) || isLiteralConstant(node)) return true;
+  if (node.type !== "call") return false;
+  const fn = node.childForFieldName("function");
+  const object = fn?.type === "attribute" ? fn.childForFieldName("object") : null;
+  const args = node.childForFieldName("arguments");
+  return !!object && isParameter(object, owner, ctx) && args?.type === "argument_list" && args.namedChildren.every((c) => c?.type === "comment");
+}
+
+/** A registered value: a parameter as given, or a list or tuple of parameters and constants. */
+function isCallerValue(expr: Node, owner: Scope, ctx: RuleContext): boolean {
+  const node = unparenthesize(expr);
+  if (isParameter(node, owner, ctx)) return true;
+  if (node.type !== "list" && node.type !== "tuple") return false;
+  const items = node.namedChildren.filter((c): c is Node => !!c && c.type !== "comment");
+  return items.some((c) => isParameter(c, owner, ctx)) && items.every((c) => isParameter(c, owner, ctx) || isLiteralConstant(c));
+}
+
+/** A lambda or `functools.partial(...)`, directly or through a local assigned once. */
+function isCallback(expr: Node, owner: Scope, ctx: RuleContext, depth = 0): boolean {
+  const node = unparenthesize(expr);
+  if (node.type === "lambda") return true;
+  if (node.type === "call") return ctx.model.qualifiedName(node.childForFieldName("function") ?? node) === "functools.partial";
+  if (node.type !== "identifier" || depth > 0) return false;
+  const bindings = ctx.model.lookup(node.text, ctx.model.scopeOf(node));
+  return bindings.length === 1 && bindings[0].kind === "assignment" && bindings[0].scope === owner && !!bindings[0].value
+    && isCallback(bindings[0].value, owner, ctx, depth + 1);
 }
 
 // ---- fixes -----------------------------------------------------------------------------------

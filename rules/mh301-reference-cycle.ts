@@ -1,6 +1,7 @@
 import type { Node } from "web-tree-sitter";
 import { unparenthesize, type Binding, type Scope } from "../server/engine/model.js";
 import { defineRule, type Fix, type RuleContext, type TextEdit } from "../server/engine/types.js";
+import { isMetaclass } from "./mh202-unbounded-lru-cache.js";
 
 /**
  * Container methods that keep their argument, and which positional argument they keep
@@ -16,6 +17,32 @@ const STORING_METHODS: ReadonlyMap<string, number> = new Map([
  * the fix makes weak; the other direction is what keeps the structure alive.
  */
 const BACK_REFERENCE_NAME = /^_*(parent|prev|previous|predecessor|owner|container|outer|back|backref|up)(_|$)/i;
+
+/**
+ * Methods that end an object's life (`close`, `destroy`, `connection_lost`, `tearDown`,
+ * `__exit__`, `unlink`...), matched on the snake_case words of the name. A link such a method
+ * drops (`self.parent = None`, `del self.children`, `self.children.clear()`) is a cycle the code
+ * breaks on purpose. `__del__` is not one: it runs only once the cycle is already collected.
+ */
+const TEARDOWN_METHOD = /(^|_)(close|destroy|dispose|tear_?down|shut_?down|clean_?up|release|unlink|disconnect|lost|finish|finali[sz]e|stop|terminate|quit|exit|aexit)(_|$)/;
+
+function isTeardownName(name: string): boolean {
+  const words = name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toLowerCase();
+  return !words.startsWith("test") && TEARDOWN_METHOD.test(words);
+}
+
+/**
+ * `__loader__`, `__wrapped__`, `__self__`...: attributes a protocol defines. Making one weak breaks
+ * the protocol, so a cycle through one is not this rule's to report (`self.__dict__ = self`, a
+ * self-reference, still is).
+ */
+const PROTOCOL_ATTRIBUTE = /^__\w+__$/;
+
+/** Methods Python makes class methods (`cls` is a class) or static methods without a decorator. */
+const IMPLICIT_CLASS_METHODS: ReadonlySet<string> = new Set(["__init_subclass__", "__class_getitem__", "__new__"]);
+
+/** A first parameter with one of these names is a class, not an instance (metaclass methods, `classmethod(f)`). */
+const CLASS_PARAMETER_NAMES: ReadonlySet<string> = new Set(["cls", "mcs", "mcls", "metacls"]);
 
 /** Attribute access hooks that a property would bypass or fight with. */
 const ATTRIBUTE_HOOKS = ["__getattr__", "__getattribute__", "__setattr__", "__delattr__"];
@@ -94,6 +121,8 @@ interface NameFacts {
   accessors: Set<string>;
   /** Attributes assigned a literal other than None somewhere (cannot be weakly referenced). */
   literalAssigned: Set<string>;
+  /** Attributes that a teardown method (`close`, `destroy`...) resets, deletes or clears. */
+  released: Set<string>;
 }
 
 interface FileFacts {
@@ -132,8 +161,8 @@ export default defineRule({
     why: "CPython frees an object the moment its reference count drops to zero, except when it is part of a cycle: then the count never reaches zero, and the objects wait for the cyclic garbage collector. Long-lived cycles end up in the oldest generation, which is collected rarely, so the whole structure (every node, and every list, buffer or array it references) stays in memory long after the program dropped it, then is freed in bulk during a collection that pauses the program for a time proportional to everything tracked. With `gc.disable()` it is not freed at all until something calls `gc.collect()`. A weak back-reference keeps the structure tree-shaped: dropping the root frees it at once.",
     example: "class Node:\n    def __init__(self, name):\n        self.name = name\n        self.parent = None\n        self.children = []\n\n    def add_child(self, child):\n        child.parent = self\n        self.children.append(child)\n        return child",
     useInstead: "import weakref\n\nclass Node:\n    def __init__(self, name):\n        self.name = name\n        self.parent = None\n        self.children = []\n\n    def add_child(self, child):\n        child.parent = self\n        self.children.append(child)\n        return child\n\n    @property\n    def parent(self):\n        ref = self._parent_ref\n        return ref() if ref is not None else None\n\n    @parent.setter\n    def parent(self, value):\n        self._parent_ref = weakref.ref(value) if value is not None else None",
-    fixSafety: "The fix is always unsafe. It stores the back-reference as a `weakref.ref` behind a property with the attribute's old name (on the class that holds the attribute, which must be defined in the file), so reads and writes of `x.parent` keep working, `None` stays `None`, and `is` comparisons still hold. What changes: an object that was kept alive only by its back-reference now dies (a child kept while its tree was dropped sees `parent` become `None`); the instance stores `_parent_ref` instead of `parent` (`__dict__`, `vars()`, `copy` and `pickle` see the difference, and `copy.deepcopy` would leave the copy pointing at the original, so files using them get no fix); values that cannot be weakly referenced (ints, strings, tuples, instances of classes with `__slots__` lacking `__weakref__`) raise `TypeError` when assigned. No fix is offered when the holder's class is unknown or has `__slots__`, decorators (dataclasses), attribute hooks, or a member of that name; for links with no clear back-reference (`a.peer = b; b.peer = a`, a circular list), since making either direction weak would let the structure die; or when `weakref` is bound to something else. `weakref.proxy` is not used: a proxy is not the object (`is`, `isinstance` and hashing differ).",
-    limits: "Sees cycles of two objects (or one) whose links are written in one method, function or module body, or through a helper method of the same class; longer cycles (`a.next = b; b.next = c; c.next = a`), links made through containers other than attributes of `self`, and objects of classes from other modules are not followed. Two objects linked at module or function level must both be instances of classes defined in the file. A parent that keeps its children through its own method (`parent.add(self)`) or a list literal (`self.items = [Child(self)]`) is not followed. Silent when either link already goes through `weakref` (`weakref.ref`, `weakref.proxy`, `WeakSet`, `WeakValueDictionary`, `WeakKeyDictionary`, any import style: an attribute name assigned a `weakref` object anywhere in the file counts as weak everywhere in it), when the attribute is a property or descriptor of the holder's class (or of any class in the file when the holder is unknown); for one-directional links (singly linked lists, parent pointers that no parent ever stores its children behind, `self` handed to an object that `self` does not keep). No ruff or pylint rule finds reference cycles: this rule has no peer.",
+    fixSafety: "The fix is always unsafe. It stores the back-reference as a `weakref.ref` behind a property with the attribute's old name (on the class that holds the attribute, which must be defined in the file), so reads and writes of `x.parent` keep working, `None` stays `None`, and `is` comparisons still hold. What changes: an object that was kept alive only by its back-reference now dies (a child kept while its tree was dropped sees `parent` become `None`); the instance stores `_parent_ref` instead of `parent` (`__dict__`, `vars()`, `copy` and `pickle` see the difference, and `copy.deepcopy` would leave the copy pointing at the original, so files using them get no fix); values that cannot be weakly referenced (ints, strings, tuples, instances of classes with `__slots__` lacking `__weakref__`) raise `TypeError` when assigned. No fix is offered when the holder's class is unknown or has `__slots__`, decorators (dataclasses), attribute hooks, or a member of that name; for links with no clear back-reference (`a.peer = b; b.peer = a`, a circular list, or `self.partner = Partner(partner=self)`, where one attribute holds both directions), since making either direction weak would let the structure die; or when `weakref` is bound to something else. `weakref.proxy` is not used: a proxy is not the object (`is`, `isinstance` and hashing differ).",
+    limits: "Sees cycles of two objects (or one) whose links are written in one method, function or module body, or through a helper method of the same class; longer cycles (`a.next = b; b.next = c; c.next = a`), links made through containers other than attributes of `self`, and objects of classes from other modules are not followed. Two objects linked at module or function level must both be instances of classes defined in the file. A parent that keeps its children through its own method (`parent.add(self)`) or a list literal (`self.items = [Child(self)]`) is not followed. Silent when either link already goes through `weakref` (`weakref.ref`, `weakref.proxy`, `WeakSet`, `WeakValueDictionary`, `WeakKeyDictionary`, any import style: an attribute name assigned a `weakref` object anywhere in the file counts as weak everywhere in it), when the attribute is a property or descriptor of the holder's class (or of any class in the file when the holder is unknown); for one-directional links (singly linked lists, parent pointers that no parent ever stores its children behind, `self` handed to an object that `self` does not keep). Silent when the code breaks the cycle itself: a teardown method anywhere in the file (a name made of words such as `close`, `destroy`, `dispose`, `teardown`/`tearDown`, `shutdown`, `cleanup`, `release`, `unlink`, `disconnect`, `finish`, `stop`, `connection_lost`, `__exit__`; not `__del__`, which runs only once the cycle is collected, and not `test_*` functions) sets an attribute of either link's name to None or a fresh empty object, deletes it or clears it, or a later statement of the same function (or the `finally` of a `try` around the link) replaces the link; the attribute names are matched file-wide, so a teardown of an unrelated class that resets an attribute of the same name also silences the rule. Silent for protocol attributes (`module.__loader__ = self`, any `__name__`-shaped attribute) in links between two objects, and when the object is a class rather than an instance: methods of metaclasses (subclasses of `type`, `abc.ABCMeta`, `enum.EnumMeta`), `__init_subclass__`, `__class_getitem__` and `__new__`, and methods whose first parameter is `cls`, `mcs`, `mcls` or `metacls`. No ruff or pylint rule finds reference cycles: this rule has no peer.",
   },
   nodeTypes: ["class_definition", "assignment"],
   check(node, ctx) {
@@ -189,7 +218,9 @@ function checkLinkPair(first: Node, second: Node, ctx: RuleContext, facts: FileF
   const classB = instanceClass(b, scope, ctx, facts);
   const onSelf = selfClass(a, scope, ctx, facts) !== null || selfClass(b, scope, ctx, facts) !== null;
   if (!onSelf && !(classA && classB)) return false;
+  if (PROTOCOL_ATTRIBUTE.test(x) || PROTOCOL_ATTRIBUTE.test(y)) return false;
   if (isManaged(x, classB, ctx, facts) || isManaged(y, classA, ctx, facts)) return false;
+  if (reassignedLater(first, b, x) || reassignedLater(second, a, y)) return false;
 
   let reported = second;
   let holder = classA;
@@ -224,6 +255,7 @@ function checkSelfReference(assignment: Node, name: string, attr: string, ctx: R
   const scope = ctx.model.scopeOf(assignment);
   const cls = instanceClass(name, scope, ctx, facts);
   if (!cls || isManaged(attr, cls, ctx, facts) || facts.reported.has(assignment.startIndex)) return;
+  if (reassignedLater(assignment, name, attr)) return;
   facts.reported.add(assignment.startIndex);
   ctx.report({
     node: assignment,
@@ -272,19 +304,20 @@ function checkClass(cls: Node, ctx: RuleContext): void {
     if (!method.selfName || !handsInstanceOver(method, ctx.source)) continue;
     const scan = scanMethod(method, facts);
     const storages = [...scan.storages, ...helperStorages(info, scan, facts, scan.backLinks.length > 0)];
-    checkChildBackLinks(info, scan, storages, ctx, facts);
-    checkParentLinksKeptByParent(info, scan, ctx, facts);
+    checkChildBackLinks(info, method.selfName, scan, storages, ctx, facts);
+    checkParentLinksKeptByParent(info, method.selfName, scan, ctx, facts);
     checkCreatedChildren(info, method, storages, ctx, facts);
   }
 }
 
 /** `child.parent = self` while `self` keeps `child` in a container. */
-function checkChildBackLinks(info: ClassInfo, scan: MethodScan, storages: Storage[], ctx: RuleContext, facts: FileFacts): void {
+function checkChildBackLinks(info: ClassInfo, self: string, scan: MethodScan, storages: Storage[], ctx: RuleContext, facts: FileFacts): void {
   for (const link of scan.backLinks) {
-    if (facts.reported.has(link.node.startIndex)) continue;
+    if (facts.reported.has(link.node.startIndex) || PROTOCOL_ATTRIBUTE.test(link.attr)) continue;
     const kept = storages.find((s) =>
-      s.via !== "attribute" && s.value.type === "identifier" && s.value.text === link.holder && !isManaged(s.container, info, ctx, facts));
-    if (!kept) continue;
+      s.via !== "attribute" && s.value.type === "identifier" && s.value.text === link.holder && !isManaged(s.container, info, ctx, facts)
+      && !storageDroppedLater(s, self));
+    if (!kept || reassignedLater(link.node, link.holder, link.attr)) continue;
     const scope = ctx.model.scopeOf(link.node);
     const holder = instanceClass(link.holder, scope, ctx, facts) ?? uniqueHolderOf(link.attr, ctx, facts);
     if (isManaged(link.attr, holder, ctx, facts)) continue;
@@ -298,13 +331,14 @@ function checkChildBackLinks(info: ClassInfo, scan: MethodScan, storages: Storag
 }
 
 /** `self.parent = parent` with `parent.children.append(self)` in the same method. */
-function checkParentLinksKeptByParent(info: ClassInfo, scan: MethodScan, ctx: RuleContext, facts: FileFacts): void {
+function checkParentLinksKeptByParent(info: ClassInfo, self: string, scan: MethodScan, ctx: RuleContext, facts: FileFacts): void {
   if (scan.parentLinks.length === 0 || scan.keptByParams.length === 0) return;
   for (const link of scan.parentLinks) {
-    if (facts.reported.has(link.node.startIndex) || isManaged(link.attr, info, ctx, facts)) continue;
+    if (facts.reported.has(link.node.startIndex) || PROTOCOL_ATTRIBUTE.test(link.attr) || isManaged(link.attr, info, ctx, facts)) continue;
     const parentClass = parameterClass(link.node, link.param, ctx, facts);
-    const kept = scan.keptByParams.find((k) => k.param === link.param && !isManaged(k.container, parentClass, ctx, facts));
-    if (!kept) continue;
+    const kept = scan.keptByParams.find((k) => k.param === link.param && !isManaged(k.container, parentClass, ctx, facts)
+      && !reassignedLater(k.site, k.param, k.container));
+    if (!kept || reassignedLater(link.node, self, link.attr)) continue;
     facts.reported.add(link.node.startIndex);
     ctx.report({
       node: link.node,
@@ -329,22 +363,76 @@ function checkCreatedChildren(info: ClassInfo, method: MethodInfo, storages: Sto
     const init = childClass?.methods.find((m) => m.name === "__init__");
     if (!childClass || !init?.selfName) continue;
     const param = parameterReceiving(created, init, self);
-    if (!param || isManaged(stored.container, info, ctx, facts)) continue;
+    if (!param || isManaged(stored.container, info, ctx, facts) || storageDroppedLater(stored, self)) continue;
     for (const link of scanMethod(init, facts).parentLinks) {
-      if (link.param !== param || facts.reported.has(link.node.startIndex) || isManaged(link.attr, childClass, ctx, facts)) continue;
+      if (link.param !== param || facts.reported.has(link.node.startIndex) || PROTOCOL_ATTRIBUTE.test(link.attr)) continue;
+      if (isManaged(link.attr, childClass, ctx, facts) || reassignedLater(link.node, init.selfName, link.attr)) continue;
       facts.reported.add(link.node.startIndex);
+      // `self.partner = Partner(partner=self)`: one attribute holds both directions, so a weak
+      // `partner` would let the created object die at once.
+      const symmetric = childClass.node.equals(info.node) && stored.container === link.attr;
       ctx.report({
         node: link.node,
-        message: parentLinkMessage(link.node, childClass, link.attr, stored.site, `${info.name}.${method.name}`),
-        fix: weakPropertyFix(ctx, facts, childClass, link.attr, info),
+        message: parentLinkMessage(link.node, childClass, link.attr, stored.site, `${info.name}.${method.name}`, symmetric),
+        fix: symmetric ? null : weakPropertyFix(ctx, facts, childClass, link.attr, info),
       });
     }
   }
 }
 
-function parentLinkMessage(node: Node, child: ClassInfo, attr: string, site: Node, where: string | null): string {
+function parentLinkMessage(node: Node, child: ClassInfo, attr: string, site: Node, where: string | null, symmetric = false): string {
   const place = where ? ` in \`${where}\`` : "";
-  return `\`${snippet(node)}\` points each \`${child.name}\` back at a parent that keeps it (\`${snippet(site)}\`${place}, line ${lineOf(site)}): the two reference each other, ${FREED_LATE}; store the back-reference \`${attr}\` as a \`weakref.ref\` (a property can keep the attribute's name)`;
+  const advice = symmetric
+    ? `make one direction a \`weakref.ref\` (no automatic fix: \`${attr}\` holds both directions, and a weak one would let the created object die)`
+    : `store the back-reference \`${attr}\` as a \`weakref.ref\` (a property can keep the attribute's name)`;
+  return `\`${snippet(node)}\` points each \`${child.name}\` back at a parent that keeps it (\`${snippet(site)}\`${place}, line ${lineOf(site)}): the two reference each other, ${FREED_LATE}; ${advice}`;
+}
+
+/**
+ * Whether a statement that runs after `site` in the same function or module body assigns or
+ * deletes `object.attr` (a later statement of an enclosing block, or the `finally` of a `try`
+ * around it): the link is replaced before the function ends (`self._current = Child(self)` ...
+ * `finally: self._current = previous`). A statement in another branch of an `if` does not count.
+ */
+function reassignedLater(site: Node, object: string, attr: string): boolean {
+  let current: Node = site;
+  for (let parent = current.parent; parent; current = parent, parent = parent.parent) {
+    if (parent.type === "block" || parent.type === "module") {
+      for (let next = current.nextNamedSibling; next; next = next.nextNamedSibling) {
+        if (rebindsAttribute(next, object, attr)) return true;
+      }
+    } else if (parent.type === "try_statement" && current.type === "block") {
+      const cleanup = parent.namedChildren.find((c) => c?.type === "finally_clause");
+      if (cleanup && rebindsAttribute(cleanup, object, attr)) return true;
+    }
+    if (SCOPE_NODES.has(parent.type)) return false;
+  }
+  return false;
+}
+
+const SCOPE_NODES: ReadonlySet<string> = new Set(["module", "function_definition", "class_definition", "lambda"]);
+
+/** Whether `node` holds an assignment to, or a `del` of, `object.attr`. */
+function rebindsAttribute(node: Node, object: string, attr: string): boolean {
+  if (!node.text.includes(attr)) return false;
+  const isTarget = (n: Node | null): boolean => n?.type === "attribute"
+    && n.childForFieldName("attribute")?.text === attr && n.childForFieldName("object")?.text === object;
+  for (const found of [node, ...node.descendantsOfType(["assignment", "delete_statement"])]) {
+    if (!found) continue;
+    if (found.type === "assignment") {
+      const left = found.childForFieldName("left");
+      const targets = left?.type === "pattern_list" || left?.type === "tuple_pattern" ? left.namedChildren : [left];
+      if (targets.some(isTarget)) return true;
+    } else if (found.type === "delete_statement") {
+      if (found.namedChildren.some((c) => isTarget(c) || (c?.type === "expression_list" && c.namedChildren.some(isTarget)))) return true;
+    }
+  }
+  return false;
+}
+
+/** A parent's storage of a child that the same method undoes later (`self.current = None`). */
+function storageDroppedLater(storage: Storage, self: string): boolean {
+  return storage.via !== "helper" && reassignedLater(storage.site, self, storage.container);
 }
 
 /** Which `__init__` parameter receives the expression `self` in `Child(...)`. */
@@ -482,6 +570,8 @@ function classInfoOf(cls: Node, facts: FileFacts, ctx: RuleContext): ClassInfo {
     slots: null,
   };
   facts.classes.set(cls.startIndex, info);
+  // The instances of a metaclass are classes, which live as long as their module anyway.
+  const metaclass = isMetaclass(cls, ctx.model);
   for (const base of cls.childForFieldName("superclasses")?.namedChildren ?? []) {
     if (!base || base.type === "comment") continue;
     if (base.type === "keyword_argument" || base.type === "list_splat" || base.type === "dictionary_splat") info.unusualBases = true;
@@ -494,7 +584,7 @@ function classInfoOf(cls: Node, facts: FileFacts, ctx: RuleContext): ClassInfo {
       ? statement.namedChildren.filter((c): c is Node => c?.type === "decorator")
       : [];
     if (definition?.type === "function_definition") {
-      const method = methodInfo(definition, decorators);
+      const method = methodInfo(definition, decorators, metaclass);
       info.methods.push(method);
       info.members.add(method.name);
       if (decorators.some((d) => ACCESSOR_DECORATOR.test(d.namedChild(0)?.text ?? ""))) info.accessors.add(method.name);
@@ -516,20 +606,24 @@ function classInfoOf(cls: Node, facts: FileFacts, ctx: RuleContext): ClassInfo {
   return info;
 }
 
-function methodInfo(fn: Node, decorators: Node[]): MethodInfo {
-  const bound = !decorators.some((d) => /(^|\.)(staticmethod|classmethod)$/.test(d.namedChild(0)?.text ?? ""));
+/** A method; its instance parameter is null unless it receives an instance (not a class). */
+function methodInfo(fn: Node, decorators: Node[], metaclass: boolean): MethodInfo {
+  const name = fn.childForFieldName("name")?.text ?? "";
+  const bound = !metaclass && !IMPLICIT_CLASS_METHODS.has(name)
+    && !decorators.some((d) => /(^|\.)(staticmethod|classmethod)$/.test(d.namedChild(0)?.text ?? ""));
   const list = fn.childForFieldName("parameters");
   const first = list?.firstNamedChild;
-  const selfName = bound && (first?.type === "identifier" || first?.type === "typed_parameter")
+  const firstName = bound && (first?.type === "identifier" || first?.type === "typed_parameter")
     ? (first.type === "identifier" ? first : first.namedChildren.find((c) => c?.type === "identifier"))?.text ?? null
     : null;
+  const selfName = firstName !== null && !CLASS_PARAMETER_NAMES.has(firstName) ? firstName : null;
   let parameters: Parameter[] | null = null;
   return {
     node: fn,
-    name: fn.childForFieldName("name")?.text ?? "",
+    name,
     selfName,
     get parameters() {
-      parameters ??= parseParameters(list, selfName !== null);
+      parameters ??= parseParameters(list, firstName !== null);
       return parameters;
     },
   };
@@ -676,13 +770,14 @@ function classScopes(scope: Scope, out: Scope[] = []): Scope[] {
 const ACCESSOR_DECORATOR = /(^|\.)(property|cached_property|setter|getter|deleter)$/;
 
 /**
- * Whether `attr` on an object of class `holder` may not be a plain strong attribute: something
- * in the file assigns it a `weakref.*` object, or the class (or a base defined here) makes it a
- * property or descriptor. With no known holder, a property of that name in any class counts.
+ * Whether `attr` on an object of class `holder` may not be a plain strong attribute, or not one
+ * that keeps a cycle: something in the file assigns it a `weakref.*` object, a teardown method
+ * of the file drops it, or the class (or a base defined here) makes it a property or descriptor.
+ * With no known holder, a property of that name in any class counts.
  */
 function isManaged(attr: string, holder: ClassInfo | null, ctx: RuleContext, facts: FileFacts): boolean {
   const names = nameFacts(ctx, facts);
-  if (names.weak.has(attr)) return true;
+  if (names.weak.has(attr) || names.released.has(attr)) return true;
   if (!holder) return names.accessors.has(attr);
   const seen = new Set<number>();
   const visit = (cls: ClassInfo): boolean => {
@@ -701,7 +796,7 @@ function isManaged(attr: string, holder: ClassInfo | null, ctx: RuleContext, fac
 /** Attributes made weak anywhere in the file, and every class's accessors, found once per file on demand. */
 function nameFacts(ctx: RuleContext, facts: FileFacts): NameFacts {
   if (facts.names) return facts.names;
-  const names: NameFacts = { weak: new Set(), accessors: new Set(), literalAssigned: new Set() };
+  const names: NameFacts = { weak: new Set(), accessors: new Set(), literalAssigned: new Set(), released: releasedAttributes(ctx) };
   facts.names = names;
   for (const scope of classScopes(ctx.model.module)) {
     for (const name of classInfoOf(scope.node, facts, ctx).accessors) names.accessors.add(name);
@@ -727,6 +822,64 @@ function nameFacts(ctx: RuleContext, facts: FileFacts): NameFacts {
     }
   }
   return names;
+}
+
+/**
+ * Attributes that some teardown method of the file (`def close(self)`, `def tearDown(self)`,
+ * `def connection_lost(self, exc)`...) itself sets to None or a fresh empty object
+ * (`self.parent = None`, `self.children = []`, chained targets included), deletes
+ * (`del self.children`) or clears (`self.children.clear()`): the code breaks the cycle when the
+ * object's life ends. Functions and classes nested in the method do not count.
+ */
+function releasedAttributes(ctx: RuleContext): Set<string> {
+  const released = new Set<string>();
+  const attributeName = (node: Node | null): string | null =>
+    node?.type === "attribute" ? node.childForFieldName("attribute")?.text ?? null : null;
+  for (const fn of ctx.model.root.descendantsOfType("function_definition")) {
+    const name = fn?.childForFieldName("name")?.text;
+    if (!fn || !name || !isTeardownName(name)) continue;
+    for (const node of fn.descendantsOfType(["assignment", "delete_statement", "call"])) {
+      if (!node || enclosingDefinition(node) !== fn.startIndex) continue;
+      let targets: (Node | null)[] = [];
+      if (node.type === "assignment") {
+        if (!isReleasingValue(node)) continue;
+        const left = node.childForFieldName("left");
+        targets = left?.type === "pattern_list" || left?.type === "tuple_pattern" ? left.namedChildren : [left];
+      } else if (node.type === "delete_statement") {
+        targets = node.namedChildren.flatMap((c) => (c?.type === "expression_list" ? c.namedChildren : [c]));
+      } else {
+        const fnNode = node.childForFieldName("function");
+        if (fnNode?.type === "attribute" && fnNode.childForFieldName("attribute")?.text === "clear") targets = [fnNode.childForFieldName("object")];
+      }
+      for (const target of targets) {
+        const attr = attributeName(target);
+        if (attr) released.add(attr);
+      }
+    }
+  }
+  return released;
+}
+
+/** The start of the innermost `def`, `class` or `lambda` around a node. */
+function enclosingDefinition(node: Node): number {
+  for (let up = node.parent; up; up = up.parent) {
+    if (up.type === "function_definition" || up.type === "class_definition" || up.type === "lambda") return up.startIndex;
+  }
+  return -1;
+}
+
+/** `x.a = None`, `x.a = y.b = None`, `x.a = []`, `x.a = NodeList()`: the old value is dropped, nothing kept. */
+function isReleasingValue(assignment: Node): boolean {
+  let value = assignment.childForFieldName("right");
+  while (value?.type === "assignment") value = value.childForFieldName("right");
+  if (!value) return false;
+  value = unparenthesize(value);
+  if (value.type === "none") return true;
+  if (value.type === "list" || value.type === "dictionary" || value.type === "set" || value.type === "tuple") {
+    return value.namedChildren.every((c) => c?.type === "comment");
+  }
+  const args = value.type === "call" ? value.childForFieldName("arguments") : null;
+  return args?.type === "argument_list" && args.namedChildren.every((c) => c?.type === "comment");
 }
 
 const LITERAL_TYPES: ReadonlySet<string> = new Set([
