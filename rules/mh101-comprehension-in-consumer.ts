@@ -1,4 +1,6 @@
 import type { Node } from "web-tree-sitter";
+import { freeNamesStableDuringLoop } from "../server/engine/loop-mutation.js";
+import { unparenthesize } from "../server/engine/model.js";
 import { isPureExpression } from "../server/engine/purity.js";
 import { comprehensionBytes, comprehensionLength, formatBytes } from "../server/engine/size.js";
 import { defineRule, type Fix, type RuleContext, type TextEdit } from "../server/engine/types.js";
@@ -38,8 +40,8 @@ export default defineRule({
     why: "The list holds every element at once (about 40 bytes per int element: an 8-byte slot plus the int) although the consumer only needs one at a time. A generator expression keeps one element alive, about 0.5 KiB in all. `any` and `all` also lose short-circuiting: the list computes every element even when the first one decides. For small inputs the list form can be slightly faster; memory is the gain.",
     example: "total = sum([x * x for x in range(1_000_000)])\nunique = set([word.lower() for word in words])",
     useInstead: "total = sum(x * x for x in range(1_000_000))\nunique = {word.lower() for word in words}",
-    fixSafety: "Safe when the element and conditions call nothing but known pure builtins; for `any`, `all`, `len`, `enumerate` and `zip` they must also be unable to raise, since those consumers stop early, skip the element, or interleave with the loop that uses them. Otherwise the fix is unsafe: laziness moves side effects and exceptions. `set([...])` → set comprehension and `dict([(k, v) ...])` → dict comprehension are always safe.",
-    limits: "Silent for `str.join`, `tuple`, `list` and `sorted` (they build a sequence anyway), for set comprehensions (deduplication changes `sum` and `len`), for async comprehensions and comprehensions that `await` outside their first iterable, and when the consumer's name is shadowed.",
+    fixSafety: "Safe when the element and conditions call nothing but known pure builtins; for `any`, `all`, `len`, `enumerate` and `zip` they must also be unable to raise or run user code, since those consumers stop early, skip the element, or interleave with the loop that uses them: operators count only on literals and on variables of a `for` clause over `range()` or a literal (`a == b` on objects of unknown type calls their `__eq__`, which `all()` may then skip). Otherwise the fix is unsafe: laziness moves side effects and exceptions. `set([...])` → set comprehension and `dict([(k, v) ...])` → dict comprehension are safe unless a comment inside the call would be lost (then every rewrite of the call is unsafe).",
+    limits: "Silent for `str.join`, `tuple`, `list` and `sorted` (they build a sequence anyway), for set comprehensions (deduplication changes `sum` and `len`), for async comprehensions and comprehensions that `await` outside their first iterable, when the consumer's name is shadowed, for `sum` with a list or tuple `start` (concatenating sequences is the real cost: `itertools.chain`), and for `zip`/`enumerate` feeding a `for` loop whose body may change what the comprehension reads (the list is then a snapshot the loop relies on).",
   },
   // Comprehensions are far rarer than calls: start from them and look up at the call.
   nodeTypes: ["list_comprehension"],
@@ -59,12 +61,52 @@ export default defineRule({
       if (arg.type !== "keyword_argument") positional.push(arg);
     }
     if (SINGLE_POSITIONAL.has(qualified) && positional.length !== 1) return;
+    if (qualified === "builtins.sum" && sumsSequences(args, positional)) return;
     const index = positional.findIndex((p) => p.equals(comprehension));
     const wanted = consumer.argument === "each" ? index >= 0 : index === (consumer.argument === "second" ? 1 : 0);
     if (!wanted || isAsync(comprehension)) return;
+    if ((qualified === "builtins.zip" || qualified === "builtins.enumerate") && changedByLoopBody(call, comprehension, ctx)) return;
     reportComprehension(call, qualified, comprehension, args, positional.length, consumer.mustNotRaise, ctx);
   },
 });
+
+/**
+ * `sum([...], [])`, `sum([...], start=())`: concatenating sequences is quadratic, and the list of
+ * references the comprehension builds is the least of it (ruff RUF017, MH406's shape).
+ */
+function sumsSequences(args: Node, positional: Node[]): boolean {
+  let start: Node | null = positional[1] ?? null;
+  for (const arg of args.namedChildren) {
+    if (arg?.type === "keyword_argument" && arg.childForFieldName("name")?.text === "start") start = arg.childForFieldName("value");
+  }
+  if (!start) return false;
+  const node = unparenthesize(start);
+  if (node.type === "list" || node.type === "tuple" || node.type === "list_comprehension") return true;
+  const fn = node.type === "call" ? node.childForFieldName("function") : null;
+  return fn?.type === "identifier" && (fn.text === "list" || fn.text === "tuple");
+}
+
+/**
+ * `for k, v in zip(keys, [rv[k] for k in keys]): rv[k] = v`: a lazy `zip` or `enumerate` runs the
+ * element between iterations of the loop it feeds, so when that loop's body may change what the
+ * comprehension reads, the list is the snapshot that keeps the result right.
+ */
+function changedByLoopBody(call: Node, comprehension: Node, ctx: RuleContext): boolean {
+  let node = call;
+  for (let parent = node.parent; parent; node = parent, parent = parent.parent) {
+    if (parent.type === "parenthesized_expression" || parent.type === "argument_list") continue;
+    if (parent.type === "call") {
+      const name = ctx.model.qualifiedName(parent.childForFieldName("function") ?? parent);
+      if (name === "builtins.zip" || name === "builtins.enumerate") continue;
+      return false;
+    }
+    if (parent.type === "for_statement" && parent.childForFieldName("right")?.equals(node)) {
+      return !freeNamesStableDuringLoop(comprehension, parent, ctx.model);
+    }
+    return false;
+  }
+  return false;
+}
 
 /** `async for` anywhere, or `await` outside the first iterable (which is evaluated eagerly). */
 function isAsync(comprehension: Node): boolean {
@@ -108,12 +150,15 @@ function reportComprehension(
   let fix: Fix;
   if (name === "set" && sole) {
     message = `\`set()\` of a list comprehension builds a throwaway list${size} before the set; use a set comprehension`;
-    fix = { description: "Replace with a set comprehension", safety: "safe", edits: [{ start: call.startIndex, end: call.endIndex, newText: `{${inner}}` }] };
+    const safety = losesComment(call, [[open + 1, close]]) ? "unsafe" : "safe";
+    fix = { description: "Replace with a set comprehension", safety, edits: [{ start: call.startIndex, end: call.endIndex, newText: `{${inner}}` }] };
   } else if (name === "dict" && sole && body?.type === "tuple" && tupleItems(body).length === 2) {
     const [key, value] = tupleItems(body);
     message = `\`dict()\` of a list comprehension of pairs builds a throwaway list${size} before the dict; use a dict comprehension`;
     const newText = `{${source.slice(key.startIndex, key.endIndex)}: ${source.slice(value.startIndex, value.endIndex)}${source.slice(body.endIndex, close)}}`;
-    fix = { description: "Replace with a dict comprehension", safety: "safe", edits: [{ start: call.startIndex, end: call.endIndex, newText }] };
+    const kept: Array<[number, number]> = [[key.startIndex, key.endIndex], [value.startIndex, value.endIndex], [body.endIndex, close]];
+    const safety = losesComment(call, kept) ? "unsafe" : "safe";
+    fix = { description: "Replace with a dict comprehension", safety, edits: [{ start: call.startIndex, end: call.endIndex, newText }] };
   } else if (name === "len") {
     if (!sole || !body) return;
     message = `\`len()\` of a list comprehension builds the whole list${size} only to count it; count with \`sum(1 for ...)\``;
@@ -125,7 +170,7 @@ function reportComprehension(
     const rest = source.slice(body.endIndex, close);
     fix = {
       description: "Count with sum(1 for ...)",
-      safety: elementPure && conditionsPure ? "safe" : "unsafe",
+      safety: elementPure && conditionsPure && !losesComment(call, [[body.endIndex, close]]) ? "safe" : "unsafe",
       edits: [{ start: call.startIndex, end: call.endIndex, newText: `sum(1${rest})` }],
     };
   } else {
@@ -137,6 +182,11 @@ function reportComprehension(
     fix = { description: "Replace the list comprehension with a generator expression", safety: pure ? "safe" : "unsafe", edits };
   }
   ctx.report({ node: comprehension, message, estimatedBytes: bytes, fix });
+}
+
+/** A comment in `call` outside the `kept` ranges would be deleted by rewriting the call. */
+function losesComment(call: Node, kept: ReadonlyArray<readonly [number, number]>): boolean {
+  return call.descendantsOfType("comment").some((c) => !!c && !kept.some(([start, end]) => c.startIndex >= start && c.endIndex <= end));
 }
 
 /** The expression of a clause whose evaluation matters: a `for` clause's iterable, an `if`'s test. */

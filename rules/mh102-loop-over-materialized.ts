@@ -34,8 +34,8 @@ export default defineRule({
     why: "The copy holds every element at once before the first iteration: a list spine of 8 bytes per element plus, for `list(range(n))` and comprehensions, every element object (about 40 bytes per int; `list(range(10**6))` peaks at 38 MiB where `range(10**6)` needs 48 bytes). Iterating the original, a range or a generator holds one element at a time. `sorted()` already builds its own list, so `sorted(list(it))` holds two lists where one would do.",
     example: "for i in list(range(1_000_000)):\n    total += i\nfor word, count in list(counts.items()):\n    print(word, count)\nfor square in [n * n for n in numbers]:\n    print(square)\nfor name in sorted(list(names)):\n    print(name)",
     useInstead: "for i in range(1_000_000):\n    total += i\nfor word, count in counts.items():\n    print(word, count)\nfor square in (n * n for n in numbers):\n    print(square)\nfor name in sorted(names):\n    print(name)",
-    fixSafety: "The rule fires only when the body cannot change what is copied, so what remains is laziness: without the copy, elements are produced between iterations. Safe when nothing can observe that: dropping `list()` around a range, a literal, a list that `sorted()` or `list()` just built, a name whose every binding in scope builds a list, dict, set, tuple or str (`for k in list(d.keys())` becomes `for k in d` when `d` is known to be a dict, `d.keys()` otherwise), `enumerate`/`zip`/`reversed` of those, `map(str, ...)` and `filter(None, ...)`; `[comprehension]` → generator when its element and conditions call nothing and cannot raise (they now run between iterations and stop at `break`) and its first iterable is one of the above; `sorted(list(it))` → `sorted(it)` always (sorted copies first either way). Unsafe: a name of unknown origin (a parameter may hold a generator whose side effects would move), element or conditions that call anything or can raise, `map`/`filter` with a builtin that can raise (`int`, `len`), or a comment inside the removed call.",
-    limits: "Silent when the body mutates, rebinds, or passes on what is copied (`del d[k]`, `d.pop(k)`, `d[k] = v`, `d[k] += 1`, `lst.append(x)`, `lst += [x]`, `d = {}`, `helper(d)`, `alias = d`, any method not known to be read-only), or iterates a name of unknown origin (it may be an iterator). Silent when the body runs code that could reach the container another way (a call of a user function, a method of an unknown object, writing an attribute, `yield`, `await`, `with`) unless the container was built in this scope and never escapes: never stored, passed, aliased or changed from a nested function; `exec`, `eval`, `globals()`, `locals()` or `vars()` in the body always silence it. Silent for copies of attributes, subscripts and calls of user code (`list(self.d)`, `list(get_items())`: their mutation cannot be tracked, and such copies are often deliberate snapshots), for `map`/`filter` with a user function, `list()` with zero or several arguments, shadowed `list`/`sorted`, `async for`, comprehensions that `await`, and comprehension `for` clauses (`[f(x) for x in list(y)]`). Changes made from other modules to this module's globals are not seen.",
+    fixSafety: "The rule fires only when the body cannot change what is copied, so what remains is laziness: without the copy, elements are produced between iterations. Safe when nothing can observe that: dropping `list()` around a range, a literal, a list that `sorted()` or `list()` just built, a name whose every binding in scope builds a list, dict, set, tuple or str (and that is not a module's variable read from inside a function, which another thread may change) (`for k in list(d.keys())` becomes `for k in d` when `d` is known to be a dict, `d.keys()` otherwise), `enumerate`/`zip`/`reversed` of those, `map(str, ...)` and `filter(None, ...)`; `[comprehension]` → generator when its element and conditions call nothing and cannot raise (they now run between iterations and stop at `break`) and its first iterable is one of the above; `sorted(list(it))` → `sorted(it)` always (sorted copies first either way). Unsafe: a name of unknown origin (a parameter may hold a generator whose side effects would move), element or conditions that call anything or can raise, `map`/`filter` with a builtin that can raise (`int`, `len`), or a comment inside the removed call.",
+    limits: "Silent when the body mutates, rebinds, or passes on what is copied (`del d[k]`, `d.pop(k)`, `d[k] = v`, `d[k] += 1`, `lst.append(x)`, `lst += [x]`, `d = {}`, `helper(d)`, `alias = d`, any method not known to be read-only), or iterates a name of unknown origin (it may be an iterator). Silent when the body runs code that could reach the container another way (a call of a user function, a method of an unknown object, writing an attribute, `yield`, `await`, `with`) unless the container was built in this scope and never escapes: never stored, passed, aliased or changed from a nested function; `exec`, `eval`, `globals()`, `locals()` or `vars()` in the body always silence it. Silent for copies of attributes, subscripts and calls of user code (`list(self.d)`, `list(get_items())`: their mutation cannot be tracked, and such copies are often deliberate snapshots), for `map`/`filter` with a user function, `list()` with zero or several arguments, shadowed `list`/`sorted`, `async for`, comprehensions that `await`, and comprehension `for` clauses (`[f(x) for x in list(y)]`). Silent inside a function for copies of the module's own variables (`for k, v in list(REGISTRY.items())`: another thread or a callback may change a shared container during the loop, and this copy is the usual guard against \"dictionary changed size during iteration\"); when a comprehension reads one lazily instead, its fix is unsafe. Silent for a small table: a comprehension of at most 1,000 elements over literals, constant ranges or names bound once to them, whose element and conditions call only builtins (`for cb in [bytes([x]) for x in range(0x80, 0xA0)]`); elements built by user code may be large whatever their number, so those are still reported. Changes made from other modules to this module's globals are not seen.",
   },
   nodeTypes: ["for_statement"],
   check(loop, ctx) {
@@ -61,6 +61,7 @@ function checkListCopy(loop: Node, call: Node, fn: Node, ctx: RuleContext): void
   if (!model.isBuiltin(fn, "list")) return;
   const argument = soleArgument(call);
   if (!argument) return;
+  if (readsModuleVariableFromFunction(argument, loop, model)) return;
   const source = classifySource(argument, loop, model, 0);
   if (!source) return;
   const inner = unparenthesize(argument);
@@ -84,8 +85,28 @@ function checkListCopy(loop: Node, call: Node, fn: Node, ctx: RuleContext): void
   ctx.report({ node: call, message, estimatedBytes: bytes, fix });
 }
 
+/**
+ * At most this many elements, fixed by literals or constant ranges and computed by builtins
+ * alone: a small table whose list costs a few kilobytes, not worth a warning
+ * (`for cb in [bytes([x]) for x in range(0x80, 0xA0)]`). Elements built by user code may be
+ * large whatever their number (`[load(path) for path in paths]`), so those are still reported.
+ */
+const SMALL_TABLE_ELEMENTS = 1000;
+
+function isSmallTable(comprehension: Node, model: SemanticModel): boolean {
+  const bound = comprehensionUpperBound(comprehension, model);
+  if (bound === null || bound > SMALL_TABLE_ELEMENTS) return false;
+  // The `for` clauses iterate literals, ranges or names (counted above): only the element and
+  // the conditions compute anything.
+  return comprehension.namedChildren.every((part) => {
+    if (!part || part.type === "comment" || part.type === "for_in_clause") return true;
+    return isPureExpression(part.type === "if_clause" ? clausePart(part) : part, model);
+  });
+}
+
 /** `for x in [comprehension]`. */
 function checkComprehension(loop: Node, comprehension: Node, ctx: RuleContext): void {
+  if (isSmallTable(comprehension, ctx.model)) return;
   const verdict = classifyComprehension(comprehension, loop, ctx.model);
   if (!verdict) return;
   const bytes = comprehensionBytes(comprehension, ctx.model);
@@ -149,7 +170,9 @@ function classifySource(expr: Node, loop: Node, model: SemanticModel, depth: num
   switch (node.type) {
     case "identifier": {
       const stable = stableDuringLoop(node, loop, model);
-      return stable ? { safe: stable.fresh !== null, label: `\`${node.text}\`` } : null;
+      // Another thread or caller may change a module's variable while the loop runs.
+      const safe = stable?.fresh != null && !readsModuleVariableFromFunction(node, loop, model);
+      return stable ? { safe, label: `\`${node.text}\`` } : null;
     }
     case "list":
     case "tuple":
@@ -264,6 +287,102 @@ function classifyComprehension(comprehension: Node, loop: Node, model: SemanticM
   const pure = !!body && isPureExpression(body, model, { mustNotRaise: true })
     && rest.every((part) => isPureExpression(part, model, { mustNotRaise: true }));
   return { safe: pure && !!first?.safe };
+}
+
+/**
+ * Whether `expr` reads a variable of the module (not a function, class or import) from a loop
+ * inside a function. Other threads, or code the loop body triggers, can change a module's
+ * containers while the loop runs: `for k, v in list(REGISTRY.items())` is the usual snapshot
+ * against "dictionary changed size during iteration", so the copy stays.
+ */
+function readsModuleVariableFromFunction(expr: Node, loop: Node, model: SemanticModel): boolean {
+  if (model.ownerScopeOf(loop) === model.module) return false;
+  for (const id of iteratedNames(expr, 0)) {
+    if (model.resolveScope(id.text, model.scopeOf(id)) !== model.module) continue;
+    const bindings = model.module.bindings.get(id.text) ?? [];
+    if (bindings.some((b) => b.kind !== "function" && b.kind !== "class" && b.kind !== "import")) return true;
+  }
+  return false;
+}
+
+/** The variables whose containers iterating `expr` walks: `d` in `d.items()`, `enumerate(d)`, `(f(x) for x in d)`. */
+function iteratedNames(expr: Node, depth: number): Node[] {
+  const node = unparenthesize(expr);
+  if (depth > 4) return [];
+  if (node.type === "identifier") return [node];
+  if (node.type === "generator_expression" || node.type === "list_comprehension") {
+    const first = node.namedChildren.find((c) => c?.type === "for_in_clause")?.childForFieldName("right");
+    return first ? iteratedNames(first, depth + 1) : [];
+  }
+  if (node.type !== "call") return [];
+  const fn = node.childForFieldName("function");
+  const args = node.childForFieldName("arguments");
+  if (fn?.type === "attribute") {
+    const method = fn.childForFieldName("attribute")?.text ?? "";
+    const object = fn.childForFieldName("object");
+    return object && ["keys", "values", "items"].includes(method) ? iteratedNames(object, depth + 1) : [];
+  }
+  if (fn?.type !== "identifier" || args?.type !== "argument_list") return [];
+  const positional = args.namedChildren.filter((c): c is Node => !!c && c.type !== "comment" && c.type !== "keyword_argument");
+  switch (fn.text) {
+    case "enumerate":
+    case "reversed":
+      return positional[0] ? iteratedNames(positional[0], depth + 1) : [];
+    case "zip":
+      return positional.flatMap((p) => iteratedNames(p, depth + 1));
+    case "map":
+    case "filter":
+      return positional.slice(1).flatMap((p) => iteratedNames(p, depth + 1));
+    default:
+      return [];
+  }
+}
+
+/**
+ * The most elements a comprehension can yield when every `for` clause iterates a literal, a
+ * constant range, or a name bound once to one and never changed (`if` clauses only filter);
+ * null when some clause iterates anything else.
+ */
+function comprehensionUpperBound(comprehension: Node, model: SemanticModel): number | null {
+  let count = 1;
+  for (const clause of comprehension.namedChildren) {
+    if (clause?.type !== "for_in_clause") continue;
+    const right = clause.childForFieldName("right");
+    const length = right ? constantLength(right, model) : null;
+    if (length === null) return null;
+    count *= length;
+  }
+  return count;
+}
+
+function constantLength(expr: Node, model: SemanticModel): number | null {
+  const node = unparenthesize(expr);
+  const direct = iterableLength(node, model) ?? starImportedRangeLength(node, model);
+  if (direct !== null || node.type !== "identifier") return direct;
+  const owner = model.resolveScope(node.text, model.scopeOf(node));
+  const bindings = owner?.bindings.get(node.text) ?? [];
+  if (!owner || bindings.length !== 1 || bindings[0].kind !== "assignment" || !bindings[0].value) return null;
+  if (model.mutationsOf(node.text, owner, { allMethodCalls: true }).length > 0) return null;
+  const value = unparenthesize(bindings[0].value);
+  return value.type === "identifier" ? null : iterableLength(value, model);
+}
+
+/**
+ * `range(...)` with constant arguments in a file with a star import, which hides whether `range`
+ * is the builtin. Taken as the builtin when the file binds no `range` itself: this only ever
+ * silences the rule, so a wrong guess costs a missed warning, not a wrong fix.
+ */
+function starImportedRangeLength(node: Node, model: SemanticModel): number | null {
+  if (!model.hasStarImport || node.type !== "call") return null;
+  const fn = node.childForFieldName("function");
+  const args = node.childForFieldName("arguments");
+  if (fn?.type !== "identifier" || fn.text !== "range" || args?.type !== "argument_list") return null;
+  if (model.lookup("range", model.scopeOf(node)).length > 0) return null;
+  const values = args.namedChildren.filter((c): c is Node => !!c && c.type !== "comment").map((a) => a.type === "keyword_argument" ? null : constantInt(a, model));
+  if (values.length < 1 || values.length > 3 || values.some((v) => v === null)) return null;
+  const [start, stop, step] = values.length === 1 ? [0, values[0] as number, 1] : [values[0] as number, values[1] as number, (values[2] ?? 1) as number];
+  if (step === 0) return null;
+  return Math.max(0, step > 0 ? Math.ceil((stop - start) / step) : Math.ceil((start - stop) / -step));
 }
 
 /** `async for` anywhere, or `await` outside the first iterable: a generator would be asynchronous. */

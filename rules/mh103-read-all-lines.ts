@@ -50,7 +50,7 @@ export default defineRule({
     example: "with open(path) as f:\n    for line in f.readlines():\n        handle(line)\n\nfor line in Path(path).read_text().splitlines():\n    handle(line)",
     useInstead: "with open(path) as f:\n    for line in f:\n        handle(line)\n\nwith Path(path).open() as f:\n    for line in f:\n        handle(line.rstrip(\"\\n\"))",
     fixSafety: "`f.readlines()` → `f`: iterating a file yields exactly the lines `readlines()` returns (newline kept, in text and binary mode). The fix is safe when `f` is bound in the same scope only by `open()` (or `io`/`gzip`/`bz2`/`lzma.open`), the loop body runs no code that could touch the file (only builtins, str methods and methods of containers built in scope; another call could write the file while it is being read), `f` is not used after the loop (its position differs after a `break`) and no comment would be lost. Otherwise it is unsafe; for a receiver of unknown type it may also not be iterable. A decode or I/O error partway through the file now surfaces after the earlier lines were handled. `f.read().splitlines()` gets an unsafe fix, `(line.rstrip(\"\\n\") for line in f)`, only for a text-mode `open()` without `newline=`: `str.splitlines()` also splits at `\\v`, `\\f`, `\\x1c`–`\\x1e`, `\\x85`, `\\u2028` and `\\u2029`, which iteration does not. `read().split(\"\\n\")` (which yields a trailing empty string when the file ends with a newline) and `Path.read_text().splitlines()` (which needs a `with` block) get no fix, only the hint.",
-    limits: "Silent when the result is stored and reused (`lines = f.readlines()` then `lines[0]`, `len(lines)`), when the loop body uses the file object or path itself (it would see a different position or content), when `readlines`/`read`/`read_text` gets arguments that change what is read (`readlines(hint)`, `read(n)`) or a positional argument to `read_text` (another API, such as `importlib.metadata.Distribution.read_text(filename)`), for `split()` with any separator but a newline or with `maxsplit`, for `async for`, and for generator expressions (iterating the file lazily could outlive its `with` block). No size estimate: the file's size is not known statically.",
+    limits: "Silent when the result is stored and reused (`lines = f.readlines()` then `lines[0]`, `len(lines)`), when the loop body uses the file object or path itself (it would see a different position or content), when `readlines`/`read`/`read_text` gets arguments that change what is read (`readlines(hint)`, `read(n)`) or a positional argument to `read_text` (another API, such as `importlib.metadata.Distribution.read_text(filename)`), for `split()` with any separator but a newline or with `maxsplit`, for `async for`, for generator expressions (iterating the file lazily could outlive its `with` block), and for `readlines()` inside a function itself named `readlines` (a file wrapper delegating to the file it wraps, which must return a list anyway). No size estimate: the file's size is not known statically.",
   },
   nodeTypes: ["for_statement", "for_in_clause"],
   check(node, ctx) {
@@ -79,6 +79,7 @@ export default defineRule({
     if (!iterable) return;
     const candidate = matchShape(unparenthesize(iterable));
     if (!candidate) return;
+    if (candidate.shape === "readlines" && delegatesReadlines(node, ctx.model)) return;
     if (usedIn(candidate.receiver, repeated, statement, ctx.model)) return;
     report(candidate, node, statement, repeated, targets, ctx);
   },
@@ -118,6 +119,15 @@ function matchShape(call: Node): Candidate | null {
     return { shape: "path-lines", call, receiver, pathMethod: readMethod, method: split, readArguments };
   }
   return null;
+}
+
+/**
+ * Inside a method named `readlines`: a file wrapper implementing `readlines()` by delegating to
+ * the wrapped file's, which must return a list anyway (`return [echo(x) for x in self._input.readlines()]`).
+ */
+function delegatesReadlines(node: Node, model: SemanticModel): boolean {
+  const owner = model.ownerScopeOf(node);
+  return owner.kind === "function" && owner.node.childForFieldName("name")?.text === "readlines";
 }
 
 /** `"\n"`, `'\n'`, `b"\n"`. */

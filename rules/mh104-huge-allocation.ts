@@ -28,7 +28,7 @@ export default defineRule({
     example: "slots = [None] * 200_000_000\nbuffer = bytearray(2 * 1024**3)\ngrid = numpy.zeros((40_000, 40_000))",
     useInstead: "slots = {}  # fill only what is used\nwith open(path, \"rb\") as f:\n    for chunk in iter(lambda: f.read(1 << 20), b\"\"):\n        process(chunk)\ngrid = numpy.zeros((40_000, 40_000), dtype=numpy.float32)  # or numpy.memmap, or chunks",
     fixSafety: "No fix: whether a size is intended is a design decision. The diagnostic is information with the estimated bytes; raise `huge-allocation-bytes` to see only larger allocations, or suppress the line when the size is deliberate.",
-    limits: "Only sizes computed from constants: literals, literal arithmetic (`10**9`, `1 << 30`) and names bound once to such values; a size that depends on input or a parameter stays silent, as does a NumPy call whose dtype is not a known type (`dtype=some_variable`, `\"U10\"`, `longdouble`). Estimates assume CPython 3.11 on 64-bit Linux (`array` typecode `l` is 4 bytes on Windows). A huge allocation is reported even inside code that never runs.",
+    limits: "Only sizes computed from constants: literals, literal arithmetic (`10**9`, `1 << 30`) and names bound once to such values; a size that depends on input or a parameter stays silent, as does a NumPy call whose dtype is not a known type (`dtype=some_variable`, `\"U10\"`, `longdouble`). Estimates assume CPython 3.11 on 64-bit Linux (`array` typecode `l` is 4 bytes on Windows). A huge allocation is reported even inside code that never runs, but not in a function that declares its memory need (decorated with `bigmemtest`, `bigaddrspacetest` or `requires_memory`, or calling `check_free_memory()`, as CPython's, NumPy's and SciPy's big-memory tests do): there the size is deliberate and stated.",
   },
   nodeTypes: ["binary_operator", "call"],
   check(node, ctx) {
@@ -304,9 +304,41 @@ function fillValueBytes(expr: Node, model: SemanticModel): number | null {
   return constantInt(node, model) !== null ? 8 : null;
 }
 
+/** Decorators that declare how much memory a test needs: CPython's `test.support`, NumPy's testing helpers. */
+const MEMORY_DECORATORS: ReadonlySet<string> = new Set(["bigmemtest", "bigaddrspacetest", "precisionbigmemtest", "requires_memory"]);
+/** Calls that check for enough free memory before a big test allocates (SciPy's testing helper). */
+const MEMORY_CHECKS: ReadonlySet<string> = new Set(["check_free_memory"]);
+
+function lastName(expr: Node | null): string | undefined {
+  if (!expr) return undefined;
+  const node = unparenthesize(expr.type === "call" ? expr.childForFieldName("function") ?? expr : expr);
+  if (node.type === "identifier") return node.text;
+  return node.type === "attribute" ? node.childForFieldName("attribute")?.text : undefined;
+}
+
+/**
+ * The allocation sits in a function that declares its memory need: decorated with
+ * `@bigmemtest(...)` / `@requires_memory(...)`, or calling `check_free_memory(...)`. The size
+ * is deliberate and already stated next to it.
+ */
+function declaresMemoryNeed(node: Node): boolean {
+  for (let fn: Node | null = node.parent; fn; fn = fn.parent) {
+    if (fn.type !== "function_definition") continue;
+    const decorated = fn.parent?.type === "decorated_definition" ? fn.parent : null;
+    for (const decorator of decorated?.namedChildren ?? []) {
+      if (decorator?.type !== "decorator") continue;
+      const name = lastName(decorator.namedChildren.find((c) => c !== null && c.type !== "comment") ?? null);
+      if (name && MEMORY_DECORATORS.has(name)) return true;
+    }
+    const body = fn.childForFieldName("body");
+    if (body?.descendantsOfType("call").some((call) => { const name = lastName(call); return !!name && MEMORY_CHECKS.has(name); })) return true;
+  }
+  return false;
+}
+
 function report(node: Node, bytes: number, what: string, hint: string, ctx: RuleContext): void {
   const threshold = ctx.settings.hugeAllocationBytes;
-  if (bytes < threshold) return;
+  if (bytes < threshold || declaresMemoryNeed(node)) return;
   ctx.report({
     node,
     message: `Allocates ≈ ${formatBytes(bytes)} at once: ${what} (the huge-allocation threshold is ${formatBytes(threshold)}); ${hint}`,

@@ -142,7 +142,8 @@ export function isModuleSingleton(classNode: Node, model: SemanticModel): boolea
   if (!name || scopeAround(classNode, model) !== model.module) return false;
   const bindings = model.module.bindings.get(name.text) ?? [];
   if (bindings.length !== 1 || bindings[0].kind !== "class") return false;
-  const uses = model.referencesOf(name.text, model.module).filter((id) => !id.equals(name));
+  // `MANAGER: Manager = Manager()`: a name in an annotation instantiates nothing.
+  const uses = model.referencesOf(name.text, model.module).filter((id) => !id.equals(name) && !inAnnotation(id));
   if (uses.length !== 1) return false;
   const call = uses[0].parent;
   if (call?.type !== "call" || !call.childForFieldName("function")?.equals(uses[0])) return false;
@@ -157,6 +158,49 @@ export function isModuleSingleton(classNode: Node, model: SemanticModel): boolea
     const fn = unparenthesize(inner.childForFieldName("function") ?? inner);
     if (fn.type === "identifier" && (fn.text === "cls" || fn.text === "self")) return false;
     if (fn.type === "call" && fn.childForFieldName("function")?.text === "type") return false;
+  }
+  return true;
+}
+
+/** Whether an identifier sits in a type annotation (of a variable, a parameter or a return). */
+function inAnnotation(id: Node): boolean {
+  for (let node: Node | null = id.parent; node; node = node.parent) {
+    if (node.type === "type") return true;
+    if (node.type.endsWith("statement") || node.type === "block" || node.type === "module") return false;
+  }
+  return false;
+}
+
+/**
+ * A body of only a docstring, `...` or `pass`: a stub (a protocol, an overload, a test of how
+ * decorators stack) whose cache holds nothing worth a warning.
+ */
+export function isStubFunction(definition: Node): boolean {
+  const body = definition.childForFieldName("body");
+  if (!body) return false;
+  return body.namedChildren.every((statement) => {
+    if (!statement || statement.type === "comment" || statement.type === "pass_statement") return true;
+    if (statement.type !== "expression_statement" || statement.namedChildCount !== 1) return false;
+    const expr = statement.namedChild(0)?.type;
+    return expr === "ellipsis" || expr === "string";
+  });
+}
+
+/**
+ * A function that never returns a value (no `return x`, no `yield`): its cache stores only
+ * `None` and exists to run the body once per argument tuple (`@cache def warn_once(path): ...`).
+ * Bounding it would repeat the side effect; that is a design choice, not a leak.
+ */
+function returnsNothing(definition: Node): boolean {
+  const body = definition.childForFieldName("body");
+  if (!body || definition.child(0)?.type === "async") return false; // a coroutine is a value
+  const nested = body.descendantsOfType(["function_definition", "lambda", "class_definition"]).filter((n): n is Node => !!n);
+  const inNested = (n: Node) => nested.some((d) => n.startIndex >= d.startIndex && n.endIndex <= d.endIndex);
+  for (const node of body.descendantsOfType(["return_statement", "yield", "await"])) {
+    if (!node || inNested(node)) continue;
+    if (node.type !== "return_statement") return false;
+    const value = node.namedChildren.find((c) => c && c.type !== "comment");
+    if (value && unparenthesize(value).type !== "none") return false;
   }
   return true;
 }
@@ -395,12 +439,13 @@ export default defineRule({
     example: "import functools\n\n@functools.cache\ndef user_profile(user_id):\n    return load_profile(user_id)\n\n@functools.lru_cache(maxsize=None)\ndef render(template, context_key):\n    ...",
     useInstead: "import functools\n\n@functools.lru_cache(maxsize=128)\ndef user_profile(user_id):\n    return load_profile(user_id)\n\n@functools.lru_cache(maxsize=128)\ndef render(template, context_key):\n    ...",
     fixSafety: "The fix writes `maxsize=N` (the `lruCacheMaxsize` setting, default 128): `@functools.cache` becomes `@functools.lru_cache(maxsize=N)` with the same module alias, `lru_cache(maxsize=None)` becomes `lru_cache(maxsize=N)`, `lru_cache(None)` becomes `lru_cache(N)`, and other arguments such as `typed=` are kept. For `from functools import cache`, the fix uses `lru_cache` when it is already imported from functools, else `functools.lru_cache` when `functools` is imported, else adds `lru_cache` to the same from-import; when none of these is possible (the name `lru_cache` is taken, or a star import could provide it) there is no fix. The fix is always unsafe: eviction changes the hit rate, recomputes evicted results, and breaks code that relies on getting the identical cached object back (a cached singleton or a mutable result shared between callers).",
-    limits: "Silent for functions without parameters (one entry), for functions whose parameters are all annotated `bool`, `None`, `Literal[...]`, an enum class defined in the same file (subclass of `enum.Enum`, `IntEnum`, `StrEnum`, `Flag` or `IntFlag`, directly or through another class of the file), or `Optional`/`Union`/`|` of these; for methods whose receiver has few values (`cls` of a classmethod, members of an enum, classes of a metaclass, the one instance of a class instantiated once at module level); for `lru_cache()` without arguments and any literal bound; and when `maxsize` is a name or an expression, since its value is not visible. Enum types imported from other modules are not recognised, so a function taking only such parameters is reported. On methods taking `self`, MH203 also reports that the cache keeps the instances alive.",
+    limits: "Silent for functions without parameters (one entry), for functions whose parameters are all annotated `bool`, `None`, `Literal[...]`, an enum class defined in the same file (subclass of `enum.Enum`, `IntEnum`, `StrEnum`, `Flag` or `IntFlag`, directly or through another class of the file), or `Optional`/`Union`/`|` of these; for methods whose receiver has few values (`cls` of a classmethod, members of an enum, classes of a metaclass, the one instance of a class instantiated once at module level); for `lru_cache()` without arguments and any literal bound; and when `maxsize` is a name or an expression, since its value is not visible. Enum types imported from other modules are not recognised, so a function taking only such parameters is reported. Silent for stubs (a body of only a docstring, `...` or `pass`) and for functions that never return a value (no `return x`, no `yield`): such a cache holds only `None` and runs the body once per argument tuple (`@cache def warn_once(path): log(...)`), so bounding it would repeat the side effect. On methods taking `self`, MH203 also reports that the cache keeps the instances alive.",
   },
   nodeTypes: ["decorator"],
   check(decorator, ctx) {
     const cached = cacheDecoratorOf(decorator, ctx.model);
     if (!cached || cached.bound !== "unbounded") return;
+    if (isStubFunction(cached.definition) || returnsNothing(cached.definition)) return;
     const growing = unboundedParameters(cached, ctx.model);
     if (!growing || growing.length === 0) return;
     const maxsize = lruCacheMaxsize(ctx);

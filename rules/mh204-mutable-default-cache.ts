@@ -1,5 +1,5 @@
 import type { Node } from "web-tree-sitter";
-import type { Mutation, Scope } from "../server/engine/model.js";
+import { type Mutation, type Scope, unparenthesize } from "../server/engine/model.js";
 import { defineRule, type Fix, type RuleContext } from "../server/engine/types.js";
 
 type DefaultKind = "dict" | "list" | "set";
@@ -10,6 +10,9 @@ const GROWING_METHODS: ReadonlySet<string> = new Set([
 ]);
 
 const FRESH_VALUE: Record<DefaultKind, string> = { dict: "{}", list: "[]", set: "set()" };
+
+/** Methods that take items out of a list, dict or set. */
+const SHRINKING_METHODS: ReadonlySet<string> = new Set(["pop", "popitem", "clear", "remove", "discard", "popleft"]);
 
 export default defineRule({
   code: "MH204",
@@ -22,8 +25,8 @@ export default defineRule({
     why: "A default value is evaluated once, when `def` runs, and the same object is used by every call that omits the argument. Whatever the function adds to it stays there, so the default grows for the life of the process (and callers see each other's data). Used on purpose as a memo, it is a cache with no bound.",
     example: "def tokens(text, seen={}):\n    if text in seen:\n        return seen[text]\n    seen[text] = text.split()\n    return seen[text]",
     useInstead: "def tokens(text, seen=None):\n    if seen is None:\n        seen = {}\n    if text in seen:\n        return seen[text]\n    seen[text] = text.split()\n    return seen[text]\n\n\n# or, when the default was meant as a memo:\n@functools.lru_cache(maxsize=128)\ndef tokens(text):\n    return text.split()",
-    fixSafety: "Unsafe: calls that omit the argument get a fresh container instead of the shared one, which is the point, but it changes what a function that relied on the shared object (a memo, an accumulator) returns; callers that pass `None` explicitly now get a fresh container instead of an error. The fix replaces the default with `None` and inserts `if param is None:` with a fresh container as the body's first statement (after the docstring), indented like the body. When the function looks like a memo (a membership test or `.get` on the parameter plus item assignment) the message points to `functools.lru_cache` instead, which the fix does not write. No fix for lambdas, annotated parameters (the annotation would need `Optional`), or bodies written on the `def` line.",
-    limits: "Only direct growth in the function (or functions nested in it) counts: a default that is only read, returned, or passed to another function is left alone, as is a parameter rebound anywhere in the function (`param = dict(param)`). Silent for functions defined inside other functions (each run of the outer function creates a new default), for immutable defaults (`()`, `frozenset()`, `None`), non-empty literals, other container types (`collections.defaultdict(...)`, `collections.deque()`), and when `dict`, `list` or `set` is shadowed.",
+    fixSafety: "Unsafe: calls that omit the argument get a fresh container instead of the shared one, which is the point, but it changes what a function that relied on the shared object (a memo, an accumulator) returns; callers that pass `None` explicitly now get a fresh container instead of an error. The fix replaces the default with `None` and inserts `if param is None:` with a fresh container as the body's first statement (after the docstring), indented like the body. When the function looks like a memo (item assignment plus a membership test, `.get`, or a read of the same entry such as `try: return param[key]`) the message points to `functools.lru_cache` instead, which the fix does not write. No fix for lambdas, annotated parameters (the annotation would need `Optional`), or bodies written on the `def` line.",
+    limits: "Only direct growth in the function (or functions nested in it) counts: a default that is only read, returned, or passed to another function is left alone, as is a parameter rebound anywhere in the function (`param = dict(param)`). Silent when the function also takes items out of the default (`pop`, `popitem`, `clear`, `remove`, `discard`, `del param[k]`: a stack or queue, not a store that only grows), when it fills the default only while it is empty (`if not param: param.append(...)`, or after `if param: return ...`: one batch, computed once), and when every addition sits under an upper-bound test on its key or on the container's size (`if n < 250: param[n] = v`, `if len(param) < 100: ...`). Silent for functions defined inside other functions (each run of the outer function creates a new default), for immutable defaults (`()`, `frozenset()`, `None`), non-empty literals, other container types (`collections.defaultdict(...)`, `collections.deque()`), and when `dict`, `list` or `set` is shadowed.",
   },
   nodeTypes: ["default_parameter", "typed_default_parameter"],
   check(parameter, ctx) {
@@ -42,8 +45,13 @@ export default defineRule({
     const name = nameNode.text;
     const bindings = scope.bindings.get(name) ?? [];
     if (bindings.some((b) => b.kind !== "parameter" && b.kind !== "augmented")) return;
-    const growth = model.mutationsOf(name, scope).filter((m) => grows(m, kind));
+    const mutations = model.mutationsOf(name, scope, { allMethodCalls: true });
+    const growth = mutations.filter((m) => grows(m, kind));
     if (growth.length === 0) return;
+    // Something takes items out again (a stack, a queue): not a store that only grows.
+    if (mutations.some((m) => m.kind === "item-delete" || (m.kind === "method-call" && SHRINKING_METHODS.has(m.method ?? "")))) return;
+    // Filled once (`if not cache: cache.append(load())`) or bounded (`if n < 250: cache[n] = v`).
+    if (growth.every((m) => filledOnce(m, name, fn) || boundedByGuard(m, name, fn))) return;
 
     const fnName = fn.type === "lambda" ? "the lambda" : `\`${fn.childForFieldName("name")?.text ?? "?"}()\``;
     const memo = kind === "dict" && looksLikeMemo(name, scope, growth, ctx);
@@ -56,6 +64,89 @@ export default defineRule({
     ctx.report({ node: value, message, estimatedBytes: null, fix: noneDefaultFix(parameter, value, name, kind, fn, scope, ctx) });
   },
 });
+
+/** `name` or `len(name)`: a test of whether the container is empty. */
+function testsEmptiness(condition: Node, name: string): boolean {
+  const node = unparenthesize(condition);
+  if (node.type === "identifier") return node.text === name;
+  if (node.type !== "call" || node.childForFieldName("function")?.text !== "len") return false;
+  const args = node.childForFieldName("arguments")?.namedChildren.filter((c) => c && c.type !== "comment") ?? [];
+  return args.length === 1 && args[0]?.type === "identifier" && args[0].text === name;
+}
+
+/** The `if` statements around `node` inside `fn` whose consequence (not `elif`/`else`) holds it. */
+function guardingIfs(node: Node, fn: Node): Node[] {
+  const out: Node[] = [];
+  for (let child = node, parent = node.parent; parent && !parent.equals(fn); child = parent, parent = parent.parent) {
+    if (parent.type === "if_statement" && parent.childForFieldName("consequence")?.equals(child)) out.push(parent);
+  }
+  return out;
+}
+
+/**
+ * The growth runs only while the container is empty: inside `if not name:`, or after an
+ * `if name: return ...` at the top of the function body. The default then holds one batch of
+ * items, computed on the first call (`def mac_version(_cache=[]): if not _cache: _cache.append(...)`).
+ */
+function filledOnce(m: Mutation, name: string, fn: Node): boolean {
+  for (const guard of guardingIfs(m.node, fn)) {
+    const condition = unparenthesize(guard.childForFieldName("condition") ?? guard);
+    if (condition.type === "not_operator" && testsEmptiness(condition.childForFieldName("argument") ?? condition, name)) return true;
+  }
+  const body = fn.childForFieldName("body");
+  for (const statement of body?.namedChildren ?? []) {
+    if (!statement || statement.startIndex >= m.node.startIndex) break;
+    if (statement.type !== "if_statement" || statement.childForFieldName("alternative")) continue;
+    const condition = statement.childForFieldName("condition");
+    const block = statement.childForFieldName("consequence");
+    const last = block?.namedChildren.filter((c) => c && c.type !== "comment").pop();
+    if (condition && testsEmptiness(condition, name) && (last?.type === "return_statement" || last?.type === "raise_statement")) return true;
+  }
+  return false;
+}
+
+/** Names the growth is keyed by: the index of `d[k] = v`, the arguments of `s.add(x)`. */
+function growthKeyNames(m: Mutation, name: string): Set<string> {
+  const names = new Set<string>([name]);
+  let keyed: Node | null = null;
+  if (m.kind === "item-assign") {
+    const left = m.node.childForFieldName("left");
+    keyed = left?.type === "subscript" ? left.childForFieldName("subscript") : null;
+  } else if (m.kind === "method-call") {
+    keyed = m.node.childForFieldName("arguments");
+  }
+  for (const id of keyed?.type === "identifier" ? [keyed] : keyed?.descendantsOfType("identifier") ?? []) if (id) names.add(id.text);
+  return names;
+}
+
+/**
+ * The growth sits under an upper-bound test on its key or on the container's size:
+ * `if n < 250: cache[n] = v`, `if len(cache) < 100: cache[k] = v`. The author bounded the memo.
+ */
+function boundedByGuard(m: Mutation, name: string, fn: Node): boolean {
+  const keys = growthKeyNames(m, name);
+  const mentionsKey = (n: Node) => (n.type === "identifier" ? [n] : n.descendantsOfType("identifier")).some((id) => !!id && keys.has(id.text));
+  for (const guard of guardingIfs(m.node, fn)) {
+    const condition = guard.childForFieldName("condition");
+    if (!condition) continue;
+    const comparisons = condition.type === "comparison_operator" ? [condition] : condition.descendantsOfType("comparison_operator");
+    for (const comparison of comparisons) {
+      if (!comparison || comparison.namedChildCount !== 2) continue;
+      const [left, right] = [comparison.namedChild(0), comparison.namedChild(1)];
+      const op = comparison.children.find((c) => c && !c.isNamed)?.type;
+      if (!left || !right || !op) continue;
+      const bounded = ((op === "<" || op === "<=") && isIntegerConstant(right) && mentionsKey(left))
+        || ((op === ">" || op === ">=") && isIntegerConstant(left) && mentionsKey(right));
+      if (bounded) return true;
+    }
+  }
+  return false;
+}
+
+function isIntegerConstant(node: Node): boolean {
+  const inner = unparenthesize(node);
+  return inner.type === "integer" || (inner.type === "binary_operator" && inner.descendantsOfType("identifier").length === 0 && inner.descendantsOfType("integer").length > 0);
+}
 
 function defaultKind(value: Node, ctx: RuleContext): DefaultKind | null {
   const hasItems = (n: Node): boolean => n.namedChildren.some((c) => c && c.type !== "comment");
@@ -88,10 +179,20 @@ function grows(m: Mutation, kind: DefaultKind): boolean {
   }
 }
 
-/** `key in param` or `param.get(key)` next to item assignment: the default is a memo. */
+/**
+ * `key in param`, `param.get(key)` or a read of `param[key]` (as in `try: return param[key]`)
+ * next to item assignment: the default is a memo.
+ */
 function looksLikeMemo(name: string, scope: Scope, growth: Mutation[], ctx: RuleContext): boolean {
   if (!growth.some((m) => m.kind === "item-assign" || m.method === "setdefault")) return false;
+  const assigned = new Set(growth.map((m) => m.node.childForFieldName("left")).filter((l): l is Node => l?.type === "subscript").map((l) => l.text));
   return ctx.model.referencesOf(name, scope).some((id) => {
+    const subscript = id.parent;
+    if (subscript?.type === "subscript" && subscript.childForFieldName("value")?.equals(id) && assigned.has(subscript.text)) {
+      // A read of the entry the function stores, not the store itself.
+      const statement = subscript.parent;
+      if (!(statement?.type === "assignment" && statement.childForFieldName("left")?.equals(subscript))) return true;
+    }
     const parent = id.parent;
     if (parent?.type === "comparison_operator") {
       const operands = parent.namedChildren.filter((c) => c && c.type !== "comment");
