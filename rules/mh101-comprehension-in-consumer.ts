@@ -1,4 +1,5 @@
 import type { Node } from "web-tree-sitter";
+import { clausePart, isAsyncComprehension } from "../server/engine/comprehension.js";
 import { freeNamesStableDuringLoop } from "../server/engine/loop-mutation.js";
 import { unparenthesize } from "../server/engine/model.js";
 import { isPureExpression } from "../server/engine/purity.js";
@@ -64,7 +65,7 @@ export default defineRule({
     if (qualified === "builtins.sum" && sumsSequences(args, positional)) return;
     const index = positional.findIndex((p) => p.equals(comprehension));
     const wanted = consumer.argument === "each" ? index >= 0 : index === (consumer.argument === "second" ? 1 : 0);
-    if (!wanted || isAsync(comprehension)) return;
+    if (!wanted || isAsyncComprehension(comprehension)) return;
     if ((qualified === "builtins.zip" || qualified === "builtins.enumerate") && changedByLoopBody(call, comprehension, ctx)) return;
     reportComprehension(call, qualified, comprehension, args, positional.length, consumer.mustNotRaise, ctx);
   },
@@ -108,20 +109,6 @@ function changedByLoopBody(call: Node, comprehension: Node, ctx: RuleContext): b
   return false;
 }
 
-/** `async for` anywhere, or `await` outside the first iterable (which is evaluated eagerly). */
-function isAsync(comprehension: Node): boolean {
-  const firstFor = comprehension.namedChildren.find((c) => c?.type === "for_in_clause");
-  const firstIterable = firstFor?.childForFieldName("right");
-  for (const clause of comprehension.descendantsOfType("for_in_clause")) {
-    if (clause?.child(0)?.type === "async") return true;
-  }
-  for (const awaited of comprehension.descendantsOfType("await")) {
-    if (!awaited) continue;
-    if (firstIterable && awaited.startIndex >= firstIterable.startIndex && awaited.endIndex <= firstIterable.endIndex) continue;
-    return true;
-  }
-  return false;
-}
 
 function reportComprehension(
   call: Node, consumer: string, comprehension: Node, args: Node, positionalCount: number, mustNotRaise: boolean, ctx: RuleContext,
@@ -187,12 +174,6 @@ function reportComprehension(
 /** A comment in `call` outside the `kept` ranges would be deleted by rewriting the call. */
 function losesComment(call: Node, kept: ReadonlyArray<readonly [number, number]>): boolean {
   return call.descendantsOfType("comment").some((c) => !!c && !kept.some(([start, end]) => c.startIndex >= start && c.endIndex <= end));
-}
-
-/** The expression of a clause whose evaluation matters: a `for` clause's iterable, an `if`'s test. */
-function clausePart(clause: Node): Node {
-  if (clause.type === "for_in_clause") return clause.childForFieldName("right") ?? clause;
-  return clause.namedChild(0) ?? clause;
 }
 
 function tupleItems(tuple: Node): Node[] {

@@ -1,4 +1,5 @@
 import type { Node } from "web-tree-sitter";
+import { clausePart, isAsyncComprehension } from "../server/engine/comprehension.js";
 import { freeNamesStableDuringLoop, stableDuringLoop } from "../server/engine/loop-mutation.js";
 import { type SemanticModel, unparenthesize } from "../server/engine/model.js";
 import { isPureExpression } from "../server/engine/purity.js";
@@ -276,7 +277,7 @@ function classifyMappedFunction(function_: Node, qualified: string, loop: Node, 
  * anything nor raise, since they now run between iterations and stop at `break`).
  */
 function classifyComprehension(comprehension: Node, loop: Node, model: SemanticModel): { safe: boolean } | null {
-  if (isAsync(comprehension)) return null;
+  if (isAsyncComprehension(comprehension)) return null;
   if (!freeNamesStableDuringLoop(comprehension, loop, model)) return null;
   const clauses = comprehension.namedChildren.filter((c): c is Node => !!c && (c.type === "for_in_clause" || c.type === "if_clause"));
   const firstIterable = clauses[0]?.type === "for_in_clause" ? clauses[0].childForFieldName("right") : null;
@@ -385,25 +386,6 @@ function starImportedRangeLength(node: Node, model: SemanticModel): number | nul
   return Math.max(0, step > 0 ? Math.ceil((stop - start) / step) : Math.ceil((start - stop) / -step));
 }
 
-/** `async for` anywhere, or `await` outside the first iterable: a generator would be asynchronous. */
-function isAsync(comprehension: Node): boolean {
-  const firstFor = comprehension.namedChildren.find((c) => c?.type === "for_in_clause");
-  const firstIterable = firstFor?.childForFieldName("right");
-  for (const clause of comprehension.descendantsOfType("for_in_clause")) {
-    if (clause?.child(0)?.type === "async") return true;
-  }
-  for (const awaited of comprehension.descendantsOfType("await")) {
-    if (!awaited) continue;
-    if (firstIterable && awaited.startIndex >= firstIterable.startIndex && awaited.endIndex <= firstIterable.endIndex) continue;
-    return true;
-  }
-  return false;
-}
-
-function clausePart(clause: Node): Node {
-  if (clause.type === "for_in_clause") return clause.childForFieldName("right") ?? clause;
-  return clause.namedChild(0) ?? clause;
-}
 
 /** The only argument of a call: `list(x)`, or the generator of `list(x for x in y)`. */
 function soleArgument(call: Node): Node | null {
