@@ -119,14 +119,20 @@ interface NameFacts {
   weak: Set<string>;
   /** Attributes that are a property or descriptor in some class of the file. */
   accessors: Set<string>;
-  /** Attributes assigned a literal other than None somewhere (cannot be weakly referenced). */
-  literalAssigned: Set<string>;
+  /** Whether the attribute is assigned a literal other than None somewhere (cannot be weakly referenced). */
+  literalAssigned(attr: string): boolean;
   /** Attributes that a teardown method (`close`, `destroy`...) resets, deletes or clears. */
   released: Set<string>;
 }
 
 interface FileFacts {
   classes: Map<number, ClassInfo>;
+  /** Methods by the start of their `def` (shared by the cheap class gate and `classInfoOf`). */
+  methods: Map<number, MethodInfo>;
+  /** Per class: whether it is a metaclass, its `__init__`, which `__init__` parameters it keeps. */
+  metaclasses: Map<number, boolean>;
+  inits: Map<number, MethodInfo | null>;
+  keptByInit: Map<number, ReadonlySet<string>>;
   scans: Map<number, MethodScan>;
   /** Attribute assignments `a.x = b` seen so far, by `owner scope start|a|b`. */
   links: Map<string, Node[]>;
@@ -142,7 +148,7 @@ function factsOf(ctx: RuleContext): FileFacts {
   let facts = FILE_FACTS.get(ctx.model);
   if (!facts) {
     facts = {
-      classes: new Map(), scans: new Map(), links: new Map(), reported: new Set(),
+      classes: new Map(), methods: new Map(), metaclasses: new Map(), inits: new Map(), keptByInit: new Map(), scans: new Map(), links: new Map(), reported: new Set(),
       names: null, fixBlocked: null, weakrefModule: undefined,
     };
     FILE_FACTS.set(ctx.model, facts);
@@ -166,18 +172,41 @@ export default defineRule({
   },
   nodeTypes: ["class_definition", "assignment"],
   check(node, ctx) {
-    if (node.type === "assignment") checkAttributeLink(node, ctx);
-    else checkClass(node, ctx);
+    // `class` is a keyword, so no assignment starts with it: no need to ask the node its type.
+    if (isClassKeyword(ctx.source, node.startIndex)) checkClass(node, ctx);
+    else checkAttributeLink(node, ctx);
   },
 });
+
+function isClassKeyword(source: string, offset: number): boolean {
+  return source.startsWith("class", offset) && !isNameCode(source.charCodeAt(offset + 5));
+}
 
 // ---- two objects linked in both directions, and self-references ------------------------------
 
 /**
+ * Loose text patterns that a syntax check confirms: a run of name characters (any non-ASCII
+ * character counts, so every Python identifier matches), and the spaces and line continuations
+ * allowed between two tokens of one logical line.
+ */
+const NAME = "[^\\x00-\\x2f\\x3a-\\x40\\x5b-\\x5e\\x60\\x7b-\\x7f]+";
+const GAP = "(?:[ \\t\\f]|\\\\\\r?\\n)*";
+
+/**
+ * What the source text of `name.attr = other` (or `name.attr: T = ...`) looks like from the
+ * assignment's start: every assignment that can be a link passes, and most others fail without
+ * a single call into the syntax tree.
+ */
+const LINK_SHAPE = new RegExp(`${NAME}${GAP}\\.${GAP}${NAME}${GAP}(?::|=${GAP}${NAME}${GAP}(?:[;#\\r\\n]|$))`, "y");
+
+/**
  * At `a.y = b`, look for an earlier `b.x = a` in the same function or module body. The visitor
- * runs on every assignment, so everything before the index lookup is a cheap shape check.
+ * runs on every assignment, so everything before the index lookup is a cheap shape check, the
+ * first one on the text alone.
  */
 function checkAttributeLink(assignment: Node, ctx: RuleContext): void {
+  LINK_SHAPE.lastIndex = assignment.startIndex;
+  if (!LINK_SHAPE.test(ctx.source)) return;
   const left = assignment.childForFieldName("left");
   if (!left || left.type !== "attribute") return;
   const right = assignment.childForFieldName("right");
@@ -281,6 +310,8 @@ function reboundBetween(name: string, first: Node, second: Node, ctx: RuleContex
  * (`x.parent = self`) or passed (`Child(self)`, `parent.children.append(self)`). Text tests on
  * the class and then on each method skip the native scan of most code (`return self` and
  * `self.attr` do not count). The class test also passes any method whose instance is not `self`.
+ * Both run only on the methods `methodsWithLinkSites` picks, which is what keeps the class
+ * visitor cheap: scanning a method is the costly part.
  */
 const CLASS_MAY_LINK = /(?:[=,]|(?<!\bdef\s+\w+\s*)\()\s*self\s*(?:[),;#]|$)|\bdef\s+\w+\s*\(\s*(?!self\b)\w/m;
 const INSTANCE_HANDED_OVER = new Map<string, RegExp>();
@@ -297,17 +328,432 @@ function handsInstanceOver(method: MethodInfo, source: string): boolean {
 }
 
 function checkClass(cls: Node, ctx: RuleContext): void {
-  if (!CLASS_MAY_LINK.test(ctx.source.slice(cls.startIndex, cls.endIndex))) return;
+  // The site search first: it rules out most classes (and methods) without touching the tree.
+  const text = ctx.source.slice(cls.startIndex, cls.endIndex);
   const facts = factsOf(ctx);
+  const candidates = methodsWithLinkSites(cls, text, ctx, facts);
+  if (candidates.size === 0 || !CLASS_MAY_LINK.test(text)) return;
   const info = classInfoOf(cls, facts, ctx);
   for (const method of info.methods) {
-    if (!method.selfName || !handsInstanceOver(method, ctx.source)) continue;
+    if (!method.selfName || !candidates.has(method.node.startIndex) || !handsInstanceOver(method, ctx.source)) continue;
     const scan = scanMethod(method, facts);
     const storages = [...scan.storages, ...helperStorages(info, scan, facts, scan.backLinks.length > 0)];
     checkChildBackLinks(info, method.selfName, scan, storages, ctx, facts);
     checkParentLinksKeptByParent(info, method.selfName, scan, ctx, facts);
     checkCreatedChildren(info, method, storages, ctx, facts);
   }
+}
+
+// ---- which methods can link at all, found mostly on the text -----------------------------------
+
+/**
+ * A def's header: its name and what starts its parameter list (a name, `#` when a comment hides
+ * it, nothing for `*args` or `()`).
+ */
+const DEF_HEADERS = new RegExp(`\\bdef(?:\\s|\\\\)+([^\\s(\\\\]+)(?:\\s|\\\\)*\\((?:\\s|\\\\)*(${NAME}|#)?`, "g");
+
+/** What a class body statement that defines a method (or is decorated) starts with. */
+const DEF_START = /@|(?:async(?:\s|\\)+)?def[\s\\]/y;
+
+/** The name of every def in a text (and of any `def x` in a string or a comment). */
+const DEF_NAMES = new RegExp(`\\bdef(?:\\s|\\\\)+(${NAME})`, "g");
+
+/** The name in an undecorated def's header. */
+const DEF_NAME = /(?:async(?:\s|\\)+)?def(?:\s|\\)+([^\s(\\]+)/y;
+
+/** Whether a class's text can hold a method named `__init__`. */
+const INIT_HEADER = /\bdef(?:\s|\\)+__init__(?![\w\x80-\uffff])/;
+
+/** A line break or the end of the text, where `$` matches in a multiline regex. */
+function isLineEnd(c: number): boolean {
+  return c === 10 || c === 13 || c === 0x2028 || c === 0x2029 || Number.isNaN(c);
+}
+
+/** What `\\s` matches, line breaks aside. */
+function isSpace(c: number): boolean {
+  return c === 32 || c === 9 || c === 12 || c === 11 || (c > 0x7f && c !== 0x2028 && c !== 0x2029 && /\s/.test(String.fromCharCode(c)));
+}
+
+/** An ASCII letter, digit or `_`, or any other non-ASCII character than a space (see `NAME`). */
+function isNameCode(c: number): boolean {
+  if (c < 0x80) return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95;
+  return c === c && !isSpace(c) && c !== 0x2028 && c !== 0x2029; // NaN (past the end) is no name
+}
+
+const EQUALS = 61;
+const COMMA = 44;
+const OPEN = 40;
+const BACKSLASH = 92;
+const HASH = 35;
+
+/**
+ * Each `self` in `source[from, to)` that stands as a whole value the way `handsInstanceOver`
+ * looks for it (after `=`, `,` or `(`, before `)`, `,`, `;`, a comment or the end of the line),
+ * also across comments and line continuations. `opener` is the offset of the `=`, `,` or `(`,
+ * or -1 when a comment stands between (the caller then asks the syntax tree). A `(self` that
+ * opens a def's parameters is left out: a parameter is never a site.
+ */
+function handOvers(source: string, from: number, to: number, self: string, visit: (offset: number, opener: number) => void): void {
+  for (let i = source.indexOf(self, from); i !== -1 && i + self.length <= to; i = source.indexOf(self, i + 1)) {
+    let j = i + self.length;
+    let after = j < to ? source.charCodeAt(j) : NaN;
+    if (after === 46 || isNameCode(after) || (i > from && isNameCode(source.charCodeAt(i - 1)))) continue; // `self.x`, `selfish`
+    while (j < to && (isSpace(after) || (after === BACKSLASH && (source.charCodeAt(j + 1) === 10 || source.charCodeAt(j + 1) === 13)))) {
+      after = ++j < to ? source.charCodeAt(j) : NaN;
+    }
+    if (!(after === 41 || after === COMMA || after === 59 || after === HASH || after === BACKSLASH || isLineEnd(after))) continue;
+    const opener = openerBefore(source, from, i);
+    if (opener === null) continue;
+    if (opener >= 0 && source.charCodeAt(opener) === OPEN && opensParameters(source, opener)) continue;
+    visit(i, opener);
+  }
+}
+
+/**
+ * The `=`, `,` or `(` that the separators before `offset` follow (spaces, line continuations,
+ * comments running to the end of their line); -1 when one is found only past a comment (any `#`
+ * of a line may start one, so several readings are possible); null when there is none.
+ */
+function openerBefore(source: string, from: number, offset: number): number | null {
+  let k = offset - 1;
+  let crossed = false;
+  for (;;) {
+    for (; k >= from; k--) {
+      const c = source.charCodeAt(k);
+      if (isLineEnd(c)) crossed = true;
+      else if (!isSpace(c) && c !== BACKSLASH) break;
+    }
+    if (k < from) return null;
+    const c = source.charCodeAt(k);
+    const opener = c === EQUALS || c === COMMA || c === OPEN;
+    if (!crossed || !lineHasHash(source, k)) return opener ? k : null;
+    // The line may end in a comment: any of its `#` may start it.
+    let lineStart = k;
+    while (lineStart > from && !isLineEnd(source.charCodeAt(lineStart - 1))) lineStart--;
+    let commentOnly = false;
+    let found = opener;
+    for (let h = source.indexOf("#", lineStart); h !== -1 && h <= k; h = source.indexOf("#", h + 1)) {
+      let m = h - 1;
+      while (m >= lineStart && (isSpace(source.charCodeAt(m)) || source.charCodeAt(m) === BACKSLASH)) m--;
+      const before = m >= lineStart ? source.charCodeAt(m) : -1;
+      if (before === -1) commentOnly = true;
+      else if (before === EQUALS || before === COMMA || before === OPEN) found = true;
+    }
+    if (found) return -1;
+    if (!commentOnly) return null;
+    k = lineStart - 1;
+  }
+}
+
+/** Whether the `(` at `open` starts the parameters of `def name(` on the same line. */
+function opensParameters(source: string, open: number): boolean {
+  const name = skipBack(source, open);
+  if (name.crossedLine || !isNameCode(source.charCodeAt(name.at))) return false;
+  const keyword = skipBack(source, nameStart(source, name.at));
+  const k = keyword.at;
+  return !keyword.crossedLine && k >= 2 && k < name.at && source.startsWith("def", k - 2) && !isNameCode(source.charCodeAt(k - 3));
+}
+
+/**
+ * The offset of the last character before `offset` that is not a space or line continuation,
+ * and whether a plain line break was crossed to get there (a comment may then sit in between).
+ */
+function skipBack(source: string, offset: number): { at: number; crossedLine: boolean } {
+  let i = offset - 1;
+  let crossedLine = false;
+  for (; i >= 0; i--) {
+    const c = source.charCodeAt(i);
+    if (c === 32 || c === 9 || c === 12) continue;
+    if (c !== 10 && c !== 13) break;
+    let j = i - 1;
+    if (c === 10 && source.charCodeAt(j) === 13) j--;
+    if (source.charCodeAt(j) === BACKSLASH) {
+      i = j; // a line continuation: the loop steps over the backslash
+    } else {
+      crossedLine = true;
+      i = j + 1;
+    }
+  }
+  return { at: i, crossedLine };
+}
+
+/** The start of the run of name characters that ends at `end` (inclusive). */
+function nameStart(source: string, end: number): number {
+  let i = end;
+  while (i >= 0 && isNameCode(source.charCodeAt(i))) i--;
+  return i + 1;
+}
+
+/**
+ * The starts of the methods of `cls` where the instance parameter is a value that one of the
+ * class checks can use: the right side of `x.attr = self` or `p.items[k] = self`, an argument of
+ * `p.items.append(self)` (or `add`, `insert`...), or an argument that a class of this file keeps
+ * through its `__init__` (`Child(self)` where `Child.__init__` does `self.parent = parent`). Every
+ * finding of the class checks starts at such a site in the method, so a method without one is not
+ * scanned. (The one exception was a false alarm: a method storing a variable bound outside it, at
+ * module level or in an enclosing function, to `Child(self)`, where that `self` is another object.)
+ * Occurrences come from the text, their kind mostly from the text around them; the syntax tree is
+ * asked only about the few left.
+ */
+function methodsWithLinkSites(cls: Node, text: string, ctx: RuleContext, facts: FileFacts): Set<number> {
+  const found = new Set<number>();
+  const source = ctx.source;
+  // The statements of the class body, fetched once an occurrence needs its method.
+  let statements: Node[] | null = null;
+  let starts: number[] = [];
+  const exact = new Map<number, MethodInfo | null>();
+  const metaclass = (): boolean => isMetaclassCached(cls, ctx, facts);
+  const statementsOf = (): Node[] => {
+    if (!statements) {
+      statements = (cls.childForFieldName("body")?.namedChildren ?? []).filter((c): c is Node => c !== null);
+      starts = statements.map((c) => c.startIndex);
+    }
+    return statements;
+  };
+  const methodAt = (i: number): MethodInfo | null => {
+    let method = exact.get(i);
+    if (method === undefined) {
+      DEF_START.lastIndex = starts[i];
+      method = DEF_START.test(source) ? methodOfStatement(statementsOf()[i], metaclass, facts) : null;
+      exact.set(i, method);
+    }
+    return method;
+  };
+  let names = instanceNames(text);
+  if (!names) {
+    // A def header the text does not show plainly: ask each method.
+    names = new Set();
+    for (let i = 0; i < statementsOf().length; i++) {
+      const self = methodAt(i)?.selfName;
+      if (self) names.add(self);
+    }
+  }
+  const done = new Set<number>();
+  for (const self of names) {
+    handOvers(source, cls.startIndex, cls.startIndex + text.length, self, (offset, opener) => {
+      if (opener >= 0 && !mayBeLinkSite(offset, opener, ctx, facts)) return;
+      // The statement of the class body holding the occurrence.
+      statementsOf();
+      let lo = 0;
+      let hi = starts.length - 1;
+      let index = -1;
+      while (lo <= hi) {
+        const mid = (lo + hi) >> 1;
+        if (starts[mid] <= offset) {
+          index = mid;
+          lo = mid + 1;
+        } else hi = mid - 1;
+      }
+      if (index < 0 || done.has(index)) return;
+      const method = methodAt(index);
+      if (!method || method.selfName !== self || !isLinkSite(offset, self, ctx, facts)) return;
+      done.add(index);
+      found.add(method.node.startIndex);
+    });
+  }
+  return found;
+}
+
+/**
+ * Every name that starts the parameters of a def in the class's text (nested ones too, and any
+ * `def` in a string): a superset of the instance parameter names of its methods. Null when a
+ * header hides it (a comment before the first parameter, type parameters).
+ */
+function instanceNames(text: string): Set<string> | null {
+  const names = new Set<string>();
+  DEF_HEADERS.lastIndex = 0;
+  for (let match = DEF_HEADERS.exec(text); match; match = DEF_HEADERS.exec(text)) {
+    if (match[1].includes("[") || match[2] === "#") return null;
+    if (match[2] && !CLASS_PARAMETER_NAMES.has(match[2])) names.add(match[2]);
+  }
+  return names;
+}
+
+/**
+ * See `methodsWithLinkSites`: the text before the occurrence rules out most kinds that cannot
+ * count (`x == self`, `ans = self`, `f(self)` or `f(key=self)` with `f` no class of this file that
+ * keeps an `__init__` parameter, `a.method(self)`, `(self, other)`), and true leaves the decision
+ * to the syntax tree. `opener` is the offset of the `=`, `,` or `(` before the occurrence. Where a
+ * comment or a string could hide the truth, the answer is true.
+ */
+function mayBeLinkSite(offset: number, opener: number, ctx: RuleContext, facts: FileFacts): boolean {
+  const source = ctx.source;
+  switch (source[opener]) {
+    case "=": {
+      // `x == self`, `x += self`, `(y := self)`: not an assignment of a value.
+      if (/[=!<>+\-*/%&|^@:~]/.test(source[opener - 1] ?? "")) return false;
+      const target = skipBack(source, opener);
+      // `x[k] = self`, `(a.b) = self`...
+      if (target.crossedLine || !isNameCode(source.charCodeAt(target.at))) return true;
+      const name = nameStart(source, target.at);
+      const previous = skipBack(source, name);
+      const c = source[previous.at] ?? "";
+      if (previous.crossedLine) {
+        if (lineHasHash(source, previous.at)) return true;
+      } else if (c === "." || c === ":") {
+        return true; // `x.attr = self`, `x.attr: T = self`
+      }
+      // `f(key=self)`; anything else binds a name (`ans = self`).
+      return (c === "(" || c === ",") && enclosingCallMayKeep(source, name, true, offset, ctx, facts);
+    }
+    case "(":
+      return callMayKeep(source, opener, false, offset, ctx, facts);
+    default:
+      return enclosingCallMayKeep(source, opener, false, offset, ctx, facts);
+  }
+}
+
+/** Whether the line holding `offset` has a `#`: a comment may end there. */
+function lineHasHash(source: string, offset: number): boolean {
+  for (let i = offset; i >= 0; i--) {
+    const c = source.charCodeAt(i);
+    if (c === HASH) return true;
+    if (isLineEnd(c)) return false;
+  }
+  return false;
+}
+
+/**
+ * `callMayKeep` for the call whose parentheses hold `offset` directly, found by walking back over
+ * balanced brackets; true (ask the tree) past a quote, a comment or a few hundred characters.
+ */
+function enclosingCallMayKeep(source: string, offset: number, keyword: boolean, site: number, ctx: RuleContext, facts: FileFacts): boolean {
+  let depth = 0;
+  for (let k = offset - 1; k >= 0; k--) {
+    const c = source[k];
+    if (c === ")" || c === "]" || c === "}") depth++;
+    else if (c === "(" || c === "[" || c === "{") {
+      if (depth > 0) depth--;
+      // In a list, a dict, a subscript: not an argument.
+      else return c === "(" && callMayKeep(source, k, keyword, site, ctx, facts);
+    } else if (c === "'" || c === '"' || c === "#" || offset - k > 400) return true;
+    else if ((c === "\n" || c === "\r") && lineHasHash(source, k - 1)) return true;
+  }
+  return false;
+}
+
+/**
+ * Whether the `(` at `open` can start a call that keeps its argument: `x.items.append(` (not for
+ * keyword arguments), `Child(` of a class of this file whose `__init__` keeps a parameter, or a
+ * callee the text does not show (`f(x)(`, `Generic[T](`). False for `(` that opens a
+ * parenthesized expression or a tuple, and for other names.
+ */
+function callMayKeep(source: string, open: number, keyword: boolean, site: number, ctx: RuleContext, facts: FileFacts): boolean {
+  const callee = skipBack(source, open);
+  const c = source[callee.at] ?? "";
+  if (callee.crossedLine && lineHasHash(source, callee.at)) return true;
+  if (c === ")" || c === "]") return true;
+  if (!isNameCode(source.charCodeAt(callee.at))) return false;
+  const start = nameStart(source, callee.at);
+  const before = skipBack(source, start);
+  if (before.crossedLine && lineHasHash(source, before.at)) return true;
+  if (source[before.at] === ".") return !keyword && STORING_METHODS.has(source.slice(start, callee.at + 1));
+  const cls = classNodeNamed(source.slice(start, callee.at + 1), ctx.model.scopeAt(site), ctx);
+  return cls !== null && keptInitParameters(cls, ctx, facts).size > 0;
+}
+
+/** The syntax tree's word on an occurrence of the instance parameter. */
+function isLinkSite(offset: number, self: string, ctx: RuleContext, facts: FileFacts): boolean {
+  const id = ctx.model.root.descendantForIndex(offset, offset + self.length);
+  if (!id || id.startIndex !== offset || id.type !== "identifier") return false;
+  const parent = id.parent;
+  if (!parent) return false;
+  switch (parent.type) {
+    case "assignment": {
+      if (!parent.childForFieldName("right")?.equals(id)) return false;
+      const left = parent.childForFieldName("left");
+      const target = left?.type === "subscript" ? left.childForFieldName("value") : left;
+      if (target?.type !== "attribute") return false;
+      const base = target.childForFieldName("object");
+      return base?.type === "identifier" && base.text !== self;
+    }
+    case "keyword_argument": {
+      const call = parent.parent?.parent;
+      return !!call && call.type === "call" && !!parent.childForFieldName("value")?.equals(id) && keepsCreator(call, self, ctx, facts);
+    }
+    case "argument_list": {
+      const call = parent.parent;
+      if (call?.type !== "call") return false;
+      const fn = call.childForFieldName("function");
+      if (fn?.type !== "attribute") return keepsCreator(call, self, ctx, facts);
+      if (!STORING_METHODS.has(fn.childForFieldName("attribute")?.text ?? "")) return false;
+      const receiver = fn.childForFieldName("object");
+      const base = receiver?.type === "attribute" ? receiver.childForFieldName("object") : null;
+      return base?.type === "identifier" && base.text !== self;
+    }
+    default:
+      return false;
+  }
+}
+
+/** `Child(..., self, ...)` where `Child.__init__` keeps the parameter that receives `self`. */
+function keepsCreator(call: Node, self: string, ctx: RuleContext, facts: FileFacts): boolean {
+  const fn = call.childForFieldName("function");
+  const node = fn ? unparenthesize(fn) : null;
+  if (node?.type !== "identifier") return false;
+  const cls = classNodeNamed(node.text, ctx.model.scopeOf(call), ctx);
+  if (!cls) return false;
+  const kept = keptInitParameters(cls, ctx, facts);
+  if (kept.size === 0) return false;
+  const init = initMethodOf(cls, ctx, facts);
+  const param = init ? parameterReceiving(call, init, self) : null;
+  return param !== null && kept.has(param);
+}
+
+/** The class of this file that a name refers to in `scope`, as `classReference` finds it. */
+function classNodeNamed(name: string, scope: Scope, ctx: RuleContext): Node | null {
+  const bindings = ctx.model.lookup(name, scope);
+  return bindings.length === 1 && bindings[0].kind === "class" ? bindings[0].statement : null;
+}
+
+/** The `__init__` parameters that `__init__` stores on the instance (`self.parent = parent`). */
+function keptInitParameters(cls: Node, ctx: RuleContext, facts: FileFacts): ReadonlySet<string> {
+  let kept = facts.keptByInit.get(cls.startIndex);
+  if (!kept) {
+    const init = initMethodOf(cls, ctx, facts);
+    kept = init?.selfName ? new Set(scanMethod(init, facts).parentLinks.map((link) => link.param)) : EMPTY;
+    facts.keptByInit.set(cls.startIndex, kept);
+  }
+  return kept;
+}
+
+const EMPTY: ReadonlySet<string> = new Set();
+
+/** The first method of the class named `__init__`, as `classInfoOf(cls).methods` lists it. */
+function initMethodOf(cls: Node, ctx: RuleContext, facts: FileFacts): MethodInfo | null {
+  const cached = facts.inits.get(cls.startIndex);
+  if (cached !== undefined) return cached;
+  let init: MethodInfo | null = null;
+  const known = facts.classes.get(cls.startIndex);
+  if (known) {
+    init = known.methods.find((m) => m.name === "__init__") ?? null;
+  } else if (INIT_HEADER.test(ctx.source.slice(cls.startIndex, cls.endIndex))) {
+    const source = ctx.source;
+    for (const statement of cls.childForFieldName("body")?.namedChildren ?? []) {
+      if (!statement) continue;
+      DEF_START.lastIndex = statement.startIndex;
+      if (!DEF_START.test(source)) continue;
+      DEF_NAME.lastIndex = statement.startIndex;
+      const name = DEF_NAME.exec(source)?.[1];
+      if (name !== undefined && name !== "__init__" && !name.includes("[")) continue;
+      const method = methodOfStatement(statement, () => isMetaclassCached(cls, ctx, facts), facts);
+      if (method?.name === "__init__") {
+        init = method;
+        break;
+      }
+    }
+  }
+  facts.inits.set(cls.startIndex, init);
+  return init;
+}
+
+function isMetaclassCached(cls: Node, ctx: RuleContext, facts: FileFacts): boolean {
+  let metaclass = facts.metaclasses.get(cls.startIndex);
+  if (metaclass === undefined) {
+    metaclass = isMetaclass(cls, ctx.model);
+    facts.metaclasses.set(cls.startIndex, metaclass);
+  }
+  return metaclass;
 }
 
 /** `child.parent = self` while `self` keeps `child` in a container. */
@@ -571,7 +1017,7 @@ function classInfoOf(cls: Node, facts: FileFacts, ctx: RuleContext): ClassInfo {
   };
   facts.classes.set(cls.startIndex, info);
   // The instances of a metaclass are classes, which live as long as their module anyway.
-  const metaclass = isMetaclass(cls, ctx.model);
+  const metaclass = (): boolean => isMetaclassCached(cls, ctx, facts);
   for (const base of cls.childForFieldName("superclasses")?.namedChildren ?? []) {
     if (!base || base.type === "comment") continue;
     if (base.type === "keyword_argument" || base.type === "list_splat" || base.type === "dictionary_splat") info.unusualBases = true;
@@ -584,7 +1030,7 @@ function classInfoOf(cls: Node, facts: FileFacts, ctx: RuleContext): ClassInfo {
       ? statement.namedChildren.filter((c): c is Node => c?.type === "decorator")
       : [];
     if (definition?.type === "function_definition") {
-      const method = methodInfo(definition, decorators, metaclass);
+      const method = methodOfStatement(statement, metaclass, facts, definition, decorators);
       info.methods.push(method);
       info.members.add(method.name);
       if (decorators.some((d) => ACCESSOR_DECORATOR.test(d.namedChild(0)?.text ?? ""))) info.accessors.add(method.name);
@@ -604,6 +1050,23 @@ function classInfoOf(cls: Node, facts: FileFacts, ctx: RuleContext): ClassInfo {
     }
   }
   return info;
+}
+
+/** The method a statement of a class body defines (one object per `def` and lint pass). */
+function methodOfStatement(statement: Node, metaclass: () => boolean, facts: FileFacts): MethodInfo | null;
+function methodOfStatement(statement: Node, metaclass: () => boolean, facts: FileFacts, definition: Node, decorators: Node[]): MethodInfo;
+function methodOfStatement(
+  statement: Node, metaclass: () => boolean, facts: FileFacts, definition?: Node | null, decorators?: Node[],
+): MethodInfo | null {
+  const decorated = statement.type === "decorated_definition";
+  definition ??= decorated ? statement.childForFieldName("definition") : statement;
+  if (definition?.type !== "function_definition") return null;
+  const cached = facts.methods.get(definition.startIndex);
+  if (cached) return cached;
+  decorators ??= decorated ? statement.namedChildren.filter((c): c is Node => c?.type === "decorator") : [];
+  const method = methodInfo(definition, decorators, metaclass());
+  facts.methods.set(definition.startIndex, method);
+  return method;
 }
 
 /** A method; its instance parameter is null unless it receives an instance (not a class). */
@@ -748,10 +1211,15 @@ function parameterClass(node: Node, param: string, ctx: RuleContext, facts: File
  */
 function uniqueHolderOf(attr: string, ctx: RuleContext, facts: FileFacts): ClassInfo | null {
   let found: ClassInfo | null = null;
+  const source = ctx.source;
   for (const scope of classScopes(ctx.model.module)) {
+    // A class whose text never spells the name neither defines nor uses it.
+    if (!source.slice(scope.start, scope.end).includes(attr)) continue;
     const info = classInfoOf(scope.node, facts, ctx);
-    const uses = info.accessors.has(attr) || info.methods.some((m) => m.selfName !== null && m.node.descendantsOfType("attribute").some((n) =>
-      n?.childForFieldName("attribute")?.text === attr && n.childForFieldName("object")?.text === m.selfName));
+    const uses = info.accessors.has(attr) || info.methods.some((m) => m.selfName !== null
+      && source.slice(m.node.startIndex, m.node.endIndex).includes(attr)
+      && m.node.descendantsOfType("attribute").some((n) =>
+        n?.childForFieldName("attribute")?.text === attr && n.childForFieldName("object")?.text === m.selfName));
     if (!uses) continue;
     if (found) return null;
     found = info;
@@ -793,35 +1261,141 @@ function isManaged(attr: string, holder: ClassInfo | null, ctx: RuleContext, fac
   return visit(holder);
 }
 
-/** Attributes made weak anywhere in the file, and every class's accessors, found once per file on demand. */
+/**
+ * Attributes made weak anywhere in the file, every class's accessors, and so on: each found once
+ * per file, when first asked, from the few places the text points at.
+ */
 function nameFacts(ctx: RuleContext, facts: FileFacts): NameFacts {
   if (facts.names) return facts.names;
-  const names: NameFacts = { weak: new Set(), accessors: new Set(), literalAssigned: new Set(), released: releasedAttributes(ctx) };
-  facts.names = names;
-  for (const scope of classScopes(ctx.model.module)) {
-    for (const name of classInfoOf(scope.node, facts, ctx).accessors) names.accessors.add(name);
-  }
-  for (const node of ctx.model.root.descendantsOfType("assignment")) {
-    if (!node) continue;
-    const left = node.childForFieldName("left");
-    const right = node.childForFieldName("right");
-    if (!left || !right) continue;
-    const classLevel = left.type === "identifier" && node.parent?.parent?.parent?.type === "class_definition";
-    const name = left.type === "attribute" ? left.childForFieldName("attribute")?.text : classLevel ? left.text : undefined;
-    if (!name) continue;
-    const value = unparenthesize(right);
-    const values = value.type === "conditional_expression" ? value.namedChildren.filter((c): c is Node => !!c) : [value];
-    for (const v of values) {
-      const item = unparenthesize(v);
-      if (item.type === "call") {
-        // `weakref.ref(x)`, `weakref.proxy(x)`, `WeakSet()`... in any import style.
-        if (ctx.model.qualifiedName(item.childForFieldName("function") ?? item)?.startsWith("weakref.")) names.weak.add(name);
-      } else if (left.type === "attribute" && LITERAL_TYPES.has(item.type)) {
-        names.literalAssigned.add(name);
+  let weak: Set<string> | null = null;
+  const literal = new Map<string, boolean>();
+  let accessors: Set<string> | null = null;
+  let released: Set<string> | null = null;
+  facts.names = {
+    get weak() {
+      weak ??= weakAttributes(ctx);
+      return weak;
+    },
+    literalAssigned(attr: string): boolean {
+      let assigned = literal.get(attr);
+      if (assigned === undefined) {
+        assigned = literalAssigned(attr, ctx);
+        literal.set(attr, assigned);
       }
+      return assigned;
+    },
+    get accessors() {
+      if (!accessors) {
+        accessors = new Set();
+        for (const scope of classScopes(ctx.model.module)) {
+          for (const name of classInfoOf(scope.node, facts, ctx).accessors) accessors.add(name);
+        }
+      }
+      return accessors;
+    },
+    get released() {
+      released ??= releasedAttributes(ctx);
+      return released;
+    },
+  };
+  return facts.names;
+}
+
+/**
+ * What `x.name = value` (or, in a class body, `name = value`) assigns: for each value (both
+ * branches of `a if c else b`, and the condition), a weakref object (`weakref.ref(x)`,
+ * `WeakSet()`... in any import style) or a literal (attributes only). Null: not such an assignment.
+ */
+function assignedKinds(node: Node, ctx: RuleContext): { name: string; weak: boolean; literal: boolean } | null {
+  const left = node.childForFieldName("left");
+  const right = node.childForFieldName("right");
+  if (!left || !right) return null;
+  const classLevel = left.type === "identifier" && node.parent?.parent?.parent?.type === "class_definition";
+  const name = left.type === "attribute" ? left.childForFieldName("attribute")?.text : classLevel ? left.text : undefined;
+  if (!name) return null;
+  const value = unparenthesize(right);
+  const values = value.type === "conditional_expression" ? value.namedChildren.filter((c): c is Node => !!c) : [value];
+  let weak = false;
+  let literal = false;
+  for (const v of values) {
+    const item = unparenthesize(v);
+    if (item.type === "call") {
+      if (ctx.model.qualifiedName(item.childForFieldName("function") ?? item)?.startsWith("weakref.")) weak = true;
+    } else if (left.type === "attribute" && LITERAL_TYPES.has(item.type)) {
+      literal = true;
     }
   }
-  return names;
+  return { name, weak, literal };
+}
+
+/**
+ * Attributes assigned a `weakref.*` object somewhere in the file. Such a callee starts with a
+ * name an import binds to the weakref module or to something in it: only the assignments whose
+ * value calls one of those names are looked at.
+ */
+function weakAttributes(ctx: RuleContext): Set<string> {
+  const out = new Set<string>();
+  const source = ctx.source;
+  if (!source.includes("weakref")) return out;
+  const names = new Set<string>();
+  const collect = (scope: Scope): void => {
+    for (const [name, bindings] of scope.bindings) {
+      if (bindings.some((b) => b.kind === "import" && (b.qualifiedName === "weakref" || !!b.qualifiedName?.startsWith("weakref.")))) names.add(name);
+    }
+    for (const child of scope.children) collect(child);
+  };
+  collect(ctx.model.module);
+  const seen = new Set<number>();
+  for (const name of names) {
+    for (let i = source.indexOf(name); i !== -1; i = source.indexOf(name, i + 1)) {
+      if ((i > 0 && isNameCode(source.charCodeAt(i - 1))) || isNameCode(source.charCodeAt(i + name.length))) continue;
+      const assignment = assignmentCalling(i, name.length, ctx);
+      if (!assignment || seen.has(assignment.id)) continue;
+      seen.add(assignment.id);
+      const kinds = assignedKinds(assignment, ctx);
+      if (kinds?.weak) out.add(kinds.name);
+    }
+  }
+  return out;
+}
+
+/**
+ * The assignment whose value (through parentheses and `a if c else b`) is a call whose callee
+ * starts with the identifier at `offset` (`weakref.ref(x)`, `(ref)(x)`).
+ */
+function assignmentCalling(offset: number, length: number, ctx: RuleContext): Node | null {
+  let node = ctx.model.root.descendantForIndex(offset, offset + length);
+  if (!node || node.startIndex !== offset || node.type !== "identifier") return null;
+  let parent = node.parent;
+  while (parent && (parent.type === "parenthesized_expression" || (parent.type === "attribute" && parent.childForFieldName("object")?.equals(node)))) {
+    node = parent;
+    parent = parent.parent;
+  }
+  if (parent?.type !== "call" || !parent.childForFieldName("function")?.equals(node)) return null;
+  parent = parent.parent;
+  while (parent?.type === "parenthesized_expression") parent = parent.parent;
+  if (parent?.type === "conditional_expression") {
+    parent = parent.parent;
+    while (parent?.type === "parenthesized_expression") parent = parent.parent;
+  }
+  return parent?.type === "assignment" ? parent : null;
+}
+
+/** Whether some `x.attr = <literal>` in the file assigns `attr` a literal (found from the text's `.attr`). */
+function literalAssigned(attr: string, ctx: RuleContext): boolean {
+  const source = ctx.source;
+  const pattern = new RegExp(`\\.(?:\\s|\\\\)*(${attr.replace(/[^\w]/g, "\\$&")})(?=(?:\\s|\\\\)*[=:])`, "g");
+  for (let match = pattern.exec(source); match; match = pattern.exec(source)) {
+    const offset = match.index + match[0].length - attr.length;
+    if (isNameCode(source.charCodeAt(offset + attr.length))) continue;
+    const id = ctx.model.root.descendantForIndex(offset, offset + attr.length);
+    const attribute = id?.parent;
+    const assignment = attribute?.parent;
+    if (!id || id.startIndex !== offset || attribute?.type !== "attribute" || assignment?.type !== "assignment") continue;
+    if (!assignment.childForFieldName("left")?.equals(attribute)) continue;
+    if (assignedKinds(assignment, ctx)?.literal) return true;
+  }
+  return false;
 }
 
 /**
@@ -833,28 +1407,40 @@ function nameFacts(ctx: RuleContext, facts: FileFacts): NameFacts {
  */
 function releasedAttributes(ctx: RuleContext): Set<string> {
   const released = new Set<string>();
+  const source = ctx.source;
   const attributeName = (node: Node | null): string | null =>
     node?.type === "attribute" ? node.childForFieldName("attribute")?.text ?? null : null;
-  for (const fn of ctx.model.root.descendantsOfType("function_definition")) {
-    const name = fn?.childForFieldName("name")?.text;
-    if (!fn || !name || !isTeardownName(name)) continue;
-    for (const node of fn.descendantsOfType(["assignment", "delete_statement", "call"])) {
-      if (!node || enclosingDefinition(node) !== fn.startIndex) continue;
+  // Every def spells its name in the text: find the teardown ones there, then their nodes.
+  DEF_NAMES.lastIndex = 0;
+  for (let match = DEF_NAMES.exec(source); match; match = DEF_NAMES.exec(source)) {
+    if (!isTeardownName(match[1])) continue;
+    const keyword = ctx.model.root.descendantForIndex(match.index, match.index + 3);
+    const fn = keyword?.parent;
+    if (!keyword || keyword.startIndex !== match.index || keyword.type !== "def" || fn?.type !== "function_definition") continue;
+    if (fn.childForFieldName("name")?.text !== match[1]) continue;
+    // Calls matter only as `x.attr.clear()`, deletions only with `del`: skip what the text lacks.
+    const text = source.slice(fn.startIndex, fn.endIndex);
+    const types = ["assignment"];
+    if (text.includes("del")) types.push("delete_statement");
+    if (text.includes("clear")) types.push("call");
+    for (const node of fn.descendantsOfType(types)) {
+      if (!node) continue;
       let targets: (Node | null)[] = [];
-      if (node.type === "assignment") {
+      const type = node.type;
+      if (type === "assignment") {
         if (!isReleasingValue(node)) continue;
         const left = node.childForFieldName("left");
         targets = left?.type === "pattern_list" || left?.type === "tuple_pattern" ? left.namedChildren : [left];
-      } else if (node.type === "delete_statement") {
+      } else if (type === "delete_statement") {
         targets = node.namedChildren.flatMap((c) => (c?.type === "expression_list" ? c.namedChildren : [c]));
       } else {
         const fnNode = node.childForFieldName("function");
         if (fnNode?.type === "attribute" && fnNode.childForFieldName("attribute")?.text === "clear") targets = [fnNode.childForFieldName("object")];
       }
-      for (const target of targets) {
-        const attr = attributeName(target);
-        if (attr) released.add(attr);
-      }
+      const attrs = targets.map(attributeName).filter((a): a is string => a !== null);
+      // Only the method's own statements: not those of a function or class nested in it.
+      if (attrs.length === 0 || enclosingDefinition(node) !== fn.startIndex) continue;
+      for (const attr of attrs) released.add(attr);
     }
   }
   return released;
@@ -893,7 +1479,7 @@ function weakPropertyFix(ctx: RuleContext, facts: FileFacts, holder: ClassInfo |
   if (!holder || attr.startsWith("__")) return null;
   if (!propertyCanReplace(holder, attr, ctx, facts)) return null;
   if (target && !supportsWeakReferences(target, ctx, facts)) return null;
-  if (nameFacts(ctx, facts).literalAssigned.has(attr)) return null;
+  if (nameFacts(ctx, facts).literalAssigned(attr)) return null;
   facts.fixBlocked ??= WEAK_FIX_BLOCKERS.test(ctx.source);
   if (facts.fixBlocked) return null;
   const source = ctx.source;
