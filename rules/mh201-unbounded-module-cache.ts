@@ -1,6 +1,6 @@
 import type { Node } from "web-tree-sitter";
 import { addImportEdit, importedReference } from "../server/engine/imports.js";
-import { type Scope, unparenthesize } from "../server/engine/model.js";
+import { parameterName, type Scope, unparenthesize } from "../server/engine/model.js";
 import { defineRule, type Fix, type RuleContext, type TextEdit } from "../server/engine/types.js";
 
 type ContainerKind = "dict" | "defaultdict" | "list" | "set";
@@ -501,10 +501,8 @@ function parameterSlots(fn: Node): ParameterSlot[] {
       keywordOnly = true;
       continue;
     }
-    let name: Node | null = null;
-    if (p.type === "identifier") name = p;
-    else if (p.type === "typed_parameter") name = p.namedChildren.find((c) => c?.type === "identifier") ?? null;
-    else if (p.type === "default_parameter" || p.type === "typed_default_parameter") name = p.childForFieldName("name");
+    // A typed `*args: T` is skipped, as an untyped name-less parameter is.
+    const name = p.type === "typed_parameter" && p.namedChild(0)?.type !== "identifier" ? null : parameterName(p);
     if (!name) continue;
     slots.push({
       name: name.text,

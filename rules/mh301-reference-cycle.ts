@@ -1,5 +1,5 @@
 import type { Node } from "web-tree-sitter";
-import { unparenthesize, type Binding, type Scope } from "../server/engine/model.js";
+import { parameterName, unparenthesize, type Binding, type Scope } from "../server/engine/model.js";
 import { defineRule, type Fix, type RuleContext, type TextEdit } from "../server/engine/types.js";
 import { isMetaclass } from "./mh202-unbounded-lru-cache.js";
 
@@ -1104,10 +1104,8 @@ function parseParameters(list: Node | null, skipFirst: boolean): Parameter[] {
       first = false;
       continue;
     }
-    let name: Node | null = null;
-    if (p.type === "identifier") name = p;
-    else if (p.type === "typed_parameter") name = p.namedChildren.find((c) => c?.type === "identifier") ?? null;
-    else if (p.type === "default_parameter" || p.type === "typed_default_parameter") name = p.childForFieldName("name");
+    // A typed `*args: T` is skipped, as an untyped name-less parameter is.
+    const name = p.type === "typed_parameter" && p.namedChild(0)?.type !== "identifier" ? null : parameterName(p);
     if (!name) continue;
     if (!(first && skipFirst)) parameters.push({ name: name.text, positional });
     first = false;

@@ -3,26 +3,13 @@
  * (parse vs lint pass), findings per rule, and memory; then times the real CLI on the same tree.
  * A script that prints numbers, not a timed test.
  */
-import { execFileSync, spawnSync } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { allRules } from "../rules/index.js";
 import { lintTree, loadPythonParser, resolveSettings } from "../server/engine/index.js";
-
-function stdlibPath(): string {
-  return execFileSync("python3", ["-c", "import sysconfig; print(sysconfig.get_paths()['stdlib'])"], { encoding: "utf8" }).trim();
-}
-
-function pythonFiles(dir: string, out: string[] = []): string[] {
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) {
-      if (entry.name !== "site-packages" && entry.name !== "__pycache__") pythonFiles(path, out);
-    } else if (entry.name.endsWith(".py")) out.push(path);
-  }
-  return out.sort();
-}
+import { pythonFiles, stdlibPath } from "./corpus.js";
 
 const root = process.argv[2] ?? stdlibPath();
 const files = pythonFiles(root);

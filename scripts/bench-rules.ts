@@ -10,29 +10,15 @@
  *   node dist/scripts/bench-rules.js [corpus dir or .py file] [--rounds N (corpus, 5)]
  *     [--file PATH | --no-file] [--file-rounds N (30)] [--inner N (3)] [--rules MH301,MH101] [--no-corpus]
  */
-import { execFileSync } from "node:child_process";
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { allRules } from "../rules/index.js";
 import { lintTree, loadPythonParser, resolveSettings, type Settings, type Tree } from "../server/engine/index.js";
+import { pythonFiles, stdlibPath } from "./corpus.js";
 
 interface Config {
   label: string;
   settings: Settings;
-}
-
-function stdlibPath(): string {
-  return execFileSync("python3", ["-c", "import sysconfig; print(sysconfig.get_paths()['stdlib'])"], { encoding: "utf8" }).trim();
-}
-
-function pythonFiles(dir: string, out: string[] = []): string[] {
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) {
-      if (entry.name !== "site-packages" && entry.name !== "__pycache__") pythonFiles(path, out);
-    } else if (entry.name.endsWith(".py")) out.push(path);
-  }
-  return out.sort();
 }
 
 interface Args {

@@ -389,6 +389,7 @@ export class SemanticModel {
       return s;
     };
 
+    const chainValues = new Map<number, Node | null>();
     for (const node of nodes) {
       const type = node.type;
       const scope = current(node.startIndex);
@@ -437,10 +438,20 @@ export class SemanticModel {
         }
         case "assignment": {
           const left = node.childForFieldName("left");
-          let value = node.childForFieldName("right");
-          while (value?.type === "assignment") value = value.childForFieldName("right");
+          const right = node.childForFieldName("right");
+          // `a = b = ... = v`: the chain's value is found once, by its outermost assignment
+          // (pre-order), so long chains stay linear.
+          let value = chainValues.get(node.id) ?? right;
+          if (value?.type === "assignment") {
+            const inner: number[] = [];
+            while (value?.type === "assignment") {
+              inner.push(value.id);
+              value = value.childForFieldName("right");
+            }
+            for (const id of inner) chainValues.set(id, value ?? null);
+          }
           if (!left) break;
-          const hasValue = node.childForFieldName("right") !== null;
+          const hasValue = right !== null;
           this.recordTarget(scope, left, node, hasValue ? "assignment" : "annotation", value ?? null, "item-assign");
           break;
         }
@@ -568,29 +579,8 @@ export class SemanticModel {
   private bindParameters(scope: Scope, parameters: Node | null): void {
     if (!parameters) return;
     for (const parameter of parameters.namedChildren) {
-      if (!parameter) continue;
-      let id: Node | null = null;
-      switch (parameter.type) {
-        case "identifier":
-          id = parameter;
-          break;
-        case "default_parameter":
-        case "typed_default_parameter":
-          id = parameter.childForFieldName("name");
-          break;
-        case "typed_parameter":
-        case "list_splat_pattern":
-        case "dictionary_splat_pattern":
-          id = parameter.namedChildren.find((c) => c?.type === "identifier") ?? null;
-          if (!id && parameter.type === "typed_parameter") {
-            const splat = parameter.namedChild(0);
-            id = splat?.namedChildren.find((c) => c?.type === "identifier") ?? null;
-          }
-          break;
-        default:
-          break;
-      }
-      if (id) this.bind(scope, id, "parameter", parameter, null);
+      const id = parameter ? parameterName(parameter) : null;
+      if (parameter && id) this.bind(scope, id, "parameter", parameter, null);
     }
   }
 
@@ -604,6 +594,28 @@ export class SemanticModel {
     const list = target.bindings.get(name);
     if (list) list.push(binding);
     else target.bindings.set(name, [binding]);
+  }
+}
+
+/** The identifier a parameter binds (`x`, `x=1`, `x: int`, `*args`, `**kw`), or null (`/`, `*`). */
+export function parameterName(parameter: Node): Node | null {
+  switch (parameter.type) {
+    case "identifier":
+      return parameter;
+    case "default_parameter":
+    case "typed_default_parameter":
+      return parameter.childForFieldName("name");
+    case "typed_parameter":
+    case "list_splat_pattern":
+    case "dictionary_splat_pattern": {
+      const id = parameter.namedChildren.find((c) => c?.type === "identifier");
+      if (id) return id;
+      // `*args: int` is a typed_parameter around a list_splat_pattern.
+      const splat = parameter.type === "typed_parameter" ? parameter.namedChild(0) : null;
+      return splat?.namedChildren.find((c) => c?.type === "identifier") ?? null;
+    }
+    default:
+      return null;
   }
 }
 
