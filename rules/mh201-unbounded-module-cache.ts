@@ -1,6 +1,6 @@
 import type { Node } from "web-tree-sitter";
 import { addImportEdit, importedReference } from "../server/engine/imports.js";
-import { parameterName, type Scope, unparenthesize } from "../server/engine/model.js";
+import { parameterName, type Scope, type SemanticModel, unparenthesize } from "../server/engine/model.js";
 import { defineRule, type Fix, type RuleContext, type TextEdit } from "../server/engine/types.js";
 
 type ContainerKind = "dict" | "defaultdict" | "list" | "set";
@@ -129,9 +129,22 @@ export default defineRule({
     const fix = memoizationFix(name, kind, value, uses, ctx) ?? appendLogFix(kind, value, creation.statement, uses, ctx);
     ctx.report({ node: value, message, estimatedBytes: null, fix });
   },
+  // How a function uses a module-level container decides whether it is a cache, whether its keys
+  // are bounded (loop headers, parameters, callers) and the memoization fix (the whole body,
+  // comments included): a function that names one is summarized by its whole text.
+  functionSummary(fn, { model, source, body, moduleReferences }) {
+    for (const id of moduleReferences) {
+      const creation = model.module.bindings.get(id.text)?.find((b) => b.kind === "assignment");
+      const value = creation?.value;
+      if (value && (value.type === "dictionary" || value.type === "list" || value.type === "call") && containerKind(value, { model })) {
+        return source.slice(body.startIndex, body.endIndex);
+      }
+    }
+    return "";
+  },
 });
 
-function containerKind(value: Node, ctx: RuleContext): ContainerKind | null {
+function containerKind(value: Node, ctx: { model: SemanticModel }): ContainerKind | null {
   if (value.type === "dictionary") return value.namedChildren.some((c) => c && c.type !== "comment") ? null : "dict";
   if (value.type === "list") return value.namedChildren.some((c) => c && c.type !== "comment") ? null : "list";
   const fn = value.childForFieldName("function");

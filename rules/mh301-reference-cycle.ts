@@ -176,6 +176,18 @@ export default defineRule({
     if (isClassKeyword(ctx.source, node.startIndex)) checkClass(node, ctx);
     else checkAttributeLink(node, ctx);
   },
+  // Class checks read whole class texts, and file-wide facts (weak, released, literal attributes,
+  // fix blockers) come from every function: too much to summarize, so after an edit the rule
+  // runs again on its candidates, which the model lists without walking the tree.
+  fileNodes(model, source) {
+    const nodes: Node[] = [];
+    for (const scope of classScopes(model.module)) nodes.push(scope.node);
+    for (const m of model.attributeAssignments()) {
+      LINK_SHAPE.lastIndex = model.mutationStart(m);
+      if (LINK_SHAPE.test(source) && m.node.type === "assignment") nodes.push(m.node);
+    }
+    return nodes;
+  },
 });
 
 function isClassKeyword(source: string, offset: number): boolean {
@@ -274,6 +286,7 @@ function checkLinkPair(first: Node, second: Node, ctx: RuleContext, facts: FileF
   ctx.report({
     node: reported,
     message: `\`${snippet(reported)}\` and \`${snippet(other)}\` (line ${lineOf(other)}) link ${both} in both directions: they form a reference cycle, ${FREED_LATE}; ${advice}`,
+    related: [other],
     fix,
   });
   return true;
@@ -771,6 +784,7 @@ function checkChildBackLinks(info: ClassInfo, self: string, scan: MethodScan, st
     ctx.report({
       node: link.node,
       message: `\`${snippet(link.node)}\` points \`${link.holder}\` back at the \`${info.name}\` that keeps it (\`${snippet(kept.site)}\`, line ${lineOf(kept.site)}${kept.via === "helper" ? ", a method that stores it" : ""}): the two reference each other, ${FREED_LATE}; store the back-reference \`${link.attr}\` as a \`weakref.ref\` (a property can keep the attribute's name)`,
+      related: [kept.site],
       fix: weakPropertyFix(ctx, facts, holder, link.attr, info),
     });
   }
@@ -789,6 +803,7 @@ function checkParentLinksKeptByParent(info: ClassInfo, self: string, scan: Metho
     ctx.report({
       node: link.node,
       message: parentLinkMessage(link.node, info, link.attr, kept.site, null),
+      related: [kept.site],
       fix: weakPropertyFix(ctx, facts, info, link.attr, parentClass),
     });
   }
@@ -820,6 +835,7 @@ function checkCreatedChildren(info: ClassInfo, method: MethodInfo, storages: Sto
       ctx.report({
         node: link.node,
         message: parentLinkMessage(link.node, childClass, link.attr, stored.site, `${info.name}.${method.name}`, symmetric),
+        related: [stored.site],
         fix: symmetric ? null : weakPropertyFix(ctx, facts, childClass, link.attr, info),
       });
     }

@@ -4,7 +4,7 @@
  * overrides and select/ignore are applied here, once, for every front end.
  */
 import type { Node, Tree } from "web-tree-sitter";
-import { MODEL_NODE_TYPES, SemanticModel } from "./model.js";
+import { MODEL_NODE_TYPES, SemanticModel, StaleNodeError } from "./model.js";
 import type { PythonParser } from "./parser.js";
 import { LineIndex } from "./positions.js";
 import { ruleEnabled } from "./settings.js";
@@ -25,6 +25,8 @@ export interface LintResult {
   lines: LineIndex;
   /** The semantic model, when `keepModel` was asked: valid only while the tree lives unedited. */
   model?: SemanticModel;
+  /** Every report before filtering, when `keepFindings` was asked (for incremental linting). */
+  findings?: Finding[];
 }
 
 export interface LintOptions {
@@ -34,12 +36,20 @@ export interface LintOptions {
   lines?: LineIndex;
   /** Return the model too (the language server's inlay hints ask it sizes without a second build). */
   keepModel?: boolean;
+  keepFindings?: boolean;
 }
 
-export function lintTree(tree: Tree, source: string, rules: readonly Rule[], settings: Settings, options: LintOptions = {}): LintResult {
-  const root = tree.rootNode;
-  const lines = options.lines ?? new LineIndex(source);
-  const enabled = rules.filter((r) => ruleEnabled(r.code, settings) && !options.disabled?.has(r.code));
+/** The enabled rules of one lint, indexed by the node types they want. */
+export interface Dispatch {
+  enabled: Rule[];
+  byType: Map<string, Rule[]>;
+  /** Node types fetched: the model's and the enabled rules'. */
+  types: string[];
+  knownCodes: Set<string>;
+}
+
+export function dispatchFor(rules: readonly Rule[], settings: Settings, disabled?: ReadonlySet<string>): Dispatch {
+  const enabled = rules.filter((r) => ruleEnabled(r.code, settings) && !disabled?.has(r.code));
   const byType = new Map<string, Rule[]>();
   for (const rule of enabled) {
     for (const type of rule.nodeTypes) {
@@ -50,14 +60,33 @@ export function lintTree(tree: Tree, source: string, rules: readonly Rule[], set
   }
   const types = new Set<string>(MODEL_NODE_TYPES);
   for (const type of byType.keys()) types.add(type);
-  const nodes = root.descendantsOfType([...types]).filter((n): n is Node => n !== null);
-  const model = new SemanticModel(root, nodes);
+  const knownCodes = new Set(rules.map((r) => r.code));
+  knownCodes.add(SUPPRESSION_CODE);
+  return { enabled, byType, types: [...types], knownCodes };
+}
 
-  const found: Diagnostic[] = [];
-  const failures: RuleFailure[] = [];
-  const failed = new Set<string>();
-  const hasSyntaxErrors = root.hasError;
-  let active: Rule = enabled[0];
+/** A rule's report, before suppressions and the syntax-error filter. */
+export interface Finding {
+  diagnostic: Diagnostic;
+  /** Where the node whose check reported it starts. */
+  origin: number;
+  /** The type of the node reported on (null: a range); it decides `hasError`. */
+  anchorType: string | null;
+  /** The reported construct contains a syntax error: not shown. */
+  hasError: boolean;
+  /** Where the other places that the message quotes start (ReportArgs.related). */
+  related?: number[];
+}
+
+/** Run the rules on `nodes` (in document order), appending to `findings` and `failures`. */
+export function runRules(
+  nodes: readonly Node[], dispatch: Dispatch, source: string, model: SemanticModel, settings: Settings, root: Node,
+  findings: Finding[], failures: RuleFailure[],
+): void {
+  const failed = new Set<string>(failures.map((f) => f.code));
+  const rootHasError = root.hasError;
+  let active: Rule = dispatch.enabled[0];
+  let origin = 0;
   const ctx: RuleContext = {
     source,
     model,
@@ -66,39 +95,48 @@ export function lintTree(tree: Tree, source: string, rules: readonly Rule[], set
       const start = args.node ? args.node.startIndex : args.start;
       const end = args.node ? args.node.endIndex : args.end;
       if (start === undefined || end === undefined) throw new Error(`${active.code}: report() needs a node or start and end`);
-      if (hasSyntaxErrors && (args.node ? args.node.hasError : root.descendantForIndex(start, end)?.hasError)) return;
-      found.push({
-        code: active.code,
-        name: active.name,
-        severity: settings.severity[active.code] ?? active.severity,
-        message: args.message,
-        start,
-        end,
-        estimatedBytes: args.estimatedBytes ?? null,
-        fix: args.fix && args.fix.edits.length > 0 ? args.fix : null,
+      const hasError = rootHasError && !!(args.node ? args.node.hasError : root.descendantForIndex(start, end)?.hasError);
+      findings.push({
+        diagnostic: {
+          code: active.code,
+          name: active.name,
+          severity: settings.severity[active.code] ?? active.severity,
+          message: args.message,
+          start,
+          end,
+          estimatedBytes: args.estimatedBytes ?? null,
+          fix: args.fix && args.fix.edits.length > 0 ? args.fix : null,
+        },
+        origin,
+        anchorType: args.node ? args.node.type : null,
+        hasError,
+        ...(args.related ? { related: args.related.map((n) => n.startIndex) } : {}),
       });
     },
   };
-
   for (const node of nodes) {
-    const interested = byType.get(node.type);
+    const interested = dispatch.byType.get(node.type);
     if (!interested) continue;
+    origin = node.startIndex;
     for (const rule of interested) {
       if (failed.has(rule.code)) continue;
       active = rule;
       try {
         rule.check(node, ctx);
       } catch (error) {
+        if (error instanceof StaleNodeError) throw error;
         failed.add(rule.code);
         failures.push({ code: rule.code, error });
       }
     }
   }
+}
 
-  const knownCodes = new Set(rules.map((r) => r.code));
-  knownCodes.add(SUPPRESSION_CODE);
-  const suppressions = parseSuppressions(source, root, lines, knownCodes);
-  const diagnostics = found.filter((d) => !isSuppressed(suppressions, d, lines));
+/** Suppressions, MH001, order: the diagnostics shown for `findings`. */
+export function finish(findings: readonly Finding[], source: string, root: Node, lines: LineIndex, dispatch: Dispatch, settings: Settings): Diagnostic[] {
+  const suppressions = parseSuppressions(source, root, lines, dispatch.knownCodes);
+  const diagnostics: Diagnostic[] = [];
+  for (const f of findings) if (!f.hasError && !isSuppressed(suppressions, f.diagnostic, lines)) diagnostics.push(f.diagnostic);
   if (ruleEnabled(SUPPRESSION_CODE, settings)) {
     for (const p of suppressions.problems) {
       const severity = settings.severity[SUPPRESSION_CODE] ?? p.severity;
@@ -107,8 +145,23 @@ export function lintTree(tree: Tree, source: string, rules: readonly Rule[], set
     }
   }
   diagnostics.sort((a, b) => a.start - b.start || a.end - b.end || a.code.localeCompare(b.code));
-  const result: LintResult = { diagnostics: dedupe(diagnostics), hasSyntaxErrors, failures, lines };
+  return dedupe(diagnostics);
+}
+
+export function lintTree(tree: Tree, source: string, rules: readonly Rule[], settings: Settings, options: LintOptions = {}): LintResult {
+  const root = tree.rootNode;
+  const lines = options.lines ?? new LineIndex(source);
+  const dispatch = dispatchFor(rules, settings, options.disabled);
+  const nodes = root.descendantsOfType(dispatch.types).filter((n): n is Node => n !== null);
+  const model = new SemanticModel(root, nodes);
+  const findings: Finding[] = [];
+  const failures: RuleFailure[] = [];
+  runRules(nodes, dispatch, source, model, settings, root, findings, failures);
+  const result: LintResult = {
+    diagnostics: finish(findings, source, root, lines, dispatch, settings), hasSyntaxErrors: root.hasError, failures, lines,
+  };
   if (options.keepModel) result.model = model;
+  if (options.keepFindings) result.findings = findings;
   return result;
 }
 

@@ -83,6 +83,196 @@ export interface Loop {
   children: Loop[];
 }
 
+/**
+ * An edit's effect on the offsets of what it left in place: an offset after `at` moves by
+ * `delta`, an offset equal to `at` (the end of an edited function, and so of what ends with it)
+ * becomes `tail`. `at` may be fractional (x.5) when no offset can equal it.
+ */
+export interface Shift {
+  at: number;
+  delta: number;
+  tail: number;
+}
+
+export function shiftOffset(shift: Shift, p: number): number {
+  return p > shift.at ? p + shift.delta : p === shift.at ? shift.tail : p;
+}
+
+/** A node of an earlier tree was not found again in the current one: the caller lints afresh. */
+export class StaleNodeError extends Error {}
+
+/**
+ * Finds the nodes of earlier trees again in the current one. When the model is updated for an
+ * edit inside one function (see `SemanticModel.afterUnitEdit`), its records of the code outside
+ * keep the nodes they were built with; those trees stay alive, unedited, and each record looks
+ * its node up in the current tree, at the offsets shifted by the edits since, on first use.
+ */
+export class Locator {
+  readonly shifts: Shift[] = [];
+
+  constructor(public root: Node) {}
+
+  get epoch(): number {
+    return this.shifts.length;
+  }
+
+  /** An offset taken at `epoch`, in the current text. */
+  offset(offset: number, epoch: number): number {
+    let p = offset;
+    for (let i = epoch; i < this.shifts.length; i++) p = shiftOffset(this.shifts[i], p);
+    return p;
+  }
+
+  /** `node`, taken at `epoch`, in the current tree. */
+  relocate(node: Node, epoch: number): Node {
+    if (epoch === this.shifts.length) return node;
+    const start = this.offset(node.startIndex, epoch);
+    const end = this.offset(node.endIndex, epoch);
+    const type = node.type;
+    let found: Node | null = this.root.descendantForIndex(start, end);
+    while (found && found.type !== type && found.startIndex === start && found.endIndex === end) found = found.parent;
+    if (!found || found.type !== type || found.startIndex !== start || found.endIndex !== end) {
+      throw new StaleNodeError(`memhint: no ${type} at ${start}-${end} in the current tree`);
+    }
+    return found;
+  }
+}
+
+class ScopeRecord implements Scope {
+  private current: Node;
+  private epoch: number;
+  readonly children: Scope[] = [];
+  readonly bindings = new Map<string, Binding[]>();
+  readonly globals = new Set<string>();
+  readonly nonlocals = new Set<string>();
+  start: number;
+  end: number;
+
+  constructor(private readonly locator: Locator, readonly kind: ScopeKind, node: Node, readonly parent: Scope | null) {
+    this.current = node;
+    this.epoch = locator.epoch;
+    this.start = node.startIndex;
+    this.end = node.endIndex;
+  }
+
+  get node(): Node {
+    if (this.epoch !== this.locator.epoch) {
+      this.current = this.locator.relocate(this.current, this.epoch);
+      this.epoch = this.locator.epoch;
+    }
+    return this.current;
+  }
+
+  /** The module scope's node is the new root after each update. */
+  setNode(node: Node): void {
+    this.current = node;
+    this.epoch = this.locator.epoch;
+  }
+}
+
+class BindingRecord implements Binding {
+  private currentNode: Node;
+  private currentValue: Node | null;
+  private currentStatement: Node;
+  private nodeEpoch: number;
+  private valueEpoch: number;
+  private statementEpoch: number;
+
+  constructor(
+    private readonly locator: Locator, readonly name: string, readonly kind: BindingKind, node: Node, value: Node | null,
+    statement: Node, readonly scope: Scope, readonly qualifiedName: string | null,
+  ) {
+    this.currentNode = node;
+    this.currentValue = value;
+    this.currentStatement = statement;
+    this.nodeEpoch = this.valueEpoch = this.statementEpoch = locator.epoch;
+  }
+
+  get node(): Node {
+    if (this.nodeEpoch !== this.locator.epoch) {
+      this.currentNode = this.locator.relocate(this.currentNode, this.nodeEpoch);
+      this.nodeEpoch = this.locator.epoch;
+    }
+    return this.currentNode;
+  }
+
+  get value(): Node | null {
+    if (this.currentValue && this.valueEpoch !== this.locator.epoch) {
+      this.currentValue = this.locator.relocate(this.currentValue, this.valueEpoch);
+      this.valueEpoch = this.locator.epoch;
+    }
+    return this.currentValue;
+  }
+
+  get statement(): Node {
+    if (this.statementEpoch !== this.locator.epoch) {
+      this.currentStatement = this.locator.relocate(this.currentStatement, this.statementEpoch);
+      this.statementEpoch = this.locator.epoch;
+    }
+    return this.currentStatement;
+  }
+
+  /** Where the bound identifier and the statement start now, without looking the nodes up. */
+  get nodeStart(): number {
+    return this.locator.offset(this.currentNode.startIndex, this.nodeEpoch);
+  }
+
+  get statementStart(): number {
+    return this.locator.offset(this.currentStatement.startIndex, this.statementEpoch);
+  }
+}
+
+class MutationRecord implements Mutation {
+  private current: Node;
+  private epoch: number;
+
+  constructor(
+    private readonly locator: Locator, readonly name: string, readonly kind: MutationKind, readonly method: string | null,
+    node: Node, readonly scope: Scope,
+  ) {
+    this.current = node;
+    this.epoch = locator.epoch;
+  }
+
+  get node(): Node {
+    if (this.epoch !== this.locator.epoch) {
+      this.current = this.locator.relocate(this.current, this.epoch);
+      this.epoch = this.locator.epoch;
+    }
+    return this.current;
+  }
+
+  get start(): number {
+    return this.locator.offset(this.current.startIndex, this.epoch);
+  }
+}
+
+class LoopRecord implements Loop {
+  private current: Node;
+  private epoch: number;
+  readonly children: Loop[] = [];
+  start: number;
+  end: number;
+
+  constructor(
+    private readonly locator: Locator, readonly kind: LoopKind, node: Node, public bodyStart: number, public bodyEnd: number,
+    public onceStart: number, public onceEnd: number, readonly owner: Scope, readonly parent: Loop | null,
+  ) {
+    this.current = node;
+    this.epoch = locator.epoch;
+    this.start = node.startIndex;
+    this.end = node.endIndex;
+  }
+
+  get node(): Node {
+    if (this.epoch !== this.locator.epoch) {
+      this.current = this.locator.relocate(this.current, this.epoch);
+      this.epoch = this.locator.epoch;
+    }
+    return this.current;
+  }
+}
+
 /** Methods that change a list, dict, set, deque or bytearray in place. */
 export const MUTATING_METHODS: ReadonlySet<string> = new Set([
   "append", "extend", "insert", "remove", "pop", "popitem", "clear", "update", "setdefault", "add",
@@ -193,16 +383,77 @@ export function unparenthesize(node: Node): Node {
 
 export class SemanticModel {
   readonly module: Scope;
-  readonly loops: Loop[] = [];
   /** Set when the module does `from x import *`: any unbound name might come from there. */
   hasStarImport = false;
-  private readonly mutations: Mutation[] = [];
+  private readonly locator: Locator;
+  private loops: Loop[] = [];
+  private loopForest: Loop[] = [];
+  private mutations: MutationRecord[] = [];
   private readonly mutationCache = new Map<Scope, Map<string, Mutation[]>>();
   private readonly referenceCache = new Map<Scope, Map<string, Node[]>>();
+  /** During `afterUnitEdit`: binding lists of outer scopes that the unit added to. */
+  private touched: Set<Binding[]> | null = null;
 
-  constructor(readonly root: Node, nodes: readonly Node[]) {
-    this.module = newScope("module", root, null);
-    this.build(nodes);
+  constructor(readonly root: Node, nodes: readonly Node[], previous?: SemanticModel) {
+    if (previous) {
+      // Adopt the updated structures of `previous` (see afterUnitEdit); nothing is built here.
+      this.locator = previous.locator;
+      this.module = previous.module;
+      this.hasStarImport = previous.hasStarImport;
+      this.loops = previous.loops;
+      this.loopForest = previous.loopForest;
+      this.mutations = previous.mutations;
+      return;
+    }
+    this.locator = new Locator(root);
+    this.module = new ScopeRecord(this.locator, "module", root, null);
+    this.build(nodes, [this.module]);
+  }
+
+  /**
+   * The model after an edit confined to one outermost function (a `def` in the module or in
+   * classes, not in another function): `unit` is its range before the edit (decorators included),
+   * `functionStart` where its `def` starts, `delta` how much the edit lengthened it, and
+   * `unitNodes` the lint pass's node types fetched from the edited function in `root`'s tree.
+   * Everything outside is kept: scopes, loops, bindings and mutations are shifted, not rebuilt,
+   * and their nodes are found again in the new tree on first use. This model is consumed: use
+   * only the one returned (a new object, so per-model caches of rules start empty).
+   *
+   * The caller guarantees that the text and the tree outside the function are unchanged and that
+   * no loop or function encloses it.
+   */
+  static afterUnitEdit(
+    old: SemanticModel, root: Node, unit: { start: number; end: number; functionStart: number }, shift: Shift, unitNodes: readonly Node[],
+  ): SemanticModel {
+    const inUnit = (offset: number): boolean => offset >= unit.start && offset < unit.end;
+    let own: Scope | null = old.scopeAt(unit.functionStart);
+    while (own && !(own.kind === "function" && own.start === unit.functionStart)) own = own.parent;
+    const parent = own?.parent;
+    if (!own || !parent) throw new StaleNodeError("memhint: the edited function has no scope");
+    parent.children.splice(parent.children.indexOf(own), 1);
+    const chain: Scope[] = [];
+    for (let s: Scope | null = parent; s; s = s.parent) chain.unshift(s);
+    // What the function bound in the scopes around it: its own name, `global` names.
+    for (const scope of chain) {
+      for (const [name, list] of scope.bindings) {
+        if (!list.some((b) => inUnit((b as BindingRecord).statementStart))) continue;
+        const kept = list.filter((b) => !inUnit((b as BindingRecord).statementStart));
+        if (kept.length > 0) scope.bindings.set(name, kept);
+        else scope.bindings.delete(name);
+      }
+    }
+    old.mutations = old.mutations.filter((m) => !inUnit(m.start));
+    old.loops = old.loops.filter((l) => !inUnit(l.start));
+    old.loopForest = old.loopForest.filter((l) => !inUnit(l.start));
+    old.applyShift(root, shift);
+    const model = new SemanticModel(root, [], old);
+    model.touched = new Set();
+    model.build(unitNodes, chain);
+    for (const list of model.touched) list.sort((a, b) => (a as BindingRecord).nodeStart - (b as BindingRecord).nodeStart);
+    model.touched = null;
+    parent.children.sort((a, b) => a.start - b.start);
+    model.loopForest.sort((a, b) => a.start - b.start);
+    return model;
   }
 
   // ---- queries -------------------------------------------------------------------------------
@@ -314,6 +565,16 @@ export class SemanticModel {
     return options.allMethodCalls ? all : all.filter((m) => m.kind !== "method-call" || MUTATING_METHODS.has(m.method ?? ""));
   }
 
+  /** Every `x.attr = ...` (and `del x.attr`) in the file, in no particular order. */
+  attributeAssignments(): Mutation[] {
+    return this.mutations.filter((m) => m.kind === "attribute-assign");
+  }
+
+  /** Where a mutation's statement starts, without looking its node up in the current tree. */
+  mutationStart(m: Mutation): number {
+    return m instanceof MutationRecord ? m.start : m.node.startIndex;
+  }
+
   /**
    * `name.method(...)` calls inside `within`, found on request by a native search: calls are the
    * most common node type, and only candidates of a few rules need them.
@@ -357,17 +618,52 @@ export class SemanticModel {
 
   // ---- construction --------------------------------------------------------------------------
 
-  private loopForest: Loop[] = [];
+  /**
+   * The model after an edit that changed no node, only where nodes are (blank lines or
+   * indentation-free whitespace between statements). This model is consumed, as in afterUnitEdit.
+   */
+  static afterShift(old: SemanticModel, root: Node, shift: Shift): SemanticModel {
+    old.applyShift(root, shift);
+    return new SemanticModel(root, [], old);
+  }
 
-  private build(nodes: readonly Node[]): void {
-    const scopeStack: Scope[] = [this.module];
+  /** Move the scopes and loops that are kept to their new offsets; nodes follow on first use. */
+  private applyShift(root: Node, shift: Shift): void {
+    const at = shift.at;
+    const move = (p: number): number => shiftOffset(shift, p);
+    const shiftScopes = (scope: Scope): void => {
+      scope.start = move(scope.start);
+      scope.end = move(scope.end);
+      for (const child of scope.children) if (child.end >= at) shiftScopes(child);
+    };
+    shiftScopes(this.module);
+    this.module.end = root.endIndex;
+    for (const loop of this.loops) {
+      if (loop.end < at) continue;
+      loop.start = move(loop.start);
+      loop.end = move(loop.end);
+      loop.bodyStart = move(loop.bodyStart);
+      loop.bodyEnd = move(loop.bodyEnd);
+      if (loop.onceEnd > 0) {
+        loop.onceStart = move(loop.onceStart);
+        loop.onceEnd = move(loop.onceEnd);
+      }
+    }
+    this.locator.shifts.push(shift);
+    this.locator.root = root;
+    (this.module as ScopeRecord).setNode(root);
+  }
+
+  /** `enclosing`: the scopes around the nodes, outermost (the module) first. */
+  private build(nodes: readonly Node[], enclosing: Scope[]): void {
+    const scopeStack: Scope[] = [...enclosing];
     const loopStack: Loop[] = [];
     const current = (start: number): Scope => {
       while (scopeStack.length > 1 && scopeStack[scopeStack.length - 1].end <= start) scopeStack.pop();
       return scopeStack[scopeStack.length - 1];
     };
     const pushScope = (kind: ScopeKind, node: Node, parent: Scope): Scope => {
-      const scope = newScope(kind, node, parent);
+      const scope = new ScopeRecord(this.locator, kind, node, parent);
       parent.children.push(scope);
       scopeStack.push(scope);
       return scope;
@@ -375,10 +671,9 @@ export class SemanticModel {
     const pushLoop = (kind: LoopKind, node: Node, bodyStart: number, bodyEnd: number, owner: Scope, once: Node | null = null): void => {
       while (loopStack.length > 0 && loopStack[loopStack.length - 1].end <= node.startIndex) loopStack.pop();
       const parent = loopStack[loopStack.length - 1] ?? null;
-      const loop: Loop = {
-        kind, node, start: node.startIndex, end: node.endIndex, bodyStart, bodyEnd, owner, parent, children: [],
-        onceStart: once ? once.startIndex : 0, onceEnd: once ? once.endIndex : 0,
-      };
+      const loop = new LoopRecord(
+        this.locator, kind, node, bodyStart, bodyEnd, once ? once.startIndex : 0, once ? once.endIndex : 0, owner, parent,
+      );
       (parent ? parent.children : this.loopForest).push(loop);
       this.loops.push(loop);
       loopStack.push(loop);
@@ -460,7 +755,7 @@ export class SemanticModel {
           if (!left) break;
           if (left.type === "identifier") {
             this.bind(scope, left, "augmented", node, null);
-            this.mutations.push({ name: left.text, kind: "aug-assign", method: null, node, scope });
+            this.mutations.push(new MutationRecord(this.locator, left.text, "aug-assign", null, node, scope));
           } else {
             this.recordTarget(scope, left, node, "augmented", null, "item-assign");
           }
@@ -561,13 +856,13 @@ export class SemanticModel {
         return;
       case "subscript": {
         const base = unparenthesize(t.childForFieldName("value") ?? t);
-        if (base.type === "identifier") this.mutations.push({ name: base.text, kind: itemKind, method: null, node: statement, scope });
+        if (base.type === "identifier") this.mutations.push(new MutationRecord(this.locator, base.text, itemKind, null, statement, scope));
         return;
       }
       case "attribute": {
         const base = t.childForFieldName("object");
         if (base?.type === "identifier") {
-          this.mutations.push({ name: base.text, kind: "attribute-assign", method: null, node: statement, scope });
+          this.mutations.push(new MutationRecord(this.locator, base.text, "attribute-assign", null, statement, scope));
         }
         return;
       }
@@ -590,10 +885,11 @@ export class SemanticModel {
     let target = scope;
     if (scope.globals.has(name)) target = this.module;
     else if (scope.nonlocals.has(name)) target = this.resolveScope(name, scope.parent ?? scope) ?? scope;
-    const binding: Binding = { name, kind, node, value, statement, scope: target, qualifiedName };
-    const list = target.bindings.get(name);
+    const binding = new BindingRecord(this.locator, name, kind, node, value, statement, target, qualifiedName);
+    let list = target.bindings.get(name);
     if (list) list.push(binding);
-    else target.bindings.set(name, [binding]);
+    else target.bindings.set(name, (list = [binding]));
+    this.touched?.add(list);
   }
 }
 
@@ -617,13 +913,6 @@ export function parameterName(parameter: Node): Node | null {
     default:
       return null;
   }
-}
-
-function newScope(kind: ScopeKind, node: Node, parent: Scope | null): Scope {
-  return {
-    kind, node, start: node.startIndex, end: node.endIndex, parent, children: [],
-    bindings: new Map(), globals: new Set(), nonlocals: new Set(),
-  };
 }
 
 /**

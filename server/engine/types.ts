@@ -88,6 +88,8 @@ export interface ReportArgs {
   message: string;
   estimatedBytes?: number | null;
   fix?: Fix | null;
+  /** Other places the message quotes or names by line (so the language server knows it depends on them). */
+  related?: Node[];
 }
 
 export interface RuleContext {
@@ -109,6 +111,29 @@ export interface Rule {
   /** Whether the rule can offer a fix (for docs and tables). */
   fixable: "always" | "sometimes" | "never";
   check(node: Node, ctx: RuleContext): void;
+  /**
+   * Incremental linting (the language server re-checks only the function being edited and keeps
+   * the other findings). The engine already accounts for what the semantic model carries across
+   * functions (module names a function reads, writes, calls or declares `global`). A rule whose
+   * checks of other nodes read more of a function body says what, one of two ways:
+   *   - `functionSummary`: the part of the edited function (`fn`, a function_definition) that its
+   *     checks elsewhere can see, as text; two versions with equal summaries must look the same;
+   *   - `fileNodes`: the rule reads too much of the file to summarize; after each edit it is run
+   *     again on every node it wants, which this lists from the model (without the edited
+   *     function's, which the engine adds).
+   */
+  functionSummary?(fn: Node, ctx: SummaryContext): string;
+  fileNodes?(model: SemanticModel, source: string): Node[];
+}
+
+/** What `Rule.functionSummary` gets besides the function. */
+export interface SummaryContext {
+  readonly model: SemanticModel;
+  readonly source: string;
+  /** The function's body (a block). */
+  readonly body: Node;
+  /** Identifiers in the function that refer to module-level variables. */
+  readonly moduleReferences: readonly Node[];
 }
 
 export function defineRule(rule: Rule): Rule {

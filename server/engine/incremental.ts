@@ -1,0 +1,384 @@
+/**
+ * Incremental linting, for the language server: after an edit inside the body of one outermost
+ * function (a `def` of the module or of a class, not nested in another function), only that
+ * function is fetched, modelled and checked again. The findings of every other node are kept,
+ * shifted, when nothing they could have seen changed:
+ *   - the text and the tree outside the function are unchanged (tree-sitter's changed ranges);
+ *   - the function's "summary" (unit-summary.ts: what checks of other nodes read in a function
+ *     body) is unchanged;
+ *   - no kept finding overlaps the function, has a fix that edits it, or mentions a place in it
+ *     (or, when lines were added or removed, a line after it).
+ * Otherwise, and whenever in doubt, the caller lints the whole file: the result is always what a
+ * full lint of the new text gives (test/engine/incremental.test.ts replays random edits to hold
+ * it to that).
+ */
+import type { Node, Range, Tree } from "web-tree-sitter";
+import { type Dispatch, type Finding, finish, type LintResult, type RuleFailure, runRules, dispatchFor } from "./lint.js";
+import { type Scope, SemanticModel, type Shift, shiftOffset, StaleNodeError } from "./model.js";
+import type { LineIndex } from "./positions.js";
+import type { Diagnostic, Rule, Settings, TextEdit } from "./types.js";
+import { unitSummary } from "./unit-summary.js";
+
+/** An edit since the last lint: [start, oldEnd) of the old text became [start, newEnd). */
+export interface ChangedSpan {
+  start: number;
+  oldEnd: number;
+  newEnd: number;
+}
+
+/** Merge an edit into the span of the edits before it (both in their own text's offsets). */
+export function mergeSpans(before: ChangedSpan | null, start: number, end: number, insertedLength: number): ChangedSpan {
+  const delta = insertedLength - (end - start);
+  if (!before) return { start, oldEnd: end, newEnd: start + insertedLength };
+  return {
+    start: Math.min(before.start, start),
+    oldEnd: before.oldEnd + Math.max(0, end - before.newEnd),
+    newEnd: Math.max(before.newEnd, end) + delta,
+  };
+}
+
+/** What an incremental lint starts from: the last lint of a document. Owns its trees. */
+export interface LintState {
+  readonly tree: Tree;
+  /** Older trees whose nodes the model still refers to (see model.ts, Locator). */
+  readonly retained: Tree[];
+  readonly source: string;
+  readonly settings: Settings;
+  readonly disabledKey: string;
+  readonly dispatch: Dispatch;
+  readonly model: SemanticModel;
+  readonly findings: Finding[];
+  /** The summary of the function edited last, by where it starts. */
+  readonly summary: { start: number; text: string } | null;
+  /** Incremental lints since the last full one. */
+  readonly steps: number;
+}
+
+/** Why the last `lintIncremental` returned null (for tests and `npm run bench:lsp`). */
+export let lastFallback = "";
+
+function fallback(reason: string): null {
+  lastFallback = reason;
+  return null;
+}
+
+export interface StatefulLint {
+  result: LintResult;
+  state: LintState | null;
+}
+
+/** After this many incremental lints in a row the next is full (it frees the retained trees). */
+export const MAX_INCREMENTAL_STEPS = 64;
+
+/** Node types that may enclose a unit: they are neither scopes nor loops, and no rule checks them. */
+const TRANSPARENT_PARENTS: ReadonlySet<string> = new Set([
+  "module", "block", "class_definition", "decorated_definition", "if_statement", "elif_clause", "else_clause",
+  "try_statement", "except_clause", "finally_clause",
+]);
+
+function disabledKeyOf(disabled: ReadonlySet<string> | undefined): string {
+  return disabled ? [...disabled].sort().join(",") : "";
+}
+
+/** Lint the whole tree, and keep what an incremental lint of the next edit needs. Takes `tree`. */
+export function lintFull(
+  tree: Tree, source: string, rules: readonly Rule[], settings: Settings, lines: LineIndex, disabled?: ReadonlySet<string>,
+): StatefulLint {
+  const root = tree.rootNode;
+  const dispatch = dispatchFor(rules, settings, disabled);
+  const nodes = root.descendantsOfType(dispatch.types).filter((n): n is Node => n !== null);
+  const model = new SemanticModel(root, nodes);
+  const findings: Finding[] = [];
+  const failures: RuleFailure[] = [];
+  runRules(nodes, dispatch, source, model, settings, root, findings, failures);
+  const result: LintResult = {
+    diagnostics: finish(findings, source, root, lines, dispatch, settings), hasSyntaxErrors: root.hasError, failures, lines, model,
+  };
+  if (failures.length > 0) {
+    tree.delete();
+    return { result, state: null };
+  }
+  const state: LintState = {
+    tree, retained: [], source, settings, disabledKey: disabledKeyOf(disabled), dispatch, model, findings, summary: null, steps: 0,
+  };
+  return { result, state };
+}
+
+/** Free the trees a state holds. */
+export function disposeLintState(state: LintState): void {
+  for (const tree of state.retained) tree.delete();
+  state.tree.delete();
+}
+
+interface Unit {
+  /** The function_definition. */
+  fn: Node;
+  /** The function_definition, or the decorated_definition around it. */
+  outer: Node;
+  bodyStart: number;
+}
+
+/**
+ * Run the rules that read the whole file (Rule.fileNodes) on all their nodes: the model's,
+ * except those in [unitStart, unitEnd), and the edited function's `unitNodes`.
+ */
+function rerunFileRules(
+  dispatch: Dispatch, model: SemanticModel, source: string, settings: Settings, root: Node, unitNodes: readonly Node[],
+  unitStart: number, unitEnd: number, failures: RuleFailure[],
+): Finding[] {
+  const found: Finding[] = [];
+  for (const rule of dispatch.enabled) {
+    if (!rule.fileNodes) continue;
+    const wanted = new Set(rule.nodeTypes);
+    const nodes = [
+      ...rule.fileNodes(model, source).filter((n) => n.startIndex < unitStart || n.startIndex >= unitEnd),
+      ...unitNodes.filter((n) => wanted.has(n.type)),
+    ].sort((a, b) => a.startIndex - b.startIndex || b.endIndex - a.endIndex);
+    const only: Dispatch = { ...dispatch, enabled: [rule], byType: new Map(rule.nodeTypes.map((t) => [t, [rule]])) };
+    runRules(nodes, only, source, model, settings, root, found, failures);
+  }
+  return found;
+}
+
+function withoutRules(byType: Map<string, Rule[]>, codes: ReadonlySet<string>): Map<string, Rule[]> {
+  const out = new Map<string, Rule[]>();
+  for (const [type, rules] of byType) {
+    const kept = rules.filter((r) => !codes.has(r.code));
+    if (kept.length > 0) out.set(type, kept);
+  }
+  return out;
+}
+
+function isBlank(text: string, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c !== 32 && c !== 9 && c !== 10 && c !== 13 && c !== 12) return false;
+  }
+  return true;
+}
+
+/** Only spaces and tabs between the start of the line and `offset`. */
+function atLineIndent(text: string, offset: number): boolean {
+  for (let i = offset - 1; i >= 0; i--) {
+    const c = text.charCodeAt(i);
+    if (c === 10 || c === 13) return true;
+    if (c !== 32 && c !== 9 && c !== 12) return false;
+  }
+  return true;
+}
+
+/** The function scope `fn` as a unit, when nothing but transparent nodes enclose it. */
+function unitOf(fn: Scope): Unit | null {
+  for (let s = fn.parent; s; s = s.parent) if (s.kind !== "class" && s.kind !== "module") return null;
+  const node = fn.node;
+  const body = node.childForFieldName("body");
+  if (!body) return null;
+  const outer = node.parent?.type === "decorated_definition" ? node.parent : node;
+  for (let p = outer.parent; p; p = p.parent) if (!TRANSPARENT_PARENTS.has(p.type)) return null;
+  return { fn: node, outer, bodyStart: body.startIndex };
+}
+
+/**
+ * The unit an edit of [start, end) in `text` belongs to: the outermost function whose body holds
+ * it, or the function that ends just before it with only whitespace between (a statement being
+ * typed after a function's last one).
+ */
+function unitAround(model: SemanticModel, text: string, start: number, end: number): Unit | null {
+  let fn: Scope | null = null;
+  for (let s: Scope | null = model.scopeAt(start); s; s = s.parent) {
+    if (s.kind === "function" || s.kind === "lambda") fn = s;
+  }
+  if (!fn) {
+    // The function before the edit, in the scope that holds the edit.
+    const holder = model.scopeAt(start);
+    let before: Scope | null = null;
+    for (const child of holder.children) if (child.end <= start) before = child;
+    if (before?.kind === "function" && isBlank(text, before.end, start)) fn = before;
+  }
+  if (!fn || fn.kind !== "function" || fn.start > start) return null;
+  const unit = unitOf(fn);
+  if (!unit || start < unit.bodyStart || (end > fn.end && !isBlank(text, fn.end, end))) return null;
+  return unit;
+}
+
+/** The same unit in the new tree: same start and header, ending before `extentEnd` with only whitespace after. */
+function unitInNewTree(root: Node, old: Unit, text: string, extentEnd: number): Unit | null {
+  let node: Node | null = root.descendantForIndex(old.fn.startIndex, old.fn.startIndex + 1);
+  while (node && !(node.type === "function_definition" && node.startIndex === old.fn.startIndex)) node = node.parent;
+  if (!node || node.endIndex > extentEnd || !isBlank(text, node.endIndex, extentEnd)) return null;
+  const body = node.childForFieldName("body");
+  if (!body || body.startIndex !== old.bodyStart) return null;
+  const outer = node.parent?.type === "decorated_definition" ? node.parent : node;
+  if (outer.type !== old.outer.type || outer.startIndex !== old.outer.startIndex) return null;
+  for (let p = outer.parent; p; p = p.parent) if (!TRANSPARENT_PARENTS.has(p.type)) return null;
+  return { fn: node, outer, bodyStart: body.startIndex };
+}
+
+function countLineBreaks(text: string, start: number, end: number): number {
+  let n = 0;
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10 || (c === 13 && text.charCodeAt(i + 1) !== 10)) n++;
+  }
+  return n;
+}
+
+/**
+ * Lint after an edit, reusing `state`, or null when the edit is not one this can handle exactly
+ * (the caller then lints in full). `state` is consumed either way: on success its trees move into
+ * the new state, which also takes `tree`; on null the caller disposes of `state` and keeps `tree`.
+ */
+export function lintIncremental(
+  state: LintState, tree: Tree, source: string, lines: LineIndex, span: ChangedSpan, changedRanges: readonly Range[],
+  settings: Settings, disabled?: ReadonlySet<string>,
+): StatefulLint | null {
+  lastFallback = "";
+  try {
+    if (settings !== state.settings || disabledKeyOf(disabled) !== state.disabledKey) return fallback("settings");
+    if (state.steps >= MAX_INCREMENTAL_STEPS) return fallback("steps");
+    const delta = span.newEnd - span.oldEnd;
+    if (source.length !== state.source.length + delta) return fallback("span");
+    const linesChanged = countLineBreaks(state.source, span.start, span.oldEnd) !== countLineBreaks(source, span.start, span.newEnd);
+    const root = tree.rootNode;
+    const old = unitAround(state.model, state.source, span.start, span.oldEnd);
+    if (!old) return whitespaceEdit(state, tree, source, lines, span, changedRanges, linesChanged);
+
+    // [outerStart, oldExtent) of the old text became [outerStart, newExtent): the function, and
+    // the whitespace after it that the edit reached.
+    const outerStart = old.outer.startIndex;
+    const oldEnd = old.outer.endIndex;
+    const oldExtent = Math.max(oldEnd, span.oldEnd);
+    const newExtent = oldExtent + delta;
+    const now = unitInNewTree(root, old, source, newExtent);
+    if (!now) return fallback("function changed shape");
+    for (const r of changedRanges) if (r.startIndex < outerStart || r.endIndex > newExtent) return fallback("tree changed outside");
+    const model = state.model;
+    const before = state.summary?.start === outerStart ? state.summary.text : unitSummary(old.fn, model, state.source, state.dispatch.enabled);
+
+    const unitNodes = now.outer.descendantsOfType(state.dispatch.types).filter((n): n is Node => n !== null);
+    // From here on the old model is updated in place: a null return leaves it unusable.
+    const shift: Shift = { at: oldEnd, delta, tail: now.outer.endIndex };
+    const next = SemanticModel.afterUnitEdit(model, root, { start: outerStart, end: oldEnd, functionStart: old.fn.startIndex }, shift, unitNodes);
+    const after = unitSummary(now.fn, next, source, state.dispatch.enabled);
+    if (after !== before) return fallback("summary");
+
+    // The findings of other nodes, moved; the function's own, and those of rules that read the
+    // whole file, are found again.
+    const fileRules = new Set(state.dispatch.enabled.filter((r) => r.fileNodes).map((r) => r.code));
+    const kept: Finding[] = [];
+    let insertAt = -1;
+    for (const f of state.findings) {
+      if ((f.origin >= outerStart && f.origin < oldEnd) || fileRules.has(f.diagnostic.code)) continue;
+      if (insertAt < 0 && f.origin >= oldEnd) insertAt = kept.length;
+      const moved = moveFinding(f, outerStart, oldEnd, oldExtent, shift, linesChanged, root);
+      if (!moved) return fallback("finding depends on the function");
+      kept.push(moved);
+    }
+    if (insertAt < 0) insertAt = kept.length;
+    const fresh: Finding[] = [];
+    const failures: RuleFailure[] = [];
+    const local = fileRules.size > 0 ? { ...state.dispatch, byType: withoutRules(state.dispatch.byType, fileRules) } : state.dispatch;
+    runRules(unitNodes, local, source, next, settings, root, fresh, failures);
+    const whole = rerunFileRules(state.dispatch, next, source, settings, root, unitNodes, outerStart, now.outer.endIndex, failures);
+    if (failures.length > 0) return fallback("rule failed");
+    const findings = [...kept.slice(0, insertAt), ...fresh, ...kept.slice(insertAt), ...whole];
+    return succeed(state, tree, source, lines, settings, next, findings, { start: outerStart, text: after });
+  } catch (error) {
+    if (error instanceof StaleNodeError) return fallback("stale node");
+    throw error;
+  }
+}
+
+/**
+ * An edit of whitespace at the start of a line between statements (a blank line added, removed,
+ * or being indented before code is typed on it): no node changes, the ones after it move.
+ */
+function whitespaceEdit(
+  state: LintState, tree: Tree, source: string, lines: LineIndex, span: ChangedSpan, changedRanges: readonly Range[], linesChanged: boolean,
+): StatefulLint | null {
+  if (changedRanges.length > 0) return fallback("not in a function body");
+  if (!isBlank(state.source, span.start, span.oldEnd) || !isBlank(source, span.start, span.newEnd) || !atLineIndent(state.source, span.start)) {
+    return fallback("not in a function body");
+  }
+  // Between statements: not inside an expression, a string or a function (whose text would change).
+  const holder = state.tree.rootNode.descendantForIndex(span.start, span.oldEnd);
+  if (!holder || !(holder.type === "module" || (holder.type === "block" && holder.parent?.type === "class_definition"))) {
+    return fallback("not in a function body");
+  }
+  const shift: Shift = { at: span.start - 0.5, delta: span.newEnd - span.oldEnd, tail: Number.NaN };
+  const root = tree.rootNode;
+  const fileRules = new Set(state.dispatch.enabled.filter((r) => r.fileNodes).map((r) => r.code));
+  const kept: Finding[] = [];
+  for (const f of state.findings) {
+    if (fileRules.has(f.diagnostic.code)) continue;
+    const moved = moveFinding(f, span.start, span.start, span.oldEnd, shift, linesChanged, root);
+    if (!moved) return fallback("finding depends on the whitespace");
+    kept.push(moved);
+  }
+  const next = SemanticModel.afterShift(state.model, root, shift);
+  const failures: RuleFailure[] = [];
+  const whole = rerunFileRules(state.dispatch, next, source, state.settings, root, [], 0, 0, failures);
+  if (failures.length > 0) return fallback("rule failed");
+  const summary = state.summary ? { start: shiftOffset(shift, state.summary.start), text: state.summary.text } : null;
+  return succeed(state, tree, source, lines, state.settings, next, [...kept, ...whole], summary);
+}
+
+function succeed(
+  state: LintState, tree: Tree, source: string, lines: LineIndex, settings: Settings, model: SemanticModel, findings: Finding[],
+  summary: LintState["summary"],
+): StatefulLint {
+  const root = tree.rootNode;
+  const result: LintResult = {
+    diagnostics: finish(findings, source, root, lines, state.dispatch, settings), hasSyntaxErrors: root.hasError, failures: [], lines, model,
+  };
+  const next: LintState = {
+    tree, retained: [...state.retained, state.tree], source, settings, disabledKey: state.disabledKey, dispatch: state.dispatch,
+    model, findings, summary, steps: state.steps + 1,
+  };
+  return { result, state: next };
+}
+
+/**
+ * A kept finding at its new offsets, or null when it may depend on the edited region: the
+ * function [unitStart, unitEnd) (empty for a whitespace edit) and the whitespace after it up to
+ * `extentEnd`.
+ */
+function moveFinding(
+  f: Finding, unitStart: number, unitEnd: number, extentEnd: number, shift: Shift, linesChanged: boolean, root: Node,
+): Finding | null {
+  const d = f.diagnostic;
+  const move = (p: number): number => shiftOffset(shift, p);
+  const contains = d.start <= unitStart && d.end >= extentEnd;
+  if (!contains && d.end > unitStart && d.start < extentEnd) return null;
+  for (const at of f.related ?? []) {
+    if (at >= unitStart && at <= extentEnd) return null;
+    if (linesChanged && at > unitStart) return null;
+  }
+  let fix = d.fix;
+  if (fix) {
+    const edits: TextEdit[] = [];
+    for (const e of fix.edits) {
+      // An edit touching the region may carry its old text.
+      if (e.end >= unitStart && e.start <= extentEnd) return null;
+      edits.push({ start: move(e.start), end: move(e.end), newText: e.newText });
+    }
+    fix = { ...fix, edits };
+  }
+  const start = move(d.start);
+  const end = move(d.end);
+  const diagnostic: Diagnostic = start === d.start && end === d.end && fix === d.fix ? d : { ...d, start, end, fix };
+  let hasError = f.hasError;
+  if (contains && unitEnd > unitStart) {
+    // Its construct contains the edited function: whether it now holds a syntax error is new.
+    hasError = root.hasError && !!anchorNode(root, start, end, f.anchorType)?.hasError;
+  }
+  const related = f.related?.map(move);
+  return { diagnostic, origin: move(f.origin), anchorType: f.anchorType, hasError, ...(related ? { related } : {}) };
+}
+
+function anchorNode(root: Node, start: number, end: number, type: string | null): Node | null {
+  let node: Node | null = root.descendantForIndex(start, end);
+  if (type === null) return node;
+  while (node && node.type !== type && node.startIndex === start && node.endIndex === end) node = node.parent;
+  return node;
+}

@@ -1,0 +1,127 @@
+/**
+ * What checks of other nodes can see of a function's body. Incremental linting (incremental.ts)
+ * re-checks only the edited function and keeps every other finding; that is exact only if
+ * nothing those other checks read in the function changed. Two versions of a function with the
+ * same summary look the same to every check outside it.
+ *
+ * The engine's part covers what the semantic model carries across functions: the module-level
+ * names the function reads, writes, mutates or calls (`referencesOf`, `mutationsOf`, the
+ * bindings of `global` and `nonlocal`). Each such use stands for its whole statement (or compound
+ * statement header), with how the statement's other names resolve and the nested scopes around
+ * it. A `global`/`nonlocal` statement, or a module name used inside a nested function, makes the
+ * whole body the summary. Rules that read more add their part (Rule.functionSummary); rules that
+ * read the whole file are re-run instead (Rule.fileNodes).
+ */
+import type { Node } from "web-tree-sitter";
+import type { Scope, SemanticModel } from "./model.js";
+import type { Rule, SummaryContext } from "./types.js";
+
+/** Where a statement walk stops: the simple statement a use belongs to. */
+const STATEMENTS: ReadonlySet<string> = new Set([
+  "expression_statement", "return_statement", "delete_statement", "raise_statement", "assert_statement",
+  "global_statement", "nonlocal_statement", "import_statement", "import_from_statement", "pass_statement",
+  "type_alias_statement", "print_statement", "exec_statement", "decorator",
+]);
+
+/** Compound statements: a use in the header stands for the header only (the text before the body). */
+const BODY_FIELD: Record<string, string> = {
+  if_statement: "consequence",
+  elif_clause: "consequence",
+  while_statement: "body",
+  for_statement: "body",
+  with_statement: "body",
+  function_definition: "body",
+  class_definition: "body",
+  case_clause: "consequence",
+  match_statement: "body",
+  except_clause: "",
+  for_in_clause: "",
+};
+
+/** The statement, or compound-statement header, that holds `id`. */
+function statementOf(id: Node): { start: number; end: number } {
+  for (let node: Node | null = id.parent; node; node = node.parent) {
+    if (STATEMENTS.has(node.type)) return { start: node.startIndex, end: node.endIndex };
+    if (node.type in BODY_FIELD) {
+      const field = BODY_FIELD[node.type];
+      const body = field ? node.childForFieldName(field) : node.namedChildren.find((c) => c?.type === "block") ?? null;
+      const end = body && body.startIndex > id.startIndex ? body.startIndex : node.endIndex;
+      return { start: node.startIndex, end };
+    }
+  }
+  return { start: id.startIndex, end: id.endIndex };
+}
+
+function isVariable(id: Node): boolean {
+  const parent = id.parent;
+  if (parent?.type === "attribute" && parent.childForFieldName("attribute")?.equals(id)) return false;
+  if (parent?.type === "keyword_argument" && parent.childForFieldName("name")?.equals(id)) return false;
+  return true;
+}
+
+/** `kind:name` of each scope from `scope` out to (not including) `stop`. */
+function scopePath(scope: Scope, stop: Scope): string {
+  const parts: string[] = [];
+  for (let s: Scope | null = scope; s && s !== stop; s = s.parent) parts.push(s.kind);
+  return parts.join("<");
+}
+
+/**
+ * The summary of the function `fn` (a function_definition) in the tree that `model` describes,
+ * whose text is `source`, for the enabled `rules`.
+ */
+export function unitSummary(fn: Node, model: SemanticModel, source: string, rules: readonly Rule[]): string {
+  const body = fn.childForFieldName("body");
+  if (!body) return source.slice(fn.startIndex, fn.endIndex);
+  const whole = (): string => `whole body\n${source.slice(body.startIndex, body.endIndex)}`;
+  const own = model.scopeAt(fn.startIndex);
+  if (body.descendantsOfType(["global_statement", "nonlocal_statement"]).length > 0) return whole();
+
+  const parts: string[] = [];
+  const moduleReferences: Node[] = [];
+  const identifiers = body.descendantsOfType("identifier").filter((n): n is Node => n !== null);
+  const resolved = new Map<Node, Scope | null>();
+  const ownerOf = (id: Node): Scope | null => {
+    let owner = resolved.get(id);
+    if (owner === undefined) resolved.set(id, (owner = model.resolveScope(id.text, model.scopeAt(id.startIndex))));
+    return owner;
+  };
+  const inside = (scope: Scope): boolean => scope.start >= own.start && scope.end <= own.end;
+  let last = -1;
+  for (let i = 0; i < identifiers.length; i++) {
+    const id = identifiers[i];
+    if (!isVariable(id)) continue;
+    const owner = ownerOf(id);
+    if (owner !== model.module) continue;
+    moduleReferences.push(id);
+    const scope = model.scopeAt(id.startIndex);
+    // A module name used in a nested function: what reaches it depends on how that function is used.
+    for (let s: Scope | null = scope; s && s !== own; s = s.parent) if (s.kind === "function" || s.kind === "lambda") return whole();
+    const statement = statementOf(id);
+    if (statement.start === last) continue;
+    last = statement.start;
+    parts.push(`${scopePath(scope, own)}: ${source.slice(statement.start, statement.end)}`);
+    // How the statement's other names resolve (a call's callee, an argument's value).
+    let first = i;
+    while (first > 0 && identifiers[first - 1].startIndex >= statement.start) first--;
+    for (let j = first; j < identifiers.length && identifiers[j].startIndex < statement.end; j++) {
+      const other = identifiers[j];
+      if (other === id || !isVariable(other)) continue;
+      const otherOwner = ownerOf(other);
+      if (!otherOwner) parts.push(`  ${other.text}: builtin`);
+      else if (!inside(otherOwner)) parts.push(`  ${other.text}: ${otherOwner.kind}`);
+      else {
+        for (const b of otherOwner.bindings.get(other.text) ?? []) {
+          const at = statementOf(b.node);
+          parts.push(`  ${other.text}: ${b.kind} ${source.slice(at.start, at.end)}`);
+        }
+      }
+    }
+  }
+  const ctx: SummaryContext = { model, source, body, moduleReferences };
+  for (const rule of rules) {
+    const part = rule.functionSummary?.(fn, ctx);
+    if (part) parts.push(`${rule.code}\n${part}`);
+  }
+  return parts.join("\n");
+}

@@ -1,0 +1,5 @@
+N = 10 ** 9
+x = bytes(N)
+
+def f():
+    pass

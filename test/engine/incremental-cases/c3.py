@@ -1,0 +1,13 @@
+class Node:
+    def __init__(self):
+        self.children = []
+
+class Tree:
+    def build(self):
+        n = Node()
+        n.parent = self
+        self.children.append(n)
+
+def f(t):
+    import weakref as wr
+    t.parent = wr.ref(t)

@@ -1,0 +1,11 @@
+import functools
+
+class Config:
+    @functools.cache
+    def get(self, key):
+        return key * 2
+
+    def other(self):
+        return self()
+
+config = Config()

@@ -1,0 +1,4 @@
+data = {1: 2}
+for k in list(data):
+    def f():
+        return 1

@@ -1,0 +1,7 @@
+data = {1: 2}
+for k in list(data):
+    print(k)
+
+def f():
+    global data
+    print(data)

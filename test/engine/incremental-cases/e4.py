@@ -1,0 +1,6 @@
+data = {1: 2}
+for k in list(data):
+    g(k)
+
+def f():
+    print(len(data))

@@ -1,0 +1,10 @@
+class A:
+    pass
+
+a = A()
+b = A()
+a.child = b
+b.parent = a
+
+def f():
+    b.parent = None

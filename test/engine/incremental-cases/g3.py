@@ -1,0 +1,11 @@
+class A:
+    pass
+
+a = A()
+b = A()
+a.child = b
+b.parent = a
+
+def f():
+    b = make()
+    b.parent = None

@@ -1,0 +1,5 @@
+cache = {}
+
+def f():
+    for k in ("a", "b"):
+        cache[k] = 1

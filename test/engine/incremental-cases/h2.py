@@ -1,0 +1,5 @@
+cache = {}
+
+def f():
+    for k in ("a", g()):
+        cache[k] = 1

@@ -1,0 +1,5 @@
+cache = {}
+
+def f():
+    for k in ("a", object()):
+        cache[k] = 1
