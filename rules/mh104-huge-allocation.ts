@@ -30,12 +30,52 @@ export default defineRule({
     fixSafety: "No fix: whether a size is intended is a design decision. The diagnostic is information with the estimated bytes; raise `huge-allocation-bytes` to see only larger allocations, or suppress the line when the size is deliberate.",
     limits: "Only sizes computed from constants: literals, literal arithmetic (`10**9`, `1 << 30`) and names bound once to such values; a size that depends on input or a parameter stays silent, as does a NumPy call whose dtype is not a known type (`dtype=some_variable`, `\"U10\"`, `longdouble`). Estimates assume CPython 3.11 on 64-bit Linux (`array` typecode `l` is 4 bytes on Windows). A huge allocation is reported even inside code that never runs, but not in a function that declares its memory need (decorated with `bigmemtest`, `bigaddrspacetest` or `requires_memory`, or calling `check_free_memory()`, as CPython's, NumPy's and SciPy's big-memory tests do): there the size is deliberate and stated.",
   },
-  nodeTypes: ["binary_operator", "call"],
-  check(node, ctx) {
-    if (node.type === "binary_operator") checkRepeat(node, ctx);
-    else checkCall(node, ctx);
+  // Calls and binary operators are half the nodes of a file, and only those with a `*` or an
+  // allocator's name can be huge allocations: the rule finds those words in the text instead of
+  // having every such node fetched.
+  nodeTypes: [],
+  check() {},
+  scan(start, end, ctx) {
+    const { source, model } = ctx;
+    const root = model.root;
+    // `x * n`: a `*` token whose parent is a binary operator (not `**`, `*args`, `*=`, comments).
+    for (let i = source.indexOf("*", start); i >= 0 && i < end; i = source.indexOf("*", i + 1)) {
+      if (source.charCodeAt(i + 1) === 42) {
+        i++;
+        continue;
+      }
+      const token = root.descendantForIndex(i, i + 1);
+      const operator = token?.type === "*" ? token.parent : null;
+      if (operator?.type === "binary_operator" && operator.startIndex >= start) checkRepeat(operator, ctx);
+    }
+    // `bytearray(n)`, `np.zeros(n)`: a call whose callee ends with an allocator's name.
+    const words = allocatorPattern(model);
+    words.lastIndex = start;
+    for (let match = words.exec(source); match && match.index < end; match = words.exec(source)) {
+      const id = root.descendantForIndex(match.index, match.index + match[0].length);
+      if (id?.type !== "identifier") continue;
+      let callee: Node = id;
+      const parent = id.parent;
+      if (parent?.type === "attribute" && parent.lastChild?.equals(id)) callee = parent;
+      const call = callee.parent;
+      if (call?.type === "call" && call.firstChild?.equals(callee) && call.startIndex >= start) checkCall(call, ctx);
+    }
   },
 });
+
+/** Allocator names as words (CALLEE_NAMES and names imported for them), for `scan`. */
+const allocatorPatterns = new WeakMap<SemanticModel, RegExp>();
+
+function allocatorPattern(model: SemanticModel): RegExp {
+  let pattern = allocatorPatterns.get(model);
+  if (!pattern) {
+    const names = [...CALLEE_NAMES, ...allocatorAliases(model)].map((n) => n.replace(/[^\w]/g, ""));
+    // A plain word match (checkCall decides what the word is); lookbehinds cost 5x more.
+    pattern = new RegExp(`\\b(?:${names.join("|")})\\b`, "g");
+    allocatorPatterns.set(model, pattern);
+  }
+  return pattern;
+}
 
 interface Repeat {
   kind: "list" | "array" | "bytes" | "str";
@@ -201,8 +241,7 @@ function allocatorAliases(model: SemanticModel): ReadonlySet<string> {
 }
 
 function checkCall(call: Node, ctx: RuleContext): void {
-  // Calls are everywhere: filter on the callee's last name and the argument's shape before
-  // resolving any name.
+  // Filter on the callee's last name and the argument's shape before resolving any name.
   const fn = call.firstChild;
   if (!fn) return;
   const last = fn.type === "identifier" ? fn.text : fn.type === "attribute" ? fn.lastChild?.text : undefined;

@@ -61,9 +61,9 @@ class Client {
   private buffer = Buffer.alloc(0);
   private nextId = 1;
   private readonly waiters: Array<{ test: (m: Message) => boolean; resolve: (m: Message) => void }> = [];
-  readonly child = spawn(process.execPath, [BIN, "lsp", "--stdio"], { stdio: ["pipe", "pipe", "inherit"], env: { ...process.env, MEMHINT_LSP_TIMING: "1" } });
+  readonly child = spawn(process.execPath, [...(process.env.BENCH_PROF ? ["--cpu-prof", "--cpu-prof-dir=" + process.env.BENCH_PROF] : []), BIN, "lsp", "--stdio"], { stdio: ["pipe", "pipe", "inherit"], env: { ...process.env, MEMHINT_LSP_TIMING: "1" } });
   /** Server-side parse and lint times per published version of a URI. */
-  readonly timings = new Map<string, { parse: number; lint: number }>();
+  readonly timings = new Map<string, { parse: number; lint: number; how: string }>();
 
   constructor() {
     this.child.stdout.on("data", (chunk: Buffer) => {
@@ -76,8 +76,8 @@ class Client {
         const message = JSON.parse(this.buffer.subarray(end + 4, end + 4 + length).toString("utf8")) as Message;
         this.buffer = this.buffer.subarray(end + 4 + length);
         if (message.method && message.id !== undefined) this.send({ jsonrpc: "2.0", id: message.id, result: null });
-        const timing = message.method === "window/logMessage" ? /^timing (\S+) v(\d+): parse ([\d.]+) ms, lint ([\d.]+) ms/.exec(message.params.message) : null;
-        if (timing) this.timings.set(`${timing[1]}#${timing[2]}`, { parse: Number(timing[3]), lint: Number(timing[4]) });
+        const timing = message.method === "window/logMessage" ? /^timing (\S+) v(\d+): parse ([\d.]+) ms, lint ([\d.]+) ms \((.*)\)/.exec(message.params.message) : null;
+        if (timing) this.timings.set(`${timing[1]}#${timing[2]}`, { parse: Number(timing[3]), lint: Number(timing[4]), how: timing[5] });
         for (let i = 0; i < this.waiters.length; i++) {
           if (this.waiters[i].test(message)) {
             this.waiters.splice(i, 1)[0].resolve(message);
@@ -128,7 +128,9 @@ function summary(label: string, samples: number[]): string {
 }
 
 /** Server-side split of each measured edit. */
-const serverSide: Array<{ parse: number; lint: number; total: number; full: boolean }> = [];
+type Mode = "keystrokes" | "auto-close" | "full";
+const MODES: Mode[] = ["keystrokes", "auto-close", "full"];
+const serverSide: Array<{ parse: number; lint: number; how: string; total: number; mode: Mode }> = [];
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -139,7 +141,18 @@ const TYPED = [
   "        digits = [int(c) for c in str(abs(self._int))]",
 ];
 
-async function typingSession(client: Client, uri: string, text: string[], version: { v: number }, full: boolean, round: number): Promise<number[]> {
+/** Brackets an editor closes as their opener is typed (and types over when the closer is typed). */
+const CLOSER: Record<string, string> = { "(": ")", "[": "]", "{": "}" };
+
+/**
+ * `full`: send each change as the whole text. `autoClose`: type as editors with auto-closing
+ * brackets do (VS Code, Helix and Zed by default): an opener inserts its pair, and typing the
+ * closer types over it, so the line stays balanced.
+ */
+async function typingSession(
+  client: Client, uri: string, text: string[], version: { v: number }, mode: Mode, round: number,
+): Promise<number[]> {
+  const full = mode === "full";
   // Type after a line inside a method body, spread over the file.
   const anchors = text.map((l, i) => [l, i] as const).filter(([l]) => /^ {8}return /.test(l)).map(([, i]) => i);
   const line = anchors[Math.floor(((round + 0.5) / ROUNDS) * anchors.length)] + 1;
@@ -153,7 +166,7 @@ async function typingSession(client: Client, uri: string, text: string[], versio
     const done = client.published(uri, v).then(() => {
       const elapsed = performance.now() - start;
       const server = client.timings.get(`${uri}#${v}`);
-      if (server) serverSide.push({ ...server, total: elapsed, full });
+      if (server) serverSide.push({ ...server, total: elapsed, mode });
       return elapsed;
     });
     const range = { start: { line: edit.line, character: edit.character }, end: { line: edit.endLine ?? edit.line, character: edit.endCharacter ?? edit.character } };
@@ -167,9 +180,19 @@ async function typingSession(client: Client, uri: string, text: string[], versio
   samples.push(await insert({ line, character: 0, text: "\n" }));
   for (let i = 0; i < typed.length; i++) {
     await sleep(INTERVAL_MS);
-    text[line] += typed[i];
-    samples.push(await insert({ line, character: i, text: typed[i] }));
+    const c = typed[i];
+    const after = text[line].slice(i);
+    if (mode === "auto-close" && after.startsWith(c) && Object.values(CLOSER).includes(c)) {
+      samples.push(await insert({ line, character: i, endCharacter: i + 1, text: c }));
+    } else if (mode === "auto-close" && CLOSER[c]) {
+      text[line] = text[line].slice(0, i) + c + CLOSER[c] + after;
+      samples.push(await insert({ line, character: i, text: c + CLOSER[c] }));
+    } else {
+      text[line] = text[line].slice(0, i) + c + after;
+      samples.push(await insert({ line, character: i, text: c }));
+    }
   }
+  if (text[line] !== typed) throw new Error(`typing session typed ${JSON.stringify(text[line])}`);
   // Delete it again from the end, a word-sized chunk at a time.
   for (let end = typed.length; end > 0; end -= 4) {
     const begin = Math.max(0, end - 4);
@@ -207,25 +230,35 @@ async function main(): Promise<void> {
 
   const version = { v: 1 };
   const text = source.split("\n");
-  // Warm up both paths (JIT, WebAssembly tier-up) before measuring.
-  await typingSession(client, uri, text, version, false, 0);
-  await typingSession(client, uri, text, version, true, 1);
-  const results: Record<string, number[]> = { incremental: [], full: [] };
+  // Warm up every path (JIT, WebAssembly tier-up) before measuring.
+  for (const mode of MODES) await typingSession(client, uri, text, version, mode, 0);
+  const results = new Map<Mode, number[]>(MODES.map((m) => [m, []]));
+  const measuredFrom = serverSide.length;
   for (let round = 0; round < ROUNDS; round++) {
-    results.incremental.push(...(await typingSession(client, uri, text, version, false, round)));
-    results.full.push(...(await typingSession(client, uri, text, version, true, round)));
+    for (const mode of MODES) results.get(mode)!.push(...(await typingSession(client, uri, text, version, mode, round)));
   }
   console.log("\nedit → diagnostics (didChange sent → publishDiagnostics received):");
-  console.log(summary("incremental", results.incremental));
-  console.log(summary("full reparse", results.full));
-  const measured = serverSide.slice(-(results.incremental.length + results.full.length));
-  for (const full of [false, true]) {
-    const own = measured.filter((m) => m.full === full);
+  const LABEL: Record<Mode, string> = {
+    keystrokes: "incremental: range edits, one per key, brackets typed by hand (Neovim's default)",
+    "auto-close": "incremental: range edits, brackets closed as they open (VS Code, Helix, Zed defaults)",
+    full: "full reparse: every change sent as the whole text",
+  };
+  const measured = serverSide.slice(measuredFrom);
+  for (const mode of MODES) {
+    console.log(summary(mode, results.get(mode)!), ` ${LABEL[mode]}`);
+    const own = measured.filter((m) => m.mode === mode);
     const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1];
     const parse = median(own.map((m) => m.parse));
     const lint = median(own.map((m) => m.lint));
     const rest = median(own.map((m) => m.total - m.parse - m.lint));
-    console.log(`  ${full ? "full" : "incremental"} medians: parse ${parse.toFixed(1)} ms + lint ${lint.toFixed(1)} ms + the rest (edit, protocol, pipes) ${rest.toFixed(1)} ms`);
+    console.log(`  medians: parse ${parse.toFixed(1)} ms + lint ${lint.toFixed(1)} ms + the rest (edit, protocol, pipes) ${rest.toFixed(1)} ms`);
+    if (mode !== "full") {
+      // How the server linted each keystroke: only the edited function, or (and why) the whole file.
+      const how = new Map<string, number>();
+      for (const m of own) how.set(m.how, (how.get(m.how) ?? 0) + 1);
+      const parts = [...how].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`);
+      console.log(`  linted: ${parts.join(", ")}`);
+    }
   }
 
   // The floor under every number above: a request that does no linting (hover over a blank line).

@@ -13,7 +13,7 @@
  * it to that).
  */
 import type { Node, Range, Tree } from "web-tree-sitter";
-import { type Dispatch, type Finding, finish, type LintResult, type RuleFailure, runRules, dispatchFor } from "./lint.js";
+import { type Dispatch, type Finding, finish, type LintResult, type RuleFailure, runRules, runScans, dispatchFor } from "./lint.js";
 import { type Scope, SemanticModel, type Shift, shiftOffset, StaleNodeError } from "./model.js";
 import type { LineIndex } from "./positions.js";
 import type { Diagnostic, Rule, Settings, TextEdit } from "./types.js";
@@ -44,7 +44,8 @@ export interface LintState {
   readonly retained: Tree[];
   readonly source: string;
   readonly settings: Settings;
-  readonly disabledKey: string;
+  /** The settings and the rules disabled for the document, as text (what must match for reuse). */
+  readonly key: string;
   readonly dispatch: Dispatch;
   readonly model: SemanticModel;
   readonly findings: Finding[];
@@ -76,8 +77,8 @@ const TRANSPARENT_PARENTS: ReadonlySet<string> = new Set([
   "try_statement", "except_clause", "finally_clause",
 ]);
 
-function disabledKeyOf(disabled: ReadonlySet<string> | undefined): string {
-  return disabled ? [...disabled].sort().join(",") : "";
+function keyOf(settings: Settings, disabled: ReadonlySet<string> | undefined): string {
+  return `${JSON.stringify(settings)}|${disabled ? [...disabled].sort().join(",") : ""}`;
 }
 
 /** Lint the whole tree, and keep what an incremental lint of the next edit needs. Takes `tree`. */
@@ -91,6 +92,7 @@ export function lintFull(
   const findings: Finding[] = [];
   const failures: RuleFailure[] = [];
   runRules(nodes, dispatch, source, model, settings, root, findings, failures);
+  runScans(0, source.length, dispatch, source, model, settings, root, findings, failures);
   const result: LintResult = {
     diagnostics: finish(findings, source, root, lines, dispatch, settings), hasSyntaxErrors: root.hasError, failures, lines, model,
   };
@@ -99,7 +101,7 @@ export function lintFull(
     return { result, state: null };
   }
   const state: LintState = {
-    tree, retained: [], source, settings, disabledKey: disabledKeyOf(disabled), dispatch, model, findings, summary: null, steps: 0,
+    tree, retained: [], source, settings, key: keyOf(settings, disabled), dispatch, model, findings, summary: null, steps: 0,
   };
   return { result, state };
 }
@@ -189,10 +191,19 @@ function unitAround(model: SemanticModel, text: string, start: number, end: numb
     if (s.kind === "function" || s.kind === "lambda") fn = s;
   }
   if (!fn) {
-    // The function before the edit, in the scope that holds the edit.
-    const holder = model.scopeAt(start);
-    let before: Scope | null = null;
-    for (const child of holder.children) if (child.end <= start) before = child;
+    // The function that ends last before the edit, in the scope that holds the edit (or at the
+    // end of a class there, which ends with it).
+    const lastBefore = (scope: Scope): Scope | null => {
+      let found: Scope | null = null;
+      for (const child of scope.children) if (child.end <= start) found = child;
+      return found;
+    };
+    let before = lastBefore(model.scopeAt(start));
+    while (before?.kind === "class") {
+      const inner = lastBefore(before);
+      if (!inner || inner.end !== before.end) break;
+      before = inner;
+    }
     if (before?.kind === "function" && isBlank(text, before.end, start)) fn = before;
   }
   if (!fn || fn.kind !== "function" || fn.start > start) return null;
@@ -234,7 +245,7 @@ export function lintIncremental(
 ): StatefulLint | null {
   lastFallback = "";
   try {
-    if (settings !== state.settings || disabledKeyOf(disabled) !== state.disabledKey) return fallback("settings");
+    if (keyOf(settings, disabled) !== state.key) return fallback("settings");
     if (state.steps >= MAX_INCREMENTAL_STEPS) return fallback("steps");
     const delta = span.newEnd - span.oldEnd;
     if (source.length !== state.source.length + delta) return fallback("span");
@@ -279,6 +290,7 @@ export function lintIncremental(
     const failures: RuleFailure[] = [];
     const local = fileRules.size > 0 ? { ...state.dispatch, byType: withoutRules(state.dispatch.byType, fileRules) } : state.dispatch;
     runRules(unitNodes, local, source, next, settings, root, fresh, failures);
+    runScans(now.outer.startIndex, now.outer.endIndex, local, source, next, settings, root, fresh, failures);
     const whole = rerunFileRules(state.dispatch, next, source, settings, root, unitNodes, outerStart, now.outer.endIndex, failures);
     if (failures.length > 0) return fallback("rule failed");
     const findings = [...kept.slice(0, insertAt), ...fresh, ...kept.slice(insertAt), ...whole];
@@ -332,7 +344,7 @@ function succeed(
     diagnostics: finish(findings, source, root, lines, state.dispatch, settings), hasSyntaxErrors: root.hasError, failures: [], lines, model,
   };
   const next: LintState = {
-    tree, retained: [...state.retained, state.tree], source, settings, disabledKey: state.disabledKey, dispatch: state.dispatch,
+    tree, retained: [...state.retained, state.tree], source, settings: state.settings, key: state.key, dispatch: state.dispatch,
     model, findings, summary, steps: state.steps + 1,
   };
   return { result, state: next };

@@ -132,6 +132,55 @@ export function runRules(
   }
 }
 
+/** Run the rules' text scans (Rule.scan) over source[start, end), appending to `findings` and `failures`. */
+export function runScans(
+  start: number, end: number, dispatch: Dispatch, source: string, model: SemanticModel, settings: Settings, root: Node,
+  findings: Finding[], failures: RuleFailure[],
+): void {
+  for (const rule of dispatch.enabled) {
+    if (!rule.scan || failures.some((f) => f.code === rule.code)) continue;
+    const ctx = reporter(rule, source, model, settings, root, findings, null);
+    try {
+      rule.scan(start, end, ctx);
+    } catch (error) {
+      if (error instanceof StaleNodeError) throw error;
+      failures.push({ code: rule.code, error });
+    }
+  }
+}
+
+/** A context whose reports become findings of `rule`; `origin` null: the reported node's start. */
+function reporter(rule: Rule, source: string, model: SemanticModel, settings: Settings, root: Node, findings: Finding[], origin: number | null): RuleContext {
+  const rootHasError = root.hasError;
+  return {
+    source,
+    model,
+    settings,
+    report(args: ReportArgs): void {
+      const start = args.node ? args.node.startIndex : args.start;
+      const end = args.node ? args.node.endIndex : args.end;
+      if (start === undefined || end === undefined) throw new Error(`${rule.code}: report() needs a node or start and end`);
+      const hasError = rootHasError && !!(args.node ? args.node.hasError : root.descendantForIndex(start, end)?.hasError);
+      findings.push({
+        diagnostic: {
+          code: rule.code,
+          name: rule.name,
+          severity: settings.severity[rule.code] ?? rule.severity,
+          message: args.message,
+          start,
+          end,
+          estimatedBytes: args.estimatedBytes ?? null,
+          fix: args.fix && args.fix.edits.length > 0 ? args.fix : null,
+        },
+        origin: origin ?? start,
+        anchorType: args.node ? args.node.type : null,
+        hasError,
+        ...(args.related ? { related: args.related.map((n) => n.startIndex) } : {}),
+      });
+    },
+  };
+}
+
 /** Suppressions, MH001, order: the diagnostics shown for `findings`. */
 export function finish(findings: readonly Finding[], source: string, root: Node, lines: LineIndex, dispatch: Dispatch, settings: Settings): Diagnostic[] {
   const suppressions = parseSuppressions(source, root, lines, dispatch.knownCodes);
@@ -157,6 +206,7 @@ export function lintTree(tree: Tree, source: string, rules: readonly Rule[], set
   const findings: Finding[] = [];
   const failures: RuleFailure[] = [];
   runRules(nodes, dispatch, source, model, settings, root, findings, failures);
+  runScans(0, source.length, dispatch, source, model, settings, root, findings, failures);
   const result: LintResult = {
     diagnostics: finish(findings, source, root, lines, dispatch, settings), hasSyntaxErrors: root.hasError, failures, lines,
   };

@@ -112,6 +112,14 @@ export interface Rule {
   fixable: "always" | "sometimes" | "never";
   check(node: Node, ctx: RuleContext): void;
   /**
+   * For rules whose candidates are rare words of the text (an allocator's name, a `*`) among
+   * node types that are everywhere (calls, binary operators): find them in source[start, end)
+   * instead of having every node of those types fetched, and check them. Called once with the
+   * whole file, or with the edited function's range when linting incrementally; report only on
+   * nodes that start in the range.
+   */
+  scan?(start: number, end: number, ctx: RuleContext): void;
+  /**
    * Incremental linting (the language server re-checks only the function being edited and keeps
    * the other findings). The engine already accounts for what the semantic model carries across
    * functions (module names a function reads, writes, calls or declares `global`). A rule whose

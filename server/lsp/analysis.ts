@@ -3,8 +3,9 @@
  * tree, cached per document version and settings generation. A rule that throws is disabled for
  * that document only, and the log says so once.
  */
-import { lintTree, type LintResult, type Rule, type Settings } from "../engine/index.js";
-import { type DocumentStore, type OpenDocument, textOf, versionOf } from "./documents.js";
+import type { LintResult, Rule, Settings } from "../engine/index.js";
+import { disposeLintState, lastFallback, lintFull, lintIncremental } from "../engine/incremental.js";
+import { type DocumentStore, type OpenDocument, setLintState, textOf, versionOf } from "./documents.js";
 import type { Logger } from "./log.js";
 import type { SettingsManager } from "./settings.js";
 
@@ -16,6 +17,8 @@ export interface LintSnapshot {
   /** Milliseconds spent (re)parsing and linting for this snapshot. */
   parseMs: number;
   lintMs: number;
+  /** "incremental", or why the whole file was linted (for MEMHINT_LSP_TIMING). */
+  how: string;
   /** Converted LSP diagnostics, filled by diagnostics.ts on first use. */
   published?: unknown;
 }
@@ -45,7 +48,21 @@ export class Analyzer {
     if (!tree) return null;
     const lintStart = performance.now();
     const text = textOf(doc);
-    let result = lintTree(tree, text, this.rules, settings, { disabled: doc.disabled, lines: doc.lines, keepModel: true });
+    const since = doc.sinceLint;
+    // An edit inside one function re-checks that function only (incremental.ts), exactly as a
+    // full lint would; anything else, or any doubt, lints the whole file.
+    const own = tree.copy(); // the lint state's own tree: the document's is edited in place
+    let outcome = doc.lintState && since.exact && since.span && since.reparses === 1
+      ? lintIncremental(doc.lintState, own, text, doc.lines, since.span, since.ranges, settings, doc.disabled)
+      : null;
+    let how = "incremental";
+    if (outcome) {
+      doc.lintState = null; // consumed: its trees now belong to the new state
+    } else {
+      how = !doc.lintState ? "first lint" : !since.exact || !since.span ? "whole text replaced" : since.reparses !== 1 ? "several reparses" : lastFallback;
+      outcome = lintFull(own, text, this.rules, settings, doc.lines, doc.disabled);
+    }
+    let result = outcome.result;
     if (result.failures.length > 0) {
       for (const failure of result.failures) {
         doc.disabled.add(failure.code);
@@ -55,11 +72,43 @@ export class Analyzer {
         );
       }
       // Lint again without the failed rules so that no half-finished findings of theirs remain.
-      result = lintTree(tree, text, this.rules, settings, { disabled: doc.disabled, lines: doc.lines, keepModel: true });
+      outcome = lintFull(tree.copy(), text, this.rules, settings, doc.lines, doc.disabled);
+      result = outcome.result;
     }
+    setLintState(doc, outcome.state);
     const end = performance.now();
-    doc.lint = { version, generation, settings, result, parseMs: lintStart - parseStart, lintMs: end - lintStart };
+    doc.lint = { version, generation, settings, result, parseMs: lintStart - parseStart, lintMs: end - lintStart, how };
     return doc.lint;
+  }
+
+  /**
+   * When typing pauses: lint the document in full, check that the incremental lints gave the
+   * same diagnostics (they must; a difference is a memhint bug, logged), and start the next
+   * incremental lints from the fresh state, which frees the trees the old one kept. Returns
+   * whether the diagnostics changed.
+   */
+  compact(doc: OpenDocument): boolean {
+    const snapshot = doc.lint;
+    const state = doc.lintState;
+    if (!snapshot || !state || state.steps === 0 || doc.skipped || snapshot.version !== versionOf(doc)) return false;
+    const tree = this.store.tree(doc);
+    if (!tree || doc.sinceLint.span || !doc.sinceLint.exact) return false;
+    const outcome = lintFull(tree.copy(), textOf(doc), this.rules, snapshot.settings, doc.lines, doc.disabled);
+    if (outcome.result.failures.length > 0) {
+      if (outcome.state) disposeLintState(outcome.state);
+      return false;
+    }
+    setLintState(doc, outcome.state);
+    const before = JSON.stringify(snapshot.result.diagnostics);
+    if (JSON.stringify(outcome.result.diagnostics) === before) {
+      snapshot.result.model = outcome.result.model;
+      return false;
+    }
+    this.log.error(
+      `Incremental linting of ${doc.uri} (version ${snapshot.version}) disagreed with a full lint, which is a memhint bug; the full lint's diagnostics replace them. Please report it with the file.`,
+    );
+    doc.lint = { ...snapshot, result: outcome.result, how: "full lint after incremental ones disagreed", published: undefined };
+    return true;
   }
 }
 

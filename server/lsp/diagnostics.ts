@@ -21,6 +21,8 @@ import { lineSuppressionEdit } from "./suppress.js";
 export const BURST_WINDOW_MS = 15;
 /** A burst is linted at the latest this long after its first edit. */
 export const MAX_WAIT_MS = 100;
+/** After incremental lints, this long without edits makes a full lint check them (Analyzer.compact). */
+export const COMPACT_AFTER_MS = 1000;
 
 /** What a diagnostic carries for code actions, so that they need no state: its edits are for `version`. */
 export interface DiagnosticData {
@@ -65,7 +67,9 @@ export function toLspDiagnostic(d: Diagnostic, lines: LineIndex, tree: Tree | nu
 }
 
 export function resultIdOf(doc: OpenDocument, snapshot: LintSnapshot | null): string {
-  return `${doc.openSeq}.${versionOf(doc)}.${snapshot ? snapshot.generation : "skipped"}`;
+  // A snapshot corrected by Analyzer.compact gets a new id, so that the next pull fetches it.
+  const corrected = snapshot?.how.startsWith("full lint after") ? ".c" : "";
+  return `${doc.openSeq}.${versionOf(doc)}.${snapshot ? snapshot.generation : "skipped"}${corrected}`;
 }
 
 export type DiagnosticMode = "push" | "pull";
@@ -81,6 +85,7 @@ export class DiagnosticsService {
   private readonly pending = new Map<string, Pending>();
   private readonly lastEditAt = new Map<string, number>();
   private readonly publishedVersion = new Map<string, number>();
+  private readonly compactions = new Map<string, NodeJS.Timeout>();
 
   constructor(
     readonly mode: DiagnosticMode,
@@ -117,6 +122,7 @@ export class DiagnosticsService {
   }
 
   changed(doc: OpenDocument): void {
+    this.cancelCompaction(doc.uri);
     const now = performance.now();
     const last = this.lastEditAt.get(doc.uri);
     this.lastEditAt.set(doc.uri, now);
@@ -125,6 +131,7 @@ export class DiagnosticsService {
   }
 
   closed(uri: string): void {
+    this.cancelCompaction(uri);
     const pending = this.pending.get(uri);
     if (pending) this.cancel(uri, pending);
     this.lastEditAt.delete(uri);
@@ -162,6 +169,7 @@ export class DiagnosticsService {
     const doc = this.store.get(uri);
     if (!doc) return { kind: "full", items: [] };
     const { resultId, items } = this.current(doc);
+    if (doc.lint?.how === "incremental") this.scheduleCompaction(uri);
     if (params.previousResultId === resultId) return { kind: "unchanged", resultId };
     return { kind: "full", resultId, items };
   }
@@ -192,6 +200,28 @@ export class DiagnosticsService {
     entry.timer = delay === 0 ? setImmediate(fire) : setTimeout(fire, Math.min(delay, Math.max(0, MAX_WAIT_MS - (now - entry.firstAt))));
   }
 
+  private scheduleCompaction(uri: string): void {
+    this.cancelCompaction(uri);
+    const timer = setTimeout(() => {
+      this.compactions.delete(uri);
+      const doc = this.store.get(uri);
+      if (!doc || this.pending.has(uri)) return;
+      try {
+        if (this.analyzer.compact(doc) && this.mode === "push") this.publish(uri);
+      } catch (error) {
+        this.onError(`Checking the incremental lints of ${uri} failed`, error);
+      }
+    }, COMPACT_AFTER_MS);
+    timer.unref();
+    this.compactions.set(uri, timer);
+  }
+
+  private cancelCompaction(uri: string): void {
+    const timer = this.compactions.get(uri);
+    if (timer) clearTimeout(timer);
+    this.compactions.delete(uri);
+  }
+
   private clearTimer(pending: Pending): void {
     if (pending.timer === null) return;
     if (pending.immediate) clearImmediate(pending.timer as NodeJS.Immediate);
@@ -215,7 +245,8 @@ export class DiagnosticsService {
       const { items } = this.current(doc);
       this.publishedVersion.set(uri, version);
       this.send(uri, version, items);
-      if (this.timing && doc.lint) this.timing(`timing ${uri} v${version}: parse ${doc.lint.parseMs.toFixed(2)} ms, lint ${doc.lint.lintMs.toFixed(2)} ms`);
+      if (doc.lint?.how === "incremental") this.scheduleCompaction(uri);
+      if (this.timing && doc.lint) this.timing(`timing ${uri} v${version}: parse ${doc.lint.parseMs.toFixed(2)} ms, lint ${doc.lint.lintMs.toFixed(2)} ms (${doc.lint.how})`);
     } catch (error) {
       this.onError(`Linting ${uri} failed`, error);
     }

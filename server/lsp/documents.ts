@@ -9,6 +9,8 @@ import type { DidChangeTextDocumentParams, TextDocumentContentChangeEvent, TextD
 import { TextDocument } from "vscode-languageserver-textdocument";
 import { Edit } from "web-tree-sitter";
 import { LineIndex, type PositionEncoding, type PythonParser, type Tree } from "../engine/index.js";
+import { type ChangedSpan, disposeLintState, type LintState, mergeSpans } from "../engine/incremental.js";
+import type { Range } from "web-tree-sitter";
 import type { LintSnapshot } from "./analysis.js";
 import { toOffsets } from "./encoding.js";
 import type { Logger } from "./log.js";
@@ -33,6 +35,34 @@ export interface OpenDocument {
   readonly openSeq: number;
   /** The last analysis, valid while its version and settings generation are current. */
   lint: LintSnapshot | null;
+  /** What the next lint can start from (incremental.ts), and the edits since it was made. */
+  lintState: LintState | null;
+  sinceLint: EditsSinceLint;
+}
+
+/** The edits since the last lint: enough to lint incrementally, or `exact: false`. */
+export interface EditsSinceLint {
+  span: ChangedSpan | null;
+  /** False after a whole-text replacement: nothing is known of what changed. */
+  exact: boolean;
+  /** tree-sitter's changed ranges, from the one reparse since the last lint. */
+  ranges: Range[];
+  reparses: number;
+}
+
+function noEdits(): EditsSinceLint {
+  return { span: null, exact: true, ranges: [], reparses: 0 };
+}
+
+/**
+ * Replace the document's lint state. The old one's trees are freed after the current message is
+ * answered (freeing dozens of retained trees takes milliseconds nobody should wait for).
+ */
+export function setLintState(doc: OpenDocument, state: LintState | null): void {
+  const old = doc.lintState;
+  if (old && old !== state) setImmediate(() => disposeLintState(old));
+  doc.lintState = state;
+  doc.sinceLint = noEdits();
 }
 
 export function textOf(doc: OpenDocument): string {
@@ -81,6 +111,8 @@ export class DocumentStore {
       disabled: new Set(),
       openSeq: ++this.openCount,
       lint: null,
+      lintState: null,
+      sinceLint: noEdits(),
     };
     this.docs.set(item.uri, doc);
     this.updateSkip(doc);
@@ -124,7 +156,13 @@ export class DocumentStore {
     if (doc.skipped) return null;
     if (doc.tree && !doc.treeStale) return doc.tree;
     const next = this.parser.parse(textOf(doc), doc.tree);
-    doc.tree?.delete();
+    if (doc.tree) {
+      doc.sinceLint.ranges.push(...next.getChangedRanges(doc.tree));
+      doc.tree.delete();
+    } else {
+      doc.sinceLint.exact = false;
+    }
+    doc.sinceLint.reparses++;
     doc.tree = next;
     doc.treeStale = false;
     return next;
@@ -136,10 +174,12 @@ export class DocumentStore {
       // Full replacement: the old tree says nothing useful about the new text.
       this.dropTree(doc);
       doc.lines = new LineIndex(change.text);
+      doc.sinceLint.exact = false;
       return change.text;
     }
     const [start, end] = toOffsets(old, change.range, encoding);
     const text = old.text.slice(0, start) + change.text + old.text.slice(end);
+    doc.sinceLint.span = mergeSpans(doc.sinceLint.span, start, end, change.text.length);
     doc.lines = old.edited(start, end, change.text, text);
     if (doc.tree) {
       const newEnd = start + change.text.length;
@@ -177,10 +217,12 @@ export class DocumentStore {
     doc.tree?.delete();
     doc.tree = null;
     doc.treeStale = false;
+    doc.sinceLint.exact = false;
   }
 
   private dispose(doc: OpenDocument): void {
     this.dropTree(doc);
     doc.lint = null;
+    setLintState(doc, null);
   }
 }
