@@ -3,7 +3,9 @@
  * in each encoding → Tree.edit → reparse with the old tree), must leave exactly the text, tree
  * and diagnostics that a fresh parse of the same text gives.
  */
+import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { allRules } from "../../rules/index.js";
 import { LineIndex, lintSource, resolveSettings } from "../../server/engine/index.js";
@@ -118,4 +120,49 @@ describe("incremental reparse equals a fresh parse", () => {
       store.close(uri);
     });
   }
+
+  it("lints typing inside methods incrementally, exactly as a full lint, and compacts when idle", () => {
+    const store = new DocumentStore(parser, quiet);
+    const analyzer = new Analyzer(store, allRules, new SettingsManager(quiet, { show() {} }), quiet);
+    const uri = "untitled:typing.py";
+    const stdlib = execFileSync("python3", ["-c", "import sysconfig; print(sysconfig.get_paths()['stdlib'])"], { encoding: "utf8" }).trim();
+    const doc = store.open({ uri, languageId: "python", version: 1, text: readFileSync(join(stdlib, "fractions.py"), "utf8") });
+    let version = 1;
+    analyzer.analyze(doc);
+    const how = new Map<string, number>();
+    const next = random(42);
+    for (let round = 0; round < 4; round++) {
+      // After a `return` line of a method: a new line, then a statement a key at a time.
+      const lines = textOf(doc).split("\n");
+      const returns = lines.map((l, i) => [l, i] as const).filter(([l]) => /^ {8}return /.test(l));
+      const [line, row] = returns[Math.floor(next() * returns.length)];
+      const typed = `\n        ${pick(["total = sum([v * v for v in range(10)])", "items = [x for x in xs]", "self.parent = parent"], next)}`;
+      for (let k = 0; k < typed.length; k++) {
+        const at = k === 0 ? { line: row, character: line.length } : { line: row + 1, character: k - 1 };
+        store.change({ textDocument: { uri, version: ++version }, contentChanges: [{ range: { start: at, end: at }, text: typed[k] }] }, "utf-16");
+        const snapshot = analyzer.analyze(doc)!;
+        how.set(snapshot.how, (how.get(snapshot.how) ?? 0) + 1);
+        expect(snapshot.result.diagnostics, `round ${round}, key ${k}`).toEqual(lintSource(parser, textOf(doc), allRules, settings).diagnostics);
+      }
+    }
+    const total = [...how.values()].reduce((a, b) => a + b, 0);
+    expect((how.get("incremental") ?? 0) / total, JSON.stringify([...how])).toBeGreaterThan(0.6);
+    // One more line, with no bracket to leave open: each key linted incrementally.
+    const end = textOf(doc).split("\n").findIndex((l) => /^ {8}return /.test(l));
+    const lineLength = textOf(doc).split("\n")[end].length;
+    for (const [k, key] of [..."\n        done = 1"].entries()) {
+      const at = k === 0 ? { line: end, character: lineLength } : { line: end + 1, character: k - 1 };
+      store.change({ textDocument: { uri, version: ++version }, contentChanges: [{ range: { start: at, end: at }, text: key }] }, "utf-16");
+      expect(analyzer.analyze(doc)!.how).toBe("incremental");
+    }
+    // Idle: a full lint agrees (nothing to publish again) and the next lints start from it.
+    expect(doc.lintState!.steps).toBeGreaterThan(0);
+    expect(analyzer.compact(doc)).toBe(false);
+    expect(doc.lintState!.steps).toBe(0);
+    store.close(uri);
+  });
 });
+
+function pick<T>(xs: readonly T[], next: () => number): T {
+  return xs[Math.floor(next() * xs.length)];
+}
