@@ -13,7 +13,7 @@
  * it to that).
  */
 import type { Node, Range, Tree } from "web-tree-sitter";
-import { type Dispatch, type Finding, finish, type LintResult, type RuleFailure, runRules, runScans, dispatchFor } from "./lint.js";
+import { type Dispatch, type Finding, finish, type LintResult, lintWhole, type RuleFailure, runRules, runScans } from "./lint.js";
 import { type Scope, SemanticModel, type Shift, shiftOffset, StaleNodeError } from "./model.js";
 import type { LineIndex } from "./positions.js";
 import type { Diagnostic, Rule, Settings, TextEdit } from "./types.js";
@@ -85,18 +85,11 @@ function keyOf(settings: Settings, disabled: ReadonlySet<string> | undefined): s
 export function lintFull(
   tree: Tree, source: string, rules: readonly Rule[], settings: Settings, lines: LineIndex, disabled?: ReadonlySet<string>,
 ): StatefulLint {
-  const root = tree.rootNode;
-  const dispatch = dispatchFor(rules, settings, disabled);
-  const nodes = root.descendantsOfType(dispatch.types).filter((n): n is Node => n !== null);
-  const model = new SemanticModel(root, nodes);
-  const findings: Finding[] = [];
-  const failures: RuleFailure[] = [];
-  runRules(nodes, dispatch, source, model, settings, root, findings, failures);
-  runScans(0, source.length, dispatch, source, model, settings, root, findings, failures);
-  const result: LintResult = {
-    diagnostics: finish(findings, source, root, lines, dispatch, settings), hasSyntaxErrors: root.hasError, failures, lines, model,
-  };
-  if (failures.length > 0) {
+  const whole = lintWhole(tree, source, rules, settings, lines, disabled);
+  const { findings, ...result } = whole.result;
+  const { dispatch } = whole;
+  const model = result.model;
+  if (result.failures.length > 0) {
     tree.delete();
     return { result, state: null };
   }

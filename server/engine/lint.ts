@@ -91,28 +91,7 @@ export function runRules(
     source,
     model,
     settings,
-    report(args: ReportArgs): void {
-      const start = args.node ? args.node.startIndex : args.start;
-      const end = args.node ? args.node.endIndex : args.end;
-      if (start === undefined || end === undefined) throw new Error(`${active.code}: report() needs a node or start and end`);
-      const hasError = rootHasError && !!(args.node ? args.node.hasError : root.descendantForIndex(start, end)?.hasError);
-      findings.push({
-        diagnostic: {
-          code: active.code,
-          name: active.name,
-          severity: settings.severity[active.code] ?? active.severity,
-          message: args.message,
-          start,
-          end,
-          estimatedBytes: args.estimatedBytes ?? null,
-          fix: args.fix && args.fix.edits.length > 0 ? args.fix : null,
-        },
-        origin,
-        anchorType: args.node ? args.node.type : null,
-        hasError,
-        ...(args.related ? { related: args.related.map((n) => n.startIndex) } : {}),
-      });
-    },
+    report: (args) => findings.push(findingOf(active, args, settings, root, rootHasError, origin)),
   };
   for (const node of nodes) {
     const interested = dispatch.byType.get(node.type);
@@ -139,7 +118,8 @@ export function runScans(
 ): void {
   for (const rule of dispatch.enabled) {
     if (!rule.scan || failures.some((f) => f.code === rule.code)) continue;
-    const ctx = reporter(rule, source, model, settings, root, findings, null);
+    const rootHasError = root.hasError;
+    const ctx: RuleContext = { source, model, settings, report: (args) => findings.push(findingOf(rule, args, settings, root, rootHasError, null)) };
     try {
       rule.scan(start, end, ctx);
     } catch (error) {
@@ -149,35 +129,27 @@ export function runScans(
   }
 }
 
-/** A context whose reports become findings of `rule`; `origin` null: the reported node's start. */
-function reporter(rule: Rule, source: string, model: SemanticModel, settings: Settings, root: Node, findings: Finding[], origin: number | null): RuleContext {
-  const rootHasError = root.hasError;
+/** A report of `rule` as a finding; `origin` null: the reported node's start. */
+function findingOf(rule: Rule, args: ReportArgs, settings: Settings, root: Node, rootHasError: boolean, origin: number | null): Finding {
+  const start = args.node ? args.node.startIndex : args.start;
+  const end = args.node ? args.node.endIndex : args.end;
+  if (start === undefined || end === undefined) throw new Error(`${rule.code}: report() needs a node or start and end`);
+  const hasError = rootHasError && !!(args.node ? args.node.hasError : root.descendantForIndex(start, end)?.hasError);
   return {
-    source,
-    model,
-    settings,
-    report(args: ReportArgs): void {
-      const start = args.node ? args.node.startIndex : args.start;
-      const end = args.node ? args.node.endIndex : args.end;
-      if (start === undefined || end === undefined) throw new Error(`${rule.code}: report() needs a node or start and end`);
-      const hasError = rootHasError && !!(args.node ? args.node.hasError : root.descendantForIndex(start, end)?.hasError);
-      findings.push({
-        diagnostic: {
-          code: rule.code,
-          name: rule.name,
-          severity: settings.severity[rule.code] ?? rule.severity,
-          message: args.message,
-          start,
-          end,
-          estimatedBytes: args.estimatedBytes ?? null,
-          fix: args.fix && args.fix.edits.length > 0 ? args.fix : null,
-        },
-        origin: origin ?? start,
-        anchorType: args.node ? args.node.type : null,
-        hasError,
-        ...(args.related ? { related: args.related.map((n) => n.startIndex) } : {}),
-      });
+    diagnostic: {
+      code: rule.code,
+      name: rule.name,
+      severity: settings.severity[rule.code] ?? rule.severity,
+      message: args.message,
+      start,
+      end,
+      estimatedBytes: args.estimatedBytes ?? null,
+      fix: args.fix && args.fix.edits.length > 0 ? args.fix : null,
     },
+    origin: origin ?? start,
+    anchorType: args.node ? args.node.type : null,
+    hasError,
+    ...(args.related ? { related: args.related.map((n) => n.startIndex) } : {}),
   };
 }
 
@@ -198,21 +170,25 @@ export function finish(findings: readonly Finding[], source: string, root: Node,
 }
 
 export function lintTree(tree: Tree, source: string, rules: readonly Rule[], settings: Settings, options: LintOptions = {}): LintResult {
+  const { result } = lintWhole(tree, source, rules, settings, options.lines ?? new LineIndex(source), options.disabled);
+  const { model, findings, ...rest } = result;
+  return { ...rest, ...(options.keepModel ? { model } : {}), ...(options.keepFindings ? { findings } : {}) };
+}
+
+/** The whole lint pass; the result keeps the model and the findings. */
+export function lintWhole(
+  tree: Tree, source: string, rules: readonly Rule[], settings: Settings, lines: LineIndex, disabled?: ReadonlySet<string>,
+): { result: LintResult & { model: SemanticModel; findings: Finding[] }; dispatch: Dispatch } {
   const root = tree.rootNode;
-  const lines = options.lines ?? new LineIndex(source);
-  const dispatch = dispatchFor(rules, settings, options.disabled);
+  const dispatch = dispatchFor(rules, settings, disabled);
   const nodes = root.descendantsOfType(dispatch.types).filter((n): n is Node => n !== null);
   const model = new SemanticModel(root, nodes);
   const findings: Finding[] = [];
   const failures: RuleFailure[] = [];
   runRules(nodes, dispatch, source, model, settings, root, findings, failures);
   runScans(0, source.length, dispatch, source, model, settings, root, findings, failures);
-  const result: LintResult = {
-    diagnostics: finish(findings, source, root, lines, dispatch, settings), hasSyntaxErrors: root.hasError, failures, lines,
-  };
-  if (options.keepModel) result.model = model;
-  if (options.keepFindings) result.findings = findings;
-  return result;
+  const diagnostics = finish(findings, source, root, lines, dispatch, settings);
+  return { result: { diagnostics, hasSyntaxErrors: root.hasError, failures, lines, model, findings }, dispatch };
 }
 
 /** Parse and lint a source string (the tree is freed before returning). */

@@ -138,21 +138,14 @@ export class Locator {
   }
 }
 
-class ScopeRecord implements Scope {
+/** A record of the model that holds one node: found again in the current tree on first use. */
+abstract class Located {
   private current: Node;
   private epoch: number;
-  readonly children: Scope[] = [];
-  readonly bindings = new Map<string, Binding[]>();
-  readonly globals = new Set<string>();
-  readonly nonlocals = new Set<string>();
-  start: number;
-  end: number;
 
-  constructor(private readonly locator: Locator, readonly kind: ScopeKind, node: Node, readonly parent: Scope | null) {
+  constructor(protected readonly locator: Locator, node: Node) {
     this.current = node;
     this.epoch = locator.epoch;
-    this.start = node.startIndex;
-    this.end = node.endIndex;
   }
 
   get node(): Node {
@@ -163,10 +156,36 @@ class ScopeRecord implements Scope {
     return this.current;
   }
 
-  /** The module scope's node is the new root after each update. */
-  setNode(node: Node): void {
+  /** Where the node starts now, without looking it up. */
+  get nodeStart(): number {
+    return this.locator.offset(this.current.startIndex, this.epoch);
+  }
+
+  /** Point the record at `node`, a node of the current tree. */
+  protected setCurrent(node: Node): void {
     this.current = node;
     this.epoch = this.locator.epoch;
+  }
+}
+
+class ScopeRecord extends Located implements Scope {
+  readonly children: Scope[] = [];
+  readonly bindings = new Map<string, Binding[]>();
+  readonly globals = new Set<string>();
+  readonly nonlocals = new Set<string>();
+  /** Kept up to date by the model (they are read far more often than the node). */
+  start: number;
+  end: number;
+
+  constructor(locator: Locator, readonly kind: ScopeKind, node: Node, readonly parent: Scope | null) {
+    super(locator, node);
+    this.start = node.startIndex;
+    this.end = node.endIndex;
+  }
+
+  /** The module scope's node is the new root after each update. */
+  setNode(node: Node): void {
+    this.setCurrent(node);
   }
 }
 
@@ -222,54 +241,26 @@ class BindingRecord implements Binding {
   }
 }
 
-class MutationRecord implements Mutation {
-  private current: Node;
-  private epoch: number;
-
+class MutationRecord extends Located implements Mutation {
   constructor(
-    private readonly locator: Locator, readonly name: string, readonly kind: MutationKind, readonly method: string | null,
-    node: Node, readonly scope: Scope,
+    locator: Locator, readonly name: string, readonly kind: MutationKind, readonly method: string | null, node: Node, readonly scope: Scope,
   ) {
-    this.current = node;
-    this.epoch = locator.epoch;
-  }
-
-  get node(): Node {
-    if (this.epoch !== this.locator.epoch) {
-      this.current = this.locator.relocate(this.current, this.epoch);
-      this.epoch = this.locator.epoch;
-    }
-    return this.current;
-  }
-
-  get start(): number {
-    return this.locator.offset(this.current.startIndex, this.epoch);
+    super(locator, node);
   }
 }
 
-class LoopRecord implements Loop {
-  private current: Node;
-  private epoch: number;
+class LoopRecord extends Located implements Loop {
   readonly children: Loop[] = [];
   start: number;
   end: number;
 
   constructor(
-    private readonly locator: Locator, readonly kind: LoopKind, node: Node, public bodyStart: number, public bodyEnd: number,
+    locator: Locator, readonly kind: LoopKind, node: Node, public bodyStart: number, public bodyEnd: number,
     public onceStart: number, public onceEnd: number, readonly owner: Scope, readonly parent: Loop | null,
   ) {
-    this.current = node;
-    this.epoch = locator.epoch;
+    super(locator, node);
     this.start = node.startIndex;
     this.end = node.endIndex;
-  }
-
-  get node(): Node {
-    if (this.epoch !== this.locator.epoch) {
-      this.current = this.locator.relocate(this.current, this.epoch);
-      this.epoch = this.locator.epoch;
-    }
-    return this.current;
   }
 }
 
@@ -442,7 +433,7 @@ export class SemanticModel {
         else scope.bindings.delete(name);
       }
     }
-    old.mutations = old.mutations.filter((m) => !inUnit(m.start));
+    old.mutations = old.mutations.filter((m) => !inUnit(m.nodeStart));
     old.loops = old.loops.filter((l) => !inUnit(l.start));
     old.loopForest = old.loopForest.filter((l) => !inUnit(l.start));
     old.applyShift(root, shift);
@@ -572,7 +563,7 @@ export class SemanticModel {
 
   /** Where a mutation's statement starts, without looking its node up in the current tree. */
   mutationStart(m: Mutation): number {
-    return m instanceof MutationRecord ? m.start : m.node.startIndex;
+    return m instanceof MutationRecord ? m.nodeStart : m.node.startIndex;
   }
 
   /**

@@ -2,6 +2,7 @@
  * Inlay hints: `≈ 38.1 MiB` after a collection of constant size that the code materializes, as
  * estimated by the engine's size model; switched by the `inlayHints` setting.
  */
+import { StaleNodeError } from "../engine/model.js";
 import type { InlayHint, InlayHintParams } from "vscode-languageserver";
 import type { PositionEncoding } from "../engine/index.js";
 import { comprehensionBytes, formatBytes } from "../engine/size.js";
@@ -40,7 +41,15 @@ export function inlayHints(ctx: InlayContext, params: InlayHintParams): InlayHin
     const nodes = tree.rootNode.descendantsOfType(MATERIALIZING, lines.treePoint(from), lines.treePoint(to));
     for (const node of nodes) {
       if (!node || node.endIndex < from || node.startIndex > to || sizes.has(node.endIndex)) continue;
-      const bytes = comprehensionBytes(node, model);
+      let bytes: number | null;
+      try {
+        bytes = comprehensionBytes(node, model);
+      } catch (error) {
+        // A model updated incrementally cannot find a node of an earlier tree again (a zero-width
+        // node of a syntax error): no hint there; the next full lint rebuilds the model.
+        if (error instanceof StaleNodeError) continue;
+        throw error;
+      }
       if (bytes !== null && bytes >= MIN_HINT_BYTES) sizes.set(node.endIndex, bytes);
     }
   }
