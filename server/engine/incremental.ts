@@ -69,7 +69,7 @@ export interface StatefulLint {
 }
 
 /** After this many incremental lints in a row the next is full (it frees the retained trees). */
-export const MAX_INCREMENTAL_STEPS = 64;
+export const MAX_INCREMENTAL_STEPS = 256;
 
 /** Node types that may enclose a unit: they are neither scopes nor loops, and no rule checks them. */
 const TRANSPARENT_PARENTS: ReadonlySet<string> = new Set([
@@ -166,11 +166,24 @@ function atLineIndent(text: string, offset: number): boolean {
 function unitOf(fn: Scope): Unit | null {
   for (let s = fn.parent; s; s = s.parent) if (s.kind !== "class" && s.kind !== "module") return null;
   const node = fn.node;
-  const body = node.childForFieldName("body");
-  if (!body) return null;
+  const bodyStart = bodyStartOf(node);
+  if (bodyStart === null) return null;
   const outer = node.parent?.type === "decorated_definition" ? node.parent : node;
   for (let p = outer.parent; p; p = p.parent) if (!TRANSPARENT_PARENTS.has(p.type)) return null;
-  return { fn: node, outer, bodyStart: body.startIndex };
+  return { fn: node, outer, bodyStart };
+}
+
+/**
+ * Where a function's body starts: just after the header's colon (while the body does not parse,
+ * an ERROR may come between the colon and the block).
+ */
+function bodyStartOf(fn: Node): number | null {
+  const parameters = fn.childForFieldName("parameters");
+  if (!parameters) return null;
+  for (const child of fn.children) {
+    if (child?.type === ":" && child.startIndex >= parameters.endIndex) return child.endIndex;
+  }
+  return null;
 }
 
 /**
@@ -210,12 +223,12 @@ function unitInNewTree(root: Node, old: Unit, text: string, extentEnd: number): 
   let node: Node | null = root.descendantForIndex(old.fn.startIndex, old.fn.startIndex + 1);
   while (node && !(node.type === "function_definition" && node.startIndex === old.fn.startIndex)) node = node.parent;
   if (!node || node.endIndex > extentEnd || !isBlank(text, node.endIndex, extentEnd)) return null;
-  const body = node.childForFieldName("body");
-  if (!body || body.startIndex !== old.bodyStart) return null;
+  const bodyStart = bodyStartOf(node);
+  if (bodyStart === null || bodyStart !== old.bodyStart) return null;
   const outer = node.parent?.type === "decorated_definition" ? node.parent : node;
   if (outer.type !== old.outer.type || outer.startIndex !== old.outer.startIndex) return null;
   for (let p = outer.parent; p; p = p.parent) if (!TRANSPARENT_PARENTS.has(p.type)) return null;
-  return { fn: node, outer, bodyStart: body.startIndex };
+  return { fn: node, outer, bodyStart };
 }
 
 function countLineBreaks(text: string, start: number, end: number): number {

@@ -38,18 +38,62 @@ const BODY_FIELD: Record<string, string> = {
   for_in_clause: "",
 };
 
+interface Statement {
+  /** The node whose text stands for the use (null: the identifier alone). */
+  node: Node | null;
+  start: number;
+  end: number;
+  /** For a use inside code that does not parse: where the error sits. */
+  context?: string;
+}
+
 /** The statement, or compound-statement header, that holds `id`. */
-function statementOf(id: Node): { start: number; end: number } {
-  for (let node: Node | null = id.parent; node; node = node.parent) {
-    if (STATEMENTS.has(node.type)) return { start: node.startIndex, end: node.endIndex };
+function statementOf(id: Node): Statement {
+  let below: Node = id;
+  for (let node: Node | null = id.parent; node; below = node, node = node.parent) {
+    if (STATEMENTS.has(node.type)) return { node, start: node.startIndex, end: node.endIndex };
+    if (node.type === "ERROR") {
+      // Code that does not parse (an unclosed bracket swallowing what follows, while typing):
+      // the piece of it that holds the use, and where the error sits.
+      const context: string[] = [];
+      for (let up: Node | null = node; up && up.type !== "function_definition" && up.type !== "module"; up = up.parent) context.push(up.type);
+      return { node: below, start: below.startIndex, end: below.endIndex, context: context.join("<") };
+    }
     if (node.type in BODY_FIELD) {
       const field = BODY_FIELD[node.type];
       const body = field ? node.childForFieldName(field) : node.namedChildren.find((c) => c?.type === "block") ?? null;
       const end = body && body.startIndex > id.startIndex ? body.startIndex : node.endIndex;
-      return { start: node.startIndex, end };
+      return { node, start: node.startIndex, end };
     }
   }
-  return { start: id.startIndex, end: id.endIndex };
+  return { node: null, start: id.startIndex, end: id.endIndex };
+}
+
+/**
+ * The text of `statement`, except that the parts holding a syntax error and not `id` (what is
+ * being typed, while it does not parse yet) are masked by their node type; their ranges go to
+ * `masked`.
+ */
+function statementText(statement: Statement, id: Node, source: string, masked: Array<[number, number]>): string {
+  const { node, start, end } = statement;
+  if (!node || !node.hasError) return source.slice(start, end);
+  const out: string[] = [];
+  let at = start;
+  const visit = (parent: Node): void => {
+    for (const child of parent.children) {
+      if (!child || child.endIndex <= start || child.startIndex >= end || !child.hasError) continue;
+      if (child.startIndex <= id.startIndex && id.endIndex <= child.endIndex) {
+        if (!child.equals(id)) visit(child);
+        continue;
+      }
+      out.push(source.slice(at, child.startIndex), `<${child.type}!>`);
+      masked.push([child.startIndex, child.endIndex]);
+      at = child.endIndex;
+    }
+  };
+  visit(node);
+  out.push(source.slice(at, end));
+  return out.join("");
 }
 
 function isVariable(id: Node): boolean {
@@ -100,20 +144,21 @@ export function unitSummary(fn: Node, model: SemanticModel, source: string, rule
     const statement = statementOf(id);
     if (statement.start === last) continue;
     last = statement.start;
-    parts.push(`${scopePath(scope, own)}: ${source.slice(statement.start, statement.end)}`);
+    const masked: Array<[number, number]> = [];
+    parts.push(`${scopePath(scope, own)}${statement.context ? ` in ${statement.context}` : ""}: ${statementText(statement, id, source, masked)}`);
     // How the statement's other names resolve (a call's callee, an argument's value).
     let first = i;
     while (first > 0 && identifiers[first - 1].startIndex >= statement.start) first--;
     for (let j = first; j < identifiers.length && identifiers[j].startIndex < statement.end; j++) {
       const other = identifiers[j];
-      if (other === id || !isVariable(other)) continue;
+      if (other === id || !isVariable(other) || masked.some(([a, b]) => other.startIndex >= a && other.startIndex < b)) continue;
       const otherOwner = ownerOf(other);
       if (!otherOwner) parts.push(`  ${other.text}: builtin`);
       else if (!inside(otherOwner)) parts.push(`  ${other.text}: ${otherOwner.kind}`);
       else {
         for (const b of otherOwner.bindings.get(other.text) ?? []) {
           const at = statementOf(b.node);
-          parts.push(`  ${other.text}: ${b.kind} ${source.slice(at.start, at.end)}`);
+          parts.push(`  ${other.text}: ${b.kind}${at.context ? ` in ${at.context}` : ""} ${statementText(at, b.node, source, [])}`);
         }
       }
     }
