@@ -132,12 +132,12 @@ export default defineRule({
   // How a function uses a module-level container decides whether it is a cache, whether its keys
   // are bounded (loop headers, parameters, callers) and the memoization fix (the whole body,
   // comments included): a function that names one is summarized by its whole text.
-  functionSummary(fn, { model, source, body, moduleReferences }) {
+  functionSummary(fn, { model, source, bodyStart, bodyEnd, moduleReferences }) {
     for (const id of moduleReferences) {
       const creation = model.module.bindings.get(id.text)?.find((b) => b.kind === "assignment");
       const value = creation?.value;
       if (value && (value.type === "dictionary" || value.type === "list" || value.type === "call") && containerKind(value, { model })) {
-        return source.slice(body.startIndex, body.endIndex);
+        return source.slice(bodyStart, bodyEnd);
       }
     }
     return "";

@@ -17,7 +17,7 @@ import { type Dispatch, type Finding, finish, type LintResult, lintWhole, type R
 import { type Scope, SemanticModel, type Shift, shiftOffset, StaleNodeError } from "./model.js";
 import type { LineIndex } from "./positions.js";
 import type { Diagnostic, Rule, Settings, TextEdit } from "./types.js";
-import { unitSummary } from "./unit-summary.js";
+import { bodyStartOf, unitSummary } from "./unit-summary.js";
 
 /** An edit since the last lint: [start, oldEnd) of the old text became [start, newEnd). */
 export interface ChangedSpan {
@@ -171,19 +171,6 @@ function unitOf(fn: Scope): Unit | null {
   const outer = node.parent?.type === "decorated_definition" ? node.parent : node;
   for (let p = outer.parent; p; p = p.parent) if (!TRANSPARENT_PARENTS.has(p.type)) return null;
   return { fn: node, outer, bodyStart };
-}
-
-/**
- * Where a function's body starts: just after the header's colon (while the body does not parse,
- * an ERROR may come between the colon and the block).
- */
-function bodyStartOf(fn: Node): number | null {
-  const parameters = fn.childForFieldName("parameters");
-  if (!parameters) return null;
-  for (const child of fn.children) {
-    if (child?.type === ":" && child.startIndex >= parameters.endIndex) return child.endIndex;
-  }
-  return null;
 }
 
 /**

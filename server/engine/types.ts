@@ -138,8 +138,9 @@ export interface Rule {
 export interface SummaryContext {
   readonly model: SemanticModel;
   readonly source: string;
-  /** The function's body (a block). */
-  readonly body: Node;
+  /** The function's body: from just after the header's colon to the function's end. */
+  readonly bodyStart: number;
+  readonly bodyEnd: number;
   /** Identifiers in the function that refer to module-level variables. */
   readonly moduleReferences: readonly Node[];
 }

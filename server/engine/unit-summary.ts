@@ -76,7 +76,13 @@ function statementOf(id: Node): Statement {
  */
 function statementText(statement: Statement, id: Node, source: string, masked: Array<[number, number]>): string {
   const { node, start, end } = statement;
-  if (!node || !node.hasError) return source.slice(start, end);
+  // (A compound statement's header stands for it: an error in its body is not the header's.)
+  const erroneous = !!node?.hasError && (node.isError || node.isMissing || node.children.some((c) => !!c?.hasError && c.startIndex < end && c.endIndex > start));
+  if (!node || (!erroneous && !statement.context)) return source.slice(start, end);
+  // Around a syntax error the same text can parse differently: the shape of the path from the
+  // use up to here is part of what other checks see.
+  const path: string[] = [];
+  for (let up: Node | null = id; up && !up.equals(node); up = up.parent) path.push(up.type);
   const out: string[] = [];
   let at = start;
   const visit = (parent: Node): void => {
@@ -91,9 +97,19 @@ function statementText(statement: Statement, id: Node, source: string, masked: A
       at = child.endIndex;
     }
   };
-  visit(node);
+  if (erroneous) visit(node);
   out.push(source.slice(at, end));
-  return out.join("");
+  return `${path.join("<")}: ${out.join("")}`;
+}
+
+/** Where a function's body starts: just after the header's colon; null if there is none. */
+export function bodyStartOf(fn: Node): number | null {
+  const parameters = fn.childForFieldName("parameters");
+  if (!parameters) return null;
+  for (const child of fn.children) {
+    if (child?.type === ":" && child.startIndex >= parameters.endIndex) return child.endIndex;
+  }
+  return null;
 }
 
 function isVariable(id: Node): boolean {
@@ -115,15 +131,19 @@ function scopePath(scope: Scope, stop: Scope): string {
  * whose text is `source`, for the enabled `rules`.
  */
 export function unitSummary(fn: Node, model: SemanticModel, source: string, rules: readonly Rule[]): string {
-  const body = fn.childForFieldName("body");
-  if (!body) return source.slice(fn.startIndex, fn.endIndex);
-  const whole = (): string => `whole body\n${source.slice(body.startIndex, body.endIndex)}`;
+  // The body is everything after the header's colon: while it does not parse, an ERROR (which
+  // may hold what followed the function) comes before the block.
+  const bodyStart = bodyStartOf(fn);
+  if (bodyStart === null) return source.slice(fn.startIndex, fn.endIndex);
+  const bodyEnd = fn.endIndex;
+  const inBody = (n: Node | null): n is Node => n !== null && n.startIndex >= bodyStart;
+  const whole = (): string => `whole body\n${source.slice(bodyStart, bodyEnd)}`;
   const own = model.scopeAt(fn.startIndex);
-  if (body.descendantsOfType(["global_statement", "nonlocal_statement"]).length > 0) return whole();
+  if (fn.descendantsOfType(["global_statement", "nonlocal_statement"]).some(inBody)) return whole();
 
   const parts: string[] = [];
   const moduleReferences: Node[] = [];
-  const identifiers = body.descendantsOfType("identifier").filter((n): n is Node => n !== null);
+  const identifiers = fn.descendantsOfType("identifier").filter(inBody);
   const resolved = new Map<Node, Scope | null>();
   const ownerOf = (id: Node): Scope | null => {
     let owner = resolved.get(id);
@@ -163,7 +183,7 @@ export function unitSummary(fn: Node, model: SemanticModel, source: string, rule
       }
     }
   }
-  const ctx: SummaryContext = { model, source, body, moduleReferences };
+  const ctx: SummaryContext = { model, source, bodyStart, bodyEnd, moduleReferences };
   for (const rule of rules) {
     const part = rule.functionSummary?.(fn, ctx);
     if (part) parts.push(`${rule.code}\n${part}`);

@@ -233,6 +233,28 @@ describe("incremental linting", () => {
     expect(pairs).toBeGreaterThan(20);
   });
 
+  it("matches a full lint while an unclosed bracket swallows the code after the function", () => {
+    // base64.py: typing `sum([... range(10)]` (the `)` still missing) after the last line of
+    // b32hexencode makes the function swallow the definitions after it, whose calls decide
+    // whether MH201 reports the module-level `_b32rev`; the summary must see them.
+    const stdlib = execFileSync("python3", ["-c", "import sysconfig; print(sysconfig.get_paths()['stdlib'])"], { encoding: "utf8" }).trim();
+    const text = readFileSync(join(stdlib, "base64.py"), "utf8");
+    const anchor = "return _b32encode(_b32hexalphabet, s)";
+    const at = text.indexOf(anchor) + anchor.length;
+    expect(at).toBeGreaterThan(anchor.length);
+    const session = open(text);
+    try {
+      const typed = "\n    total = sum([v * v for v in range(10)])";
+      for (let k = 0; k < typed.length; k++) {
+        edit(session, at + k, at + k, typed[k]);
+        expect(relint(session), `typing ${JSON.stringify(typed.slice(0, k + 1))}`).toEqual(diagnosticsOf(session.text));
+      }
+      expect(session.incremental).toBeGreaterThan(typed.length / 2);
+    } finally {
+      close(session);
+    }
+  });
+
   it("matches a full lint while code is typed into and deleted from standard-library functions", () => {
     const stdlib = execFileSync("python3", ["-c", "import sysconfig; print(sysconfig.get_paths()['stdlib'])"], { encoding: "utf8" }).trim();
     let incremental = 0;
