@@ -253,6 +253,12 @@ async function main(): Promise<void> {
     const rest = median(own.map((m) => m.total - m.parse - m.lint));
     console.log(`  medians: parse ${parse.toFixed(1)} ms + lint ${lint.toFixed(1)} ms + the rest (edit, protocol, pipes) ${rest.toFixed(1)} ms`);
     if (mode !== "full") {
+      // The tail of the keystrokes linted incrementally, part by part.
+      const inc = own.filter((m) => m.how === "incremental");
+      const p95 = (xs: number[]): string => percentile([...xs].sort((a, b) => a - b), 0.95).toFixed(1);
+      console.log(`  p95 of the ${inc.length} linted incrementally: total ${p95(inc.map((m) => m.total))} ms, parse ${p95(inc.map((m) => m.parse))} ms, lint ${p95(inc.map((m) => m.lint))} ms, the rest ${p95(inc.map((m) => m.total - m.parse - m.lint))} ms`);
+    }
+    if (mode !== "full") {
       // How the server linted each keystroke: only the edited function, or (and why) the whole file.
       const how = new Map<string, number>();
       for (const m of own) how.set(m.how, (how.get(m.how) ?? 0) + 1);

@@ -1,0 +1,103 @@
+/**
+ * `npm run soak:incremental`: types code into functions of many standard-library files, a key at
+ * a time, then deletes it, and checks after every keystroke that the incremental lint equals a
+ * full lint of the same text. Prints how many keystrokes were linted incrementally and every
+ * mismatch (there must be none). Minutes long; the tests run a small sample of the same.
+ *
+ *   npm run soak:incremental [-- --every=N --offset=K]   (every Nth file, starting at the Kth)
+ */
+import { readFileSync, statSync } from "node:fs";
+import { Edit, type Tree } from "web-tree-sitter";
+import { allRules } from "../rules/index.js";
+import { disposeLintState, lastFallback, lintFull, lintIncremental, type ChangedSpan, type LintState, mergeSpans } from "../server/engine/incremental.js";
+import { LineIndex, lintSource, loadPythonParser, resolveSettings } from "../server/engine/index.js";
+import { pythonFiles, stdlibPath } from "./corpus.js";
+
+function option(name: string, fallback: number): number {
+  const arg = process.argv.find((a) => a.startsWith(`--${name}=`));
+  return arg ? Number(arg.slice(name.length + 3)) : fallback;
+}
+
+const EVERY = option("every", 10);
+const OFFSET = option("offset", 0);
+
+/** Code typed into function bodies: plain, read by other functions' checks, and bracketed. */
+const SNIPPETS = [
+  "total = sum([v * v for v in range(10)])", "self.parent = parent", "CACHE[k] = v", "del self.x", "global G",
+  "items.append(x)", "for line in open(p).readlines(): pass", "x = [0] * 100_000_000", "return self()",
+  "import weakref as wr", "# see __dict__", "if self._x is None: return other",
+];
+
+const parser = await loadPythonParser();
+const settings = resolveSettings({});
+const skipped = new Set(["test", "tests", "idlelib", "lib2to3"]);
+const files = pythonFiles(stdlibPath())
+  .filter((f) => !f.split("/").some((part) => skipped.has(part)) && statSync(f).size < 150_000)
+  .filter((_, i) => i % EVERY === OFFSET);
+
+let seed = 1;
+const random = (): number => {
+  seed = (seed * 1103515245 + 12345) % 2147483648;
+  return seed / 2147483648;
+};
+const fallbacks = new Map<string, number>();
+let steps = 0;
+let incremental = 0;
+let mismatches = 0;
+const started = performance.now();
+for (const file of files) {
+  let text = readFileSync(file, "utf8");
+  if (text.includes("\0")) continue;
+  let tree: Tree = parser.parse(text);
+  let state: LintState | null = lintFull(tree.copy(), text, allRules, settings, new LineIndex(text)).state;
+  let span: ChangedSpan | null = null;
+  const edit = (start: number, end: number, inserted: string): void => {
+    const before = new LineIndex(text);
+    const next = text.slice(0, start) + inserted + text.slice(end);
+    const after = new LineIndex(next);
+    tree.edit(new Edit({
+      startIndex: start, oldEndIndex: end, newEndIndex: start + inserted.length,
+      startPosition: before.treePoint(start), oldEndPosition: before.treePoint(end), newEndPosition: after.treePoint(start + inserted.length),
+    }));
+    text = next;
+    span = mergeSpans(span, start, end, inserted.length);
+    const reparsed = parser.parse(text, tree);
+    const ranges = reparsed.getChangedRanges(tree);
+    tree.delete();
+    tree = reparsed;
+    const own = reparsed.copy();
+    let outcome = state ? lintIncremental(state, own, text, after, span, ranges, settings) : null;
+    if (outcome) incremental++;
+    else {
+      fallbacks.set(lastFallback, (fallbacks.get(lastFallback) ?? 0) + 1);
+      if (state) disposeLintState(state);
+      outcome = lintFull(own, text, allRules, settings, after);
+    }
+    state = outcome.state;
+    span = null;
+    steps++;
+    const expected = lintSource(parser, text, allRules, settings).diagnostics;
+    if (JSON.stringify(expected) !== JSON.stringify(outcome.result.diagnostics)) {
+      mismatches++;
+      console.log(`MISMATCH ${file} at ${start}: ${JSON.stringify(text.slice(Math.max(0, start - 60), start + inserted.length + 20))}`);
+    }
+  };
+  const lines = text.split("\n");
+  const anchors = lines.map((l, i) => [l, i] as const).filter(([l]) => /^ {4,8}\S/.test(l)).map(([, i]) => i);
+  for (let round = 0; round < 3 && anchors.length > 0; round++) {
+    const row = anchors[Math.floor(random() * anchors.length)];
+    const current = text.split("\n");
+    let at = -1;
+    for (let i = 0; i <= row && i < current.length; i++) at += current[i].length + 1;
+    const indent = /^\s*/.exec(current[row] ?? "")![0];
+    const typed = `\n${indent}${SNIPPETS[Math.floor(random() * SNIPPETS.length)]}`;
+    for (let k = 0; k < typed.length; k++) edit(at + k, at + k, typed[k]);
+    for (let k = typed.length; k > 0; k -= 5) edit(at + Math.max(0, k - 5), at + k, "");
+  }
+  if (state) disposeLintState(state);
+  tree.delete();
+}
+const reasons = [...fallbacks].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(", ");
+console.log(`${files.length} files, ${steps} keystrokes in ${((performance.now() - started) / 1000).toFixed(0)} s: ${incremental} linted incrementally; full lints: ${reasons}`);
+console.log(`mismatches with a full lint: ${mismatches}`);
+process.exitCode = mismatches > 0 ? 1 : 0;
