@@ -204,6 +204,7 @@ export class DocumentStore {
     doc.skipped = reason;
     if (reason) {
       this.dropTree(doc);
+      setLintState(doc, null);
       const why = reason === "too-large"
         ? `it is larger than ${MAX_DOCUMENT_LENGTH.toLocaleString("en-US")} characters`
         : "it looks binary (it contains NUL characters)";
