@@ -129,7 +129,8 @@ function summary(label: string, samples: number[]): string {
 
 /** Server-side split of each measured edit. */
 type Mode = "keystrokes" | "auto-close" | "full";
-const MODES: Mode[] = ["keystrokes", "auto-close", "full"];
+/** `--modes=keystrokes,auto-close`: measure only these (all three by default). */
+const MODES: Mode[] = (process.argv.find((a) => a.startsWith("--modes="))?.slice(8).split(",") as Mode[] | undefined) ?? ["keystrokes", "auto-close", "full"];
 const serverSide: Array<{ parse: number; lint: number; how: string; total: number; mode: Mode }> = [];
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
