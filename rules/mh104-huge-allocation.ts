@@ -48,33 +48,26 @@ export default defineRule({
       const operator = token?.type === "*" ? token.parent : null;
       if (operator?.type === "binary_operator" && operator.startIndex >= start) checkRepeat(operator, ctx);
     }
-    // `bytearray(n)`, `np.zeros(n)`: a call whose callee ends with an allocator's name.
-    const words = allocatorPattern(model);
-    words.lastIndex = start;
-    for (let match = words.exec(source); match && match.index < end; match = words.exec(source)) {
-      const id = root.descendantForIndex(match.index, match.index + match[0].length);
-      if (id?.type !== "identifier") continue;
-      let callee: Node = id;
-      const parent = id.parent;
-      if (parent?.type === "attribute" && parent.lastChild?.equals(id)) callee = parent;
-      const call = callee.parent;
-      if (call?.type === "call" && call.firstChild?.equals(callee) && call.startIndex >= start) checkCall(call, ctx);
+    // `bytearray(n)`, `np.zeros(n)`: a call whose callee ends with an allocator's name (found
+    // with one native search per name, several times faster than one alternation regex).
+    for (const name of new Set([...CALLEE_NAMES, ...allocatorAliases(model)])) {
+      for (let i = source.indexOf(name, start); i >= 0 && i < end; i = source.indexOf(name, i + name.length)) {
+        if (isWordCode(source.charCodeAt(i - 1)) || isWordCode(source.charCodeAt(i + name.length))) continue;
+        const id = root.descendantForIndex(i, i + name.length);
+        if (id?.type !== "identifier") continue;
+        let callee: Node = id;
+        const parent = id.parent;
+        if (parent?.type === "attribute" && parent.lastChild?.equals(id)) callee = parent;
+        const call = callee.parent;
+        if (call?.type === "call" && call.firstChild?.equals(callee) && call.startIndex >= start) checkCall(call, ctx);
+      }
     }
   },
 });
 
-/** Allocator names as words (CALLEE_NAMES and names imported for them), for `scan`. */
-const allocatorPatterns = new WeakMap<SemanticModel, RegExp>();
-
-function allocatorPattern(model: SemanticModel): RegExp {
-  let pattern = allocatorPatterns.get(model);
-  if (!pattern) {
-    const names = [...CALLEE_NAMES, ...allocatorAliases(model)].map((n) => n.replace(/[^\w]/g, ""));
-    // A plain word match (checkCall decides what the word is); lookbehinds cost 5x more.
-    pattern = new RegExp(`\\b(?:${names.join("|")})\\b`, "g");
-    allocatorPatterns.set(model, pattern);
-  }
-  return pattern;
+/** A character that continues a name (ASCII letters, digits, `_`, and anything non-ASCII). */
+function isWordCode(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c > 127;
 }
 
 interface Repeat {
