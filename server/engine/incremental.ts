@@ -1,16 +1,18 @@
 /**
  * Incremental linting, for the language server: after an edit inside the body of one outermost
- * function (a `def` of the module or of a class, not nested in another function), only that
- * function is fetched, modelled and checked again. The findings of every other node are kept,
- * shifted, when nothing they could have seen changed:
+ * function (a `def` of the module or of a class, not nested in another function), including a
+ * statement being typed after its last one, only that function is fetched, modelled and checked
+ * again; the model is updated in place (SemanticModel.afterUnitEdit). The findings of every other
+ * node are kept, shifted, when nothing they could have seen changed:
  *   - the text and the tree outside the function are unchanged (tree-sitter's changed ranges);
- *   - the function's "summary" (unit-summary.ts: what checks of other nodes read in a function
- *     body) is unchanged;
+ *   - the function's summary (unit-summary.ts: what checks of other nodes read in a function
+ *     body, the engine's part and the rules' `functionSummary`) is unchanged;
  *   - no kept finding overlaps the function, has a fix that edits it, or mentions a place in it
  *     (or, when lines were added or removed, a line after it).
- * Otherwise, and whenever in doubt, the caller lints the whole file: the result is always what a
- * full lint of the new text gives (test/engine/incremental.test.ts replays random edits to hold
- * it to that).
+ * Rules that read the whole file (`fileNodes`) are run again on all their candidates. An edit of
+ * blank space between statements only moves what follows. Otherwise, and whenever in doubt, the
+ * caller lints the whole file: the result is always what a full lint of the new text gives
+ * (test/engine/incremental.test.ts and `npm run soak:incremental` hold it to that).
  */
 import type { Node, Range, Tree } from "web-tree-sitter";
 import { type Dispatch, type Finding, finish, type LintResult, lintWhole, type RuleFailure, runRules, runScans } from "./lint.js";
@@ -71,7 +73,11 @@ export interface StatefulLint {
 /** After this many incremental lints in a row the next is full (it frees the retained trees). */
 export const MAX_INCREMENTAL_STEPS = 256;
 
-/** Node types that may enclose a unit: they are neither scopes nor loops, and no rule checks them. */
+/**
+ * Node types that may enclose a unit: neither scopes nor loops, so the model's view of the unit
+ * does not depend on them. (Of the rules, only MH301 checks one, class_definition, and it is run
+ * again after every edit; an except clause's `as` binding is kept like any other.)
+ */
 const TRANSPARENT_PARENTS: ReadonlySet<string> = new Set([
   "module", "block", "class_definition", "decorated_definition", "if_statement", "elif_clause", "else_clause",
   "try_statement", "except_clause", "finally_clause",
