@@ -90,12 +90,13 @@ export default defineRule({
   },
   nodeTypes: ["assignment"],
   check(assignment, ctx) {
+    // Most assignments are in functions: the scope lookup needs no call into the tree.
+    const model = ctx.model;
+    if (model.scopeOf(assignment) !== model.module) return;
     const value = assignment.childForFieldName("right");
     if (!value || (value.type !== "dictionary" && value.type !== "list" && value.type !== "call")) return;
     const left = assignment.childForFieldName("left");
     if (left?.type !== "identifier" || assignment.parent?.type !== "expression_statement") return;
-    const model = ctx.model;
-    if (model.scopeOf(assignment) !== model.module) return;
     const kind = containerKind(value, ctx);
     if (!kind) return;
     const name = left.text;
