@@ -404,8 +404,9 @@ export class SemanticModel {
   /**
    * The model after an edit confined to one outermost function (a `def` in the module or in
    * classes, not in another function): `unit` is its range before the edit (decorators included),
-   * `functionStart` where its `def` starts, `delta` how much the edit lengthened it, and
-   * `unitNodes` the lint pass's node types fetched from the edited function in `root`'s tree.
+   * `functionStart` where its `def` starts, `shift` how the offsets after it (and the ends of what
+   * encloses it) move, and `unitNodes` the lint pass's node types fetched from the edited function
+   * in `root`'s tree.
    * Everything outside is kept: scopes, loops, bindings and mutations are shifted, not rebuilt,
    * and their nodes are found again in the new tree on first use. This model is consumed: use
    * only the one returned (a new object, so per-model caches of rules start empty).
