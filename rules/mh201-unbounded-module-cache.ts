@@ -1,6 +1,7 @@
 import type { Node } from "web-tree-sitter";
 import { addImportEdit, importedReference } from "../server/engine/imports.js";
 import { parameterName, type Scope, type SemanticModel, unparenthesize } from "../server/engine/model.js";
+import { lineStartOf, nextLineStartOf } from "../server/engine/positions.js";
 import { defineRule, type Fix, type RuleContext, type TextEdit } from "../server/engine/types.js";
 
 type ContainerKind = "dict" | "defaultdict" | "list" | "set";
@@ -670,32 +671,21 @@ function isCallback(expr: Node, owner: Scope, ctx: RuleContext, depth = 0): bool
 
 // ---- fixes -----------------------------------------------------------------------------------
 
-/** Offset of the start of the line holding `offset`. */
-function lineStart(source: string, offset: number): number {
-  return source.lastIndexOf("\n", offset - 1) + 1;
-}
-
-/** Offset just past the newline ending the line holding `offset` (or the end of the source). */
-function nextLineStart(source: string, offset: number): number {
-  const newline = source.indexOf("\n", offset);
-  return newline < 0 ? source.length : newline + 1;
-}
-
 /**
  * An edit deleting the whole lines of `statement` (trailing comment included), or null when the
  * statement shares a line with other code. With `absorbBlankLines`, a statement standing between
  * blank lines takes the blank lines above it along, so the gap around it does not double.
  */
 function deleteStatementLines(statement: Node, source: string, absorbBlankLines = false): TextEdit | null {
-  let start = lineStart(source, statement.startIndex);
+  let start = lineStartOf(source, statement.startIndex);
   if (source.slice(start, statement.startIndex).trim() !== "") return null;
-  const end = nextLineStart(source, statement.endIndex);
+  const end = nextLineStartOf(source, statement.endIndex);
   const tail = source.slice(statement.endIndex, end).trim();
   if (tail !== "" && !tail.startsWith("#")) return null;
-  const nextLine = source.slice(end, nextLineStart(source, end));
+  const nextLine = source.slice(end, nextLineStartOf(source, end));
   if (absorbBlankLines && end < source.length && nextLine.trim() === "") {
     while (start > 0) {
-      const previous = lineStart(source, start - 1);
+      const previous = lineStartOf(source, start - 1);
       if (source.slice(previous, start).trim() !== "") break;
       start = previous;
     }

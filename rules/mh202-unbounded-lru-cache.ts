@@ -1,4 +1,5 @@
 import type { Node } from "web-tree-sitter";
+import { indentBefore } from "../server/engine/positions.js";
 import { type Scope, type SemanticModel, unparenthesize } from "../server/engine/model.js";
 import { parseIntegerLiteral } from "../server/engine/size.js";
 import { defineRule, type Fix, type RuleContext, type TextEdit } from "../server/engine/types.js";
@@ -421,8 +422,7 @@ function boundingFix(cached: CacheDecorator, maxsize: number, ctx: RuleContext):
 
 /** Add `lru_cache` after the last imported name, on its own line when the import has one name per line. */
 function importAfter(last: Node, source: string): TextEdit {
-  const lineStart = source.lastIndexOf("\n", last.startIndex - 1) + 1;
-  const indent = source.slice(lineStart, last.startIndex);
+  const indent = indentBefore(source, last.startIndex);
   const trailing = /^,[ \t]*(#[^\n]*)?\r?\n/.exec(source.slice(last.endIndex));
   if (trailing && /^[ \t]+$/.test(indent)) {
     const at = last.endIndex + trailing[0].length;

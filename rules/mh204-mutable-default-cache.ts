@@ -1,4 +1,5 @@
 import type { Node } from "web-tree-sitter";
+import { indentBefore } from "../server/engine/positions.js";
 import { type Mutation, type Scope, unparenthesize } from "../server/engine/model.js";
 import { defineRule, type Fix, type RuleContext } from "../server/engine/types.js";
 
@@ -204,10 +205,6 @@ function looksLikeMemo(name: string, scope: Scope, growth: Mutation[], ctx: Rule
   });
 }
 
-function lineStart(source: string, offset: number): number {
-  return source.lastIndexOf("\n", offset - 1) + 1;
-}
-
 /**
  * `param={}` → `param=None` plus `if param is None: param = {}` as the body's first statement
  * (after the docstring), indented like the body. Null when that cannot be written plainly.
@@ -224,9 +221,9 @@ function noneDefaultFix(parameter: Node, value: Node, name: string, kind: Defaul
   const target = isDocstring ? statements[1] : first;
   if (!target) return null;
 
-  const defIndent = source.slice(lineStart(source, fn.startIndex), fn.startIndex);
-  const bodyIndent = source.slice(lineStart(source, first.startIndex), first.startIndex);
-  const targetIndent = source.slice(lineStart(source, target.startIndex), target.startIndex);
+  const defIndent = indentBefore(source, fn.startIndex);
+  const bodyIndent = indentBefore(source, first.startIndex);
+  const targetIndent = indentBefore(source, target.startIndex);
   // A body on the `def` line, or a statement after `;`, has no line of its own to insert before.
   if (!/^[ \t]*$/.test(defIndent) || !/^[ \t]+$/.test(bodyIndent) || targetIndent !== bodyIndent) return null;
   if (!bodyIndent.startsWith(defIndent) || bodyIndent.length === defIndent.length) return null;

@@ -1,4 +1,5 @@
 import type { Node } from "web-tree-sitter";
+import { indentBefore } from "../server/engine/positions.js";
 import { parameterName, unparenthesize, type Binding, type Scope } from "../server/engine/model.js";
 import { defineRule, type Fix, type RuleContext, type TextEdit } from "../server/engine/types.js";
 import { isMetaclass } from "./mh202-unbounded-lru-cache.js";
@@ -286,7 +287,6 @@ function checkLinkPair(first: Node, second: Node, ctx: RuleContext, facts: FileF
   ctx.report({
     node: reported,
     message: `\`${snippet(reported)}\` and \`${snippet(other)}\` (line ${lineOf(other)}) link ${both} in both directions: they form a reference cycle, ${FREED_LATE}; ${advice}`,
-    related: [other],
     fix,
   });
   return true;
@@ -784,7 +784,6 @@ function checkChildBackLinks(info: ClassInfo, self: string, scan: MethodScan, st
     ctx.report({
       node: link.node,
       message: `\`${snippet(link.node)}\` points \`${link.holder}\` back at the \`${info.name}\` that keeps it (\`${snippet(kept.site)}\`, line ${lineOf(kept.site)}${kept.via === "helper" ? ", a method that stores it" : ""}): the two reference each other, ${FREED_LATE}; store the back-reference \`${link.attr}\` as a \`weakref.ref\` (a property can keep the attribute's name)`,
-      related: [kept.site],
       fix: weakPropertyFix(ctx, facts, holder, link.attr, info),
     });
   }
@@ -803,7 +802,6 @@ function checkParentLinksKeptByParent(info: ClassInfo, self: string, scan: Metho
     ctx.report({
       node: link.node,
       message: parentLinkMessage(link.node, info, link.attr, kept.site, null),
-      related: [kept.site],
       fix: weakPropertyFix(ctx, facts, info, link.attr, parentClass),
     });
   }
@@ -835,7 +833,6 @@ function checkCreatedChildren(info: ClassInfo, method: MethodInfo, storages: Sto
       ctx.report({
         node: link.node,
         message: parentLinkMessage(link.node, childClass, link.attr, stored.site, `${info.name}.${method.name}`, symmetric),
-        related: [stored.site],
         fix: symmetric ? null : weakPropertyFix(ctx, facts, childClass, link.attr, info),
       });
     }
@@ -1590,8 +1587,8 @@ function propertyInsertion(holder: ClassInfo, attr: string, weakref: string, sou
   const cls = holder.node;
   const body = cls.childForFieldName("body");
   if (!body || body.startPosition.row === cls.startPosition.row) return null;
-  const indent = source.slice(source.lastIndexOf("\n", body.startIndex - 1) + 1, body.startIndex);
-  const classIndent = source.slice(source.lastIndexOf("\n", cls.startIndex - 1) + 1, cls.startIndex);
+  const indent = indentBefore(source, body.startIndex);
+  const classIndent = indentBefore(source, cls.startIndex);
   if (!/^[ \t]+$/.test(indent) || !/^[ \t]*$/.test(classIndent) || !indent.startsWith(classIndent) || indent === classIndent) return null;
   const unit = indent.slice(classIndent.length);
   const endOfLine = (offset: number): number => {

@@ -7,8 +7,7 @@
  *   - the text and the tree outside the function are unchanged (tree-sitter's changed ranges);
  *   - the function's summary (unit-summary.ts: what checks of other nodes read in a function
  *     body, the engine's part and the rules' `functionSummary`) is unchanged;
- *   - no kept finding overlaps the function, has a fix that edits it, or mentions a place in it
- *     (or, when lines were added or removed, a line after it).
+ *   - no kept finding overlaps the function or has a fix that edits it.
  * Rules that read the whole file (`fileNodes`) are run again on all their candidates. An edit of
  * blank space between statements only moves what follows. Otherwise, and whenever in doubt, the
  * caller lints the whole file: the result is always what a full lint of the new text gives
@@ -91,9 +90,7 @@ function keyOf(settings: Settings, disabled: ReadonlySet<string> | undefined): s
 export function lintFull(
   tree: Tree, source: string, rules: readonly Rule[], settings: Settings, lines: LineIndex, disabled?: ReadonlySet<string>,
 ): StatefulLint {
-  const whole = lintWhole(tree, source, rules, settings, lines, disabled);
-  const { findings, ...result } = whole.result;
-  const { dispatch } = whole;
+  const { result, findings, dispatch } = lintWhole(tree, source, rules, settings, lines, disabled);
   const model = result.model;
   if (result.failures.length > 0) {
     tree.delete();
@@ -139,15 +136,6 @@ function rerunFileRules(
     runRules(nodes, only, source, model, settings, root, found, failures);
   }
   return found;
-}
-
-function withoutRules(byType: Map<string, Rule[]>, codes: ReadonlySet<string>): Map<string, Rule[]> {
-  const out = new Map<string, Rule[]>();
-  for (const [type, rules] of byType) {
-    const kept = rules.filter((r) => !codes.has(r.code));
-    if (kept.length > 0) out.set(type, kept);
-  }
-  return out;
 }
 
 function isBlank(text: string, start: number, end: number): boolean {
@@ -224,15 +212,6 @@ function unitInNewTree(root: Node, old: Unit, text: string, extentEnd: number): 
   return { fn: node, outer, bodyStart };
 }
 
-function countLineBreaks(text: string, start: number, end: number): number {
-  let n = 0;
-  for (let i = start; i < end; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 10 || (c === 13 && text.charCodeAt(i + 1) !== 10)) n++;
-  }
-  return n;
-}
-
 /**
  * Lint after an edit, reusing `state`, or null when the edit is not one this can handle exactly
  * (the caller then lints in full). `state` is consumed either way: on success its trees move into
@@ -248,10 +227,9 @@ export function lintIncremental(
     if (state.steps >= MAX_INCREMENTAL_STEPS) return fallback("steps");
     const delta = span.newEnd - span.oldEnd;
     if (source.length !== state.source.length + delta) return fallback("span");
-    const linesChanged = countLineBreaks(state.source, span.start, span.oldEnd) !== countLineBreaks(source, span.start, span.newEnd);
     const root = tree.rootNode;
     const old = unitAround(state.model, state.source, span.start, span.oldEnd);
-    if (!old) return whitespaceEdit(state, tree, source, lines, span, changedRanges, linesChanged);
+    if (!old) return whitespaceEdit(state, tree, source, lines, span, changedRanges);
 
     // [outerStart, oldExtent) of the old text became [outerStart, newExtent): the function, and
     // the whitespace after it that the edit reached.
@@ -274,20 +252,20 @@ export function lintIncremental(
 
     // The findings of other nodes, moved; the function's own, and those of rules that read the
     // whole file, are found again.
-    const fileRules = new Set(state.dispatch.enabled.filter((r) => r.fileNodes).map((r) => r.code));
+    const { fileRules } = state.dispatch;
     const kept: Finding[] = [];
     let insertAt = -1;
     for (const f of state.findings) {
       if ((f.origin >= outerStart && f.origin < oldEnd) || fileRules.has(f.diagnostic.code)) continue;
       if (insertAt < 0 && f.origin >= oldEnd) insertAt = kept.length;
-      const moved = moveFinding(f, outerStart, oldEnd, oldExtent, shift, linesChanged, root);
+      const moved = moveFinding(f, outerStart, oldEnd, oldExtent, shift, root);
       if (!moved) return fallback("finding depends on the function");
       kept.push(moved);
     }
     if (insertAt < 0) insertAt = kept.length;
     const fresh: Finding[] = [];
     const failures: RuleFailure[] = [];
-    const local = fileRules.size > 0 ? { ...state.dispatch, byType: withoutRules(state.dispatch.byType, fileRules) } : state.dispatch;
+    const local: Dispatch = { ...state.dispatch, byType: state.dispatch.localByType };
     runRules(unitNodes, local, source, next, settings, root, fresh, failures);
     runScans(now.outer.startIndex, now.outer.endIndex, local, source, next, settings, root, fresh, failures);
     const whole = rerunFileRules(state.dispatch, next, source, settings, root, unitNodes, outerStart, now.outer.endIndex, failures);
@@ -305,7 +283,7 @@ export function lintIncremental(
  * or being indented before code is typed on it): no node changes, the ones after it move.
  */
 function whitespaceEdit(
-  state: LintState, tree: Tree, source: string, lines: LineIndex, span: ChangedSpan, changedRanges: readonly Range[], linesChanged: boolean,
+  state: LintState, tree: Tree, source: string, lines: LineIndex, span: ChangedSpan, changedRanges: readonly Range[],
 ): StatefulLint | null {
   if (changedRanges.length > 0) return fallback("not in a function body");
   if (!isBlank(state.source, span.start, span.oldEnd) || !isBlank(source, span.start, span.newEnd) || !atLineIndent(state.source, span.start)) {
@@ -318,11 +296,10 @@ function whitespaceEdit(
   }
   const shift: Shift = { at: span.start - 0.5, delta: span.newEnd - span.oldEnd, tail: Number.NaN };
   const root = tree.rootNode;
-  const fileRules = new Set(state.dispatch.enabled.filter((r) => r.fileNodes).map((r) => r.code));
   const kept: Finding[] = [];
   for (const f of state.findings) {
-    if (fileRules.has(f.diagnostic.code)) continue;
-    const moved = moveFinding(f, span.start, span.start, span.oldEnd, shift, linesChanged, root);
+    if (state.dispatch.fileRules.has(f.diagnostic.code)) continue;
+    const moved = moveFinding(f, span.start, span.start, span.oldEnd, shift, root);
     if (!moved) return fallback("finding depends on the whitespace");
     kept.push(moved);
   }
@@ -355,16 +332,12 @@ function succeed(
  * `extentEnd`.
  */
 function moveFinding(
-  f: Finding, unitStart: number, unitEnd: number, extentEnd: number, shift: Shift, linesChanged: boolean, root: Node,
+  f: Finding, unitStart: number, unitEnd: number, extentEnd: number, shift: Shift, root: Node,
 ): Finding | null {
   const d = f.diagnostic;
   const move = (p: number): number => shiftOffset(shift, p);
   const contains = d.start <= unitStart && d.end >= extentEnd;
   if (!contains && d.end > unitStart && d.start < extentEnd) return null;
-  for (const at of f.related ?? []) {
-    if (at >= unitStart && at <= extentEnd) return null;
-    if (linesChanged && at > unitStart) return null;
-  }
   let fix = d.fix;
   if (fix) {
     const edits: TextEdit[] = [];
@@ -383,8 +356,7 @@ function moveFinding(
     // Its construct contains the edited function: whether it now holds a syntax error is new.
     hasError = root.hasError && !!anchorNode(root, start, end, f.anchorType)?.hasError;
   }
-  const related = f.related?.map(move);
-  return { diagnostic, origin: move(f.origin), anchorType: f.anchorType, hasError, ...(related ? { related } : {}) };
+  return { diagnostic, origin: move(f.origin), anchorType: f.anchorType, hasError };
 }
 
 function anchorNode(root: Node, start: number, end: number, type: string | null): Node | null {

@@ -25,8 +25,6 @@ export interface LintResult {
   lines: LineIndex;
   /** The semantic model, when `keepModel` was asked: valid only while the tree lives unedited. */
   model?: SemanticModel;
-  /** Every report before filtering, when `keepFindings` was asked (for incremental linting). */
-  findings?: Finding[];
 }
 
 export interface LintOptions {
@@ -36,7 +34,6 @@ export interface LintOptions {
   lines?: LineIndex;
   /** Return the model too (the language server's inlay hints ask it sizes without a second build). */
   keepModel?: boolean;
-  keepFindings?: boolean;
 }
 
 /** The enabled rules of one lint, indexed by the node types they want. */
@@ -45,6 +42,10 @@ export interface Dispatch {
   byType: Map<string, Rule[]>;
   /** Node types fetched: the model's and the enabled rules'. */
   types: string[];
+  /** Codes of the enabled rules that read the whole file (Rule.fileNodes). */
+  fileRules: Set<string>;
+  /** `byType` without those: what an incremental lint runs on the edited function. */
+  localByType: Map<string, Rule[]>;
   knownCodes: Set<string>;
 }
 
@@ -62,7 +63,13 @@ export function dispatchFor(rules: readonly Rule[], settings: Settings, disabled
   for (const type of byType.keys()) types.add(type);
   const knownCodes = new Set(rules.map((r) => r.code));
   knownCodes.add(SUPPRESSION_CODE);
-  return { enabled, byType, types: [...types], knownCodes };
+  const fileRules = new Set(enabled.filter((r) => r.fileNodes).map((r) => r.code));
+  const localByType = new Map<string, Rule[]>();
+  for (const [type, list] of byType) {
+    const local = list.filter((r) => !r.fileNodes);
+    if (local.length > 0) localByType.set(type, local);
+  }
+  return { enabled, byType, types: [...types], knownCodes, fileRules, localByType };
 }
 
 /** A rule's report, before suppressions and the syntax-error filter. */
@@ -74,8 +81,6 @@ export interface Finding {
   anchorType: string | null;
   /** The reported construct contains a syntax error: not shown. */
   hasError: boolean;
-  /** Where the other places that the message quotes start (ReportArgs.related). */
-  related?: number[];
 }
 
 /** Run the rules on `nodes` (in document order), appending to `findings` and `failures`. */
@@ -149,7 +154,6 @@ function findingOf(rule: Rule, args: ReportArgs, settings: Settings, root: Node,
     origin: origin ?? start,
     anchorType: args.node ? args.node.type : null,
     hasError,
-    ...(args.related ? { related: args.related.map((n) => n.startIndex) } : {}),
   };
 }
 
@@ -171,14 +175,14 @@ export function finish(findings: readonly Finding[], source: string, root: Node,
 
 export function lintTree(tree: Tree, source: string, rules: readonly Rule[], settings: Settings, options: LintOptions = {}): LintResult {
   const { result } = lintWhole(tree, source, rules, settings, options.lines ?? new LineIndex(source), options.disabled);
-  const { model, findings, ...rest } = result;
-  return { ...rest, ...(options.keepModel ? { model } : {}), ...(options.keepFindings ? { findings } : {}) };
+  const { model, ...rest } = result;
+  return options.keepModel ? { ...rest, model } : rest;
 }
 
 /** The whole lint pass; the result keeps the model and the findings. */
 export function lintWhole(
   tree: Tree, source: string, rules: readonly Rule[], settings: Settings, lines: LineIndex, disabled?: ReadonlySet<string>,
-): { result: LintResult & { model: SemanticModel; findings: Finding[] }; dispatch: Dispatch } {
+): { result: LintResult & { model: SemanticModel }; findings: Finding[]; dispatch: Dispatch } {
   const root = tree.rootNode;
   const dispatch = dispatchFor(rules, settings, disabled);
   const nodes = root.descendantsOfType(dispatch.types).filter((n): n is Node => n !== null);
@@ -188,7 +192,7 @@ export function lintWhole(
   runRules(nodes, dispatch, source, model, settings, root, findings, failures);
   runScans(0, source.length, dispatch, source, model, settings, root, findings, failures);
   const diagnostics = finish(findings, source, root, lines, dispatch, settings);
-  return { result: { diagnostics, hasSyntaxErrors: root.hasError, failures, lines, model, findings }, dispatch };
+  return { result: { diagnostics, hasSyntaxErrors: root.hasError, failures, lines, model }, findings, dispatch };
 }
 
 /** Parse and lint a source string (the tree is freed before returning). */

@@ -176,3 +176,30 @@ function columnUnits(text: string, from: number, to: number, encoding: PositionE
   }
   return units;
 }
+
+/**
+ * Where the line holding `offset` starts, in `text` (after a `\n`, `\r\n` or lone `\r`): for
+ * rules, which have the source but no LineIndex.
+ */
+export function lineStartOf(text: string, offset: number): number {
+  for (let i = offset - 1; i >= 0; i--) {
+    const c = text.charCodeAt(i);
+    if (c === 10 || c === 13) return i + 1;
+  }
+  return 0;
+}
+
+/** Where the line after the one holding `offset` starts (the end of `text` on the last line). */
+export function nextLineStartOf(text: string, offset: number): number {
+  for (let i = offset; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10) return i + 1;
+    if (c === 13) return text.charCodeAt(i + 1) === 10 ? i + 2 : i + 1;
+  }
+  return text.length;
+}
+
+/** The text between the start of the line and `offset`: a statement's indentation. */
+export function indentBefore(text: string, offset: number): string {
+  return text.slice(lineStartOf(text, offset), offset);
+}

@@ -88,8 +88,6 @@ export interface ReportArgs {
   message: string;
   estimatedBytes?: number | null;
   fix?: Fix | null;
-  /** Other places the message quotes or names by line (so the language server knows it depends on them). */
-  related?: Node[];
 }
 
 export interface RuleContext {
@@ -128,7 +126,8 @@ export interface Rule {
    *     checks elsewhere can see, as text; two versions with equal summaries must look the same;
    *   - `fileNodes`: the rule reads too much of the file to summarize; after each edit it is run
    *     again on every node it wants, which this lists from the model (without the edited
-   *     function's, which the engine adds).
+   *     function's, which the engine adds). A rule whose messages quote the line of another
+   *     node needs this too: other findings are only moved, their messages kept.
    */
   functionSummary?(fn: Node, ctx: SummaryContext): string;
   fileNodes?(model: SemanticModel, source: string): Node[];

@@ -139,11 +139,13 @@ export function unitSummary(fn: Node, model: SemanticModel, source: string, rule
   const inBody = (n: Node | null): n is Node => n !== null && n.startIndex >= bodyStart;
   const whole = (): string => `whole body\n${source.slice(bodyStart, bodyEnd)}`;
   const own = model.scopeAt(fn.startIndex);
-  if (fn.descendantsOfType(["global_statement", "nonlocal_statement"]).some(inBody)) return whole();
+  // One native walk for both: the identifiers, and any `global`/`nonlocal`.
+  const found = fn.descendantsOfType(["identifier", "global_statement", "nonlocal_statement"]).filter(inBody);
+  if (found.some((n) => n.type !== "identifier")) return whole();
 
   const parts: string[] = [];
   const moduleReferences: Node[] = [];
-  const identifiers = fn.descendantsOfType("identifier").filter(inBody);
+  const identifiers = found;
   const resolved = new Map<Node, Scope | null>();
   const ownerOf = (id: Node): Scope | null => {
     let owner = resolved.get(id);

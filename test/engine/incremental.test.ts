@@ -5,7 +5,6 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { execFileSync } from "node:child_process";
 import { afterAll, describe, expect, it } from "vitest";
 import { Edit, type Tree } from "web-tree-sitter";
 import { allRules } from "../../rules/index.js";
@@ -15,7 +14,10 @@ import type { Scope, SemanticModel } from "../../server/engine/model.js";
 import { LineIndex } from "../../server/engine/positions.js";
 import { resolveSettings } from "../../server/engine/settings.js";
 import type { Diagnostic } from "../../server/engine/types.js";
+import { stdlibPath } from "../../scripts/corpus.js";
 import { parser } from "../helpers/engine.js";
+import { discoverFixtures } from "../helpers/fixtures.js";
+import { random } from "../helpers/random.js";
 
 const settings = resolveSettings({});
 /** Why edits fell back to a full lint, counted (printed when MEMHINT_DEBUG is set). */
@@ -23,18 +25,6 @@ const reasons = new Map<string, number>();
 afterAll(() => {
   if (process.env.MEMHINT_DEBUG) console.log(reasons);
 });
-
-/** A small deterministic generator, so that a failure can be replayed. */
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Text typed into function bodies: plain code, code that other checks read, and broken code. */
 const SNIPPETS = [
@@ -167,19 +157,6 @@ function replay(text: string, seed: number, steps: number, label: string): Sessi
   }
 }
 
-const FIXTURES = join(import.meta.dirname, "..", "..", "fixtures");
-
-function fixtureFiles(): string[] {
-  const out: string[] = [];
-  for (const dir of readdirSync(FIXTURES).sort()) {
-    if (!dir.startsWith("MH")) continue;
-    for (const file of readdirSync(join(FIXTURES, dir)).sort()) {
-      if (file.endsWith(".py") && !file.includes(".fixed") && !file.includes("unsafe-fixed")) out.push(join(FIXTURES, dir, file));
-    }
-  }
-  return out;
-}
-
 describe("incremental linting", () => {
   it("merges edits into one changed span", () => {
     // "abcdef" → replace "cd" by "XYZ" → "abXYZef" → delete "a" → "bXYZef"
@@ -194,7 +171,7 @@ describe("incremental linting", () => {
   it("matches a full lint after every random edit of every rule fixture", () => {
     let incremental = 0;
     let total = 0;
-    const files = fixtureFiles();
+    const files = discoverFixtures().map((f) => f.path);
     expect(files.length).toBeGreaterThan(20);
     files.forEach((file, i) => {
       const session = replay(readFileSync(file, "utf8"), 1000 + i, 25, file);
@@ -237,7 +214,7 @@ describe("incremental linting", () => {
     // base64.py: typing `sum([... range(10)]` (the `)` still missing) after the last line of
     // b32hexencode makes the function swallow the definitions after it, whose calls decide
     // whether MH201 reports the module-level `_b32rev`; the summary must see them.
-    const stdlib = execFileSync("python3", ["-c", "import sysconfig; print(sysconfig.get_paths()['stdlib'])"], { encoding: "utf8" }).trim();
+    const stdlib = stdlibPath();
     const text = readFileSync(join(stdlib, "base64.py"), "utf8");
     const anchor = "return _b32encode(_b32hexalphabet, s)";
     const at = text.indexOf(anchor) + anchor.length;
@@ -256,7 +233,7 @@ describe("incremental linting", () => {
   });
 
   it("matches a full lint while code is typed into and deleted from standard-library functions", () => {
-    const stdlib = execFileSync("python3", ["-c", "import sysconfig; print(sysconfig.get_paths()['stdlib'])"], { encoding: "utf8" }).trim();
+    const stdlib = stdlibPath();
     let incremental = 0;
     let total = 0;
     for (const [i, name] of ["fractions.py", "dataclasses.py", "functools.py", "json/decoder.py"].entries()) {

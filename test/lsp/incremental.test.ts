@@ -3,7 +3,6 @@
  * in each encoding → Tree.edit → reparse with the old tree), must leave exactly the text, tree
  * and diagnostics that a fresh parse of the same text gives.
  */
-import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -13,24 +12,14 @@ import { Analyzer } from "../../server/lsp/analysis.js";
 import { DocumentStore, textOf } from "../../server/lsp/documents.js";
 import type { Logger } from "../../server/lsp/log.js";
 import { SettingsManager } from "../../server/lsp/settings.js";
+import { stdlibPath } from "../../scripts/corpus.js";
 import { parser } from "../helpers/engine.js";
+import { random } from "../helpers/random.js";
 import { discoverFixtures } from "../helpers/fixtures.js";
 
 type Encoding = "utf-8" | "utf-16" | "utf-32";
 
 const quiet: Logger = { info() {}, warn() {}, error() {}, once() {}, forget() {} };
-
-/** mulberry32: a small seeded generator, so a failure names a reproducible seed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Reference conversion, written independently of LineIndex: offset → LSP position. */
 function positionOf(text: string, offset: number, encoding: Encoding): { line: number; character: number } {
@@ -125,7 +114,7 @@ describe("incremental reparse equals a fresh parse", () => {
     const store = new DocumentStore(parser, quiet);
     const analyzer = new Analyzer(store, allRules, new SettingsManager(quiet, { show() {} }), quiet);
     const uri = "untitled:typing.py";
-    const stdlib = execFileSync("python3", ["-c", "import sysconfig; print(sysconfig.get_paths()['stdlib'])"], { encoding: "utf8" }).trim();
+    const stdlib = stdlibPath();
     const doc = store.open({ uri, languageId: "python", version: 1, text: readFileSync(join(stdlib, "fractions.py"), "utf8") });
     let version = 1;
     analyzer.analyze(doc);
