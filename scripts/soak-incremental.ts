@@ -7,9 +7,9 @@
  *   npm run soak:incremental [-- --every=N --offset=K]   (every Nth file, starting at the Kth)
  */
 import { readFileSync, statSync } from "node:fs";
-import { Edit, type Tree } from "web-tree-sitter";
 import { allRules } from "../rules/index.js";
 import { disposeLintState, lastFallback, lintFull, lintIncremental, type ChangedSpan, type LintState, mergeSpans } from "../server/engine/incremental.js";
+import { EditableTree } from "../server/engine/editable-tree.js";
 import { LineIndex, lintSource, loadPythonParser, resolveSettings } from "../server/engine/index.js";
 import { pythonFiles, stdlibPath } from "./corpus.js";
 
@@ -48,23 +48,18 @@ const started = performance.now();
 for (const file of files) {
   let text = readFileSync(file, "utf8");
   if (text.includes("\0")) continue;
-  let tree: Tree = parser.parse(text);
-  let state: LintState | null = lintFull(tree.copy(), text, allRules, settings, new LineIndex(text)).state;
+  const tree = new EditableTree(parser, text);
+  let state: LintState | null = lintFull(tree.tree.copy(), text, allRules, settings, new LineIndex(text)).state;
   let span: ChangedSpan | null = null;
   const edit = (start: number, end: number, inserted: string): void => {
     const before = new LineIndex(text);
     const next = text.slice(0, start) + inserted + text.slice(end);
     const after = new LineIndex(next);
-    tree.edit(new Edit({
-      startIndex: start, oldEndIndex: end, newEndIndex: start + inserted.length,
-      startPosition: before.treePoint(start), oldEndPosition: before.treePoint(end), newEndPosition: after.treePoint(start + inserted.length),
-    }));
+    tree.edit(start, end, inserted.length, before, after);
     text = next;
     span = mergeSpans(span, start, end, inserted.length);
-    const reparsed = parser.parse(text, tree);
-    const ranges = reparsed.getChangedRanges(tree);
-    tree.delete();
-    tree = reparsed;
+    const { tree: reparsed, changed: ranges, flipped } = tree.reparse(after);
+    for (const at of flipped) span = mergeSpans(span, at, at + 1, 1);
     const own = reparsed.copy();
     let outcome = state ? lintIncremental(state, own, text, after, span, ranges, settings) : null;
     if (outcome) incremental++;

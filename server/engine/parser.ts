@@ -1,17 +1,27 @@
 /**
  * The parser behind an interface: the rest of the engine asks for a tree and never touches the
  * grammar file or the WebAssembly runtime. The grammar is loaded once per thread.
+ *
+ * Every parse reads brackets left open before a statement keyword as errors on their own line
+ * (unclosed.ts). To reparse an edited document incrementally, use EditableTree
+ * (editable-tree.ts), which keeps the tree and those brackets in step with the edits.
  */
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Language, Parser, type Tree } from "web-tree-sitter";
+import { maskAt, unclosedBrackets } from "./unclosed.js";
 
 export type { Tree };
 
 export interface PythonParser {
-  /** Parse `source`; pass the previous tree, already `edit`ed, for an incremental reparse. */
-  parse(source: string, oldTree?: Tree | null): Tree;
+  /** A fresh tree for `source`. */
+  parse(source: string): Tree;
+  /**
+   * Parse `input` as given, reusing `oldTree` (already `edit`ed to match it) when there is one.
+   * For EditableTree: `input` must be the text with its unclosed brackets masked.
+   */
+  parseMasked(input: string, oldTree: Tree | null): Tree;
   readonly language: Language;
 }
 
@@ -37,13 +47,15 @@ export function loadPythonParser(): Promise<PythonParser> {
     const language = await Language.load(grammarPath());
     const parser = new Parser();
     parser.setLanguage(language);
+    const parseMasked = (input: string, oldTree: Tree | null): Tree => {
+      const tree = parser.parse(input, oldTree);
+      if (!tree) throw new Error("memhint: tree-sitter returned no tree");
+      return tree;
+    };
     return {
       language,
-      parse(source: string, oldTree?: Tree | null): Tree {
-        const tree = parser.parse(source, oldTree ?? null);
-        if (!tree) throw new Error("memhint: tree-sitter returned no tree");
-        return tree;
-      },
+      parse: (source: string): Tree => parseMasked(maskAt(source, unclosedBrackets(source)), null),
+      parseMasked,
     };
   })();
   return loading;

@@ -7,7 +7,7 @@
  */
 import type { DidChangeTextDocumentParams, TextDocumentContentChangeEvent, TextDocumentItem } from "vscode-languageserver";
 import { TextDocument } from "vscode-languageserver-textdocument";
-import { Edit } from "web-tree-sitter";
+import { EditableTree } from "../engine/editable-tree.js";
 import { LineIndex, type PositionEncoding, type PythonParser, type Tree } from "../engine/index.js";
 import { type ChangedSpan, disposeLintState, type LintState, mergeSpans } from "../engine/incremental.js";
 import type { Range } from "web-tree-sitter";
@@ -25,9 +25,8 @@ export interface OpenDocument {
   /** The text holder; positions are converted by `lines`, never by TextDocument (UTF-16 only). */
   document: TextDocument;
   lines: LineIndex;
-  /** The latest tree; when `treeStale`, it has been edited to match the text but not reparsed. */
-  tree: Tree | null;
-  treeStale: boolean;
+  /** The latest tree; when it has edits pending, they are applied but not yet reparsed. */
+  parsed: EditableTree | null;
   skipped: SkipReason | null;
   /** Rules that threw on this document: not run again until it is closed. */
   disabled: Set<string>;
@@ -105,8 +104,7 @@ export class DocumentStore {
       uri: item.uri,
       document: TextDocument.create(item.uri, item.languageId ?? "python", Number.isInteger(item.version) ? item.version : 0, text),
       lines: new LineIndex(text),
-      tree: null,
-      treeStale: false,
+      parsed: null,
       skipped: null,
       disabled: new Set(),
       openSeq: ++this.openCount,
@@ -154,18 +152,19 @@ export class DocumentStore {
   /** The tree for the current text, reparsed incrementally when edits are pending; null when skipped. */
   tree(doc: OpenDocument): Tree | null {
     if (doc.skipped) return null;
-    if (doc.tree && !doc.treeStale) return doc.tree;
-    const next = this.parser.parse(textOf(doc), doc.tree);
-    if (doc.tree) {
-      doc.sinceLint.ranges.push(...next.getChangedRanges(doc.tree));
-      doc.tree.delete();
-    } else {
-      doc.sinceLint.exact = false;
+    if (doc.parsed && !doc.parsed.pending) return doc.parsed.tree;
+    const since = doc.sinceLint;
+    since.reparses++;
+    if (!doc.parsed) {
+      doc.parsed = new EditableTree(this.parser, textOf(doc));
+      since.exact = false;
+      return doc.parsed.tree;
     }
-    doc.sinceLint.reparses++;
-    doc.tree = next;
-    doc.treeStale = false;
-    return next;
+    const { tree, changed, flipped } = doc.parsed.reparse(doc.lines);
+    since.ranges.push(...changed);
+    // A bracket masked or unmasked (editable-tree.ts) counts as edited.
+    for (const at of flipped) since.span = mergeSpans(since.span, at, at + 1, 1);
+    return tree;
   }
 
   private applyChange(doc: OpenDocument, change: TextDocumentContentChangeEvent, encoding: PositionEncoding): string {
@@ -181,18 +180,7 @@ export class DocumentStore {
     const text = old.text.slice(0, start) + change.text + old.text.slice(end);
     doc.sinceLint.span = mergeSpans(doc.sinceLint.span, start, end, change.text.length);
     doc.lines = old.edited(start, end, change.text, text);
-    if (doc.tree) {
-      const newEnd = start + change.text.length;
-      doc.tree.edit(new Edit({
-        startIndex: start,
-        oldEndIndex: end,
-        newEndIndex: newEnd,
-        startPosition: old.treePoint(start),
-        oldEndPosition: old.treePoint(end),
-        newEndPosition: doc.lines.treePoint(newEnd),
-      }));
-      doc.treeStale = true;
-    }
+    doc.parsed?.edit(start, end, change.text.length, old, doc.lines);
     return text;
   }
 
@@ -215,9 +203,8 @@ export class DocumentStore {
   }
 
   private dropTree(doc: OpenDocument): void {
-    doc.tree?.delete();
-    doc.tree = null;
-    doc.treeStale = false;
+    doc.parsed?.delete();
+    doc.parsed = null;
     doc.sinceLint.exact = false;
   }
 

@@ -6,8 +6,8 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { Edit, type Tree } from "web-tree-sitter";
 import { allRules } from "../../rules/index.js";
+import { EditableTree } from "../../server/engine/editable-tree.js";
 import { type ChangedSpan, disposeLintState, lastFallback, lintFull, lintIncremental, type LintState, mergeSpans } from "../../server/engine/incremental.js";
 import { lintSource } from "../../server/engine/lint.js";
 import type { Scope, SemanticModel } from "../../server/engine/model.js";
@@ -46,7 +46,7 @@ function diagnosticsOf(source: string): Diagnostic[] {
 interface Session {
   text: string;
   /** The document's tree: edited in place and reparsed, as the language server does. */
-  tree: Tree;
+  tree: EditableTree;
   state: LintState | null;
   span: ChangedSpan | null;
   incremental: number;
@@ -54,8 +54,8 @@ interface Session {
 }
 
 function open(text: string): Session {
-  const tree = parser.parse(text);
-  const { state } = lintFull(tree.copy(), text, allRules, settings, new LineIndex(text));
+  const tree = new EditableTree(parser, text);
+  const { state } = lintFull(tree.tree.copy(), text, allRules, settings, new LineIndex(text));
   return { text, tree, state, span: null, incremental: 0, full: 0 };
 }
 
@@ -63,21 +63,16 @@ function edit(session: Session, start: number, end: number, inserted: string): v
   const old = new LineIndex(session.text);
   const text = session.text.slice(0, start) + inserted + session.text.slice(end);
   const now = new LineIndex(text);
-  session.tree.edit(new Edit({
-    startIndex: start, oldEndIndex: end, newEndIndex: start + inserted.length,
-    startPosition: old.treePoint(start), oldEndPosition: old.treePoint(end), newEndPosition: now.treePoint(start + inserted.length),
-  }));
+  session.tree.edit(start, end, inserted.length, old, now);
   session.text = text;
   session.span = mergeSpans(session.span, start, end, inserted.length);
 }
 
 /** Reparse and lint the way the language server does; returns the diagnostics. */
 function relint(session: Session): Diagnostic[] {
-  const next = parser.parse(session.text, session.tree);
-  const ranges = next.getChangedRanges(session.tree);
-  session.tree.delete();
-  session.tree = next;
   const lines = new LineIndex(session.text);
+  const { tree: next, changed: ranges, flipped } = session.tree.reparse(lines);
+  for (const at of flipped) session.span = mergeSpans(session.span, at, at + 1, 1);
   const own = next.copy();
   let outcome = session.state && session.span ? lintIncremental(session.state, own, session.text, lines, session.span, ranges, settings) : null;
   if (outcome) session.incremental++;

@@ -1,0 +1,256 @@
+/**
+ * Brackets left open while code is typed, kept from spreading their syntax error.
+ *
+ * While a line such as `total = sum([x for x in` is being typed, its brackets are open, and in
+ * Python a newline inside brackets does not end the statement. tree-sitter reads on, through the
+ * following statements and often through the rest of the file, and recovers with an ERROR node
+ * that swallows functions and classes. Every finding in them disappears until the bracket is
+ * closed, and reparsing such a tree can take 50–100 ms on a large file.
+ *
+ * A statement keyword at the start of a line (`def`, `return`, `class`...) can never appear
+ * inside brackets in valid Python. When one does, the brackets still open before it were left
+ * unclosed, and the parser is given the text with each of them replaced by `?`, a character that
+ * is no Python token. The error then stays on the lines of the unfinished statement, and the rest
+ * of the file parses as it did. Offsets do not move (one UTF-16 code unit for another), and valid
+ * Python is never changed: without such a keyword line there is nothing to replace.
+ *
+ * The scan knows Python's strings (prefixes, escapes, triple quotes) and comments, so brackets
+ * and keywords inside them do not count. test/engine/unclosed.test.ts holds it to that on the
+ * standard library: every file it would change is one CPython rejects.
+ */
+
+/** Replaces an unclosed bracket in the text given to the parser. */
+export const UNCLOSED_MASK = "?";
+
+/**
+ * Statement keywords that cannot appear inside brackets in valid Python. (Not `if`, `else`,
+ * `for`, `async`, `from`, `not`, `lambda`...: those continue expressions.)
+ */
+const STATEMENT_KEYWORDS: ReadonlySet<string> = new Set([
+  "assert", "break", "class", "continue", "def", "del", "elif", "except", "finally", "global", "import", "nonlocal",
+  "pass", "raise", "return", "try", "while", "with",
+]);
+
+const SPACE = 32;
+const TAB = 9;
+const FORM_FEED = 12;
+const LF = 10;
+const CR = 13;
+const HASH = 35;
+const BACKSLASH = 92;
+const CLOSER_OF: Record<number, number> = { 40: 41, 91: 93, 123: 125 };
+
+/** The characters the scan stops at: line breaks, `#`, quotes, backslash and brackets. */
+const STOP = new Uint8Array(128);
+for (const c of "\n\r#\"'\\()[]{}") STOP[c.charCodeAt(0)] = 1;
+
+function isIdentifierChar(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c >= 128;
+}
+
+/** The word of ASCII letters at `at`, if it is followed by no identifier character. */
+function wordAt(text: string, at: number): string {
+  let end = at;
+  while (end < text.length && end - at <= 8) {
+    const c = text.charCodeAt(end);
+    if (c < 97 || c > 122) break;
+    end++;
+  }
+  if (end === at || (end < text.length && isIdentifierChar(text.charCodeAt(end)))) return "";
+  return text.slice(at, end);
+}
+
+function skipBlanks(text: string, at: number): number {
+  while (at < text.length) {
+    const c = text.charCodeAt(at);
+    if (c !== SPACE && c !== TAB && c !== FORM_FEED) break;
+    at++;
+  }
+  return at;
+}
+
+/** Whether the line from `at` (after its indentation) starts with a statement that cannot be inside brackets. */
+function startsStatement(text: string, at: number): boolean {
+  const word = wordAt(text, at);
+  if (STATEMENT_KEYWORDS.has(word)) return true;
+  // `async def` and `async with` (but `async for` continues a comprehension).
+  if (word === "async") {
+    const next = wordAt(text, skipBlanks(text, at + 5));
+    return next === "def" || next === "with";
+  }
+  return false;
+}
+
+/** The offset just after the string literal whose opening quote is at `at`. */
+function skipString(text: string, at: number): number {
+  const quote = text.charCodeAt(at);
+  const n = text.length;
+  if (text.charCodeAt(at + 1) === quote && text.charCodeAt(at + 2) === quote) {
+    for (let i = at + 3; i < n; i++) {
+      const c = text.charCodeAt(i);
+      if (c === BACKSLASH) i++;
+      else if (c === quote && text.charCodeAt(i + 1) === quote && text.charCodeAt(i + 2) === quote) return i + 3;
+    }
+    return n;
+  }
+  for (let i = at + 1; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === BACKSLASH) {
+      // An escaped character, or a line continuation (\r\n counts as one).
+      if (text.charCodeAt(i + 1) === CR && text.charCodeAt(i + 2) === LF) i++;
+      i++;
+    } else if (c === quote) {
+      return i + 1;
+    } else if (c === LF || c === CR) {
+      return i; // unterminated: the string ends with its line
+    }
+  }
+  return n;
+}
+
+/**
+ * Where the brackets left open before a statement keyword are, and where the scan can restart:
+ * the line starts it reached with no bracket open (the scan from one depends on the text after
+ * it only).
+ */
+export interface BracketScan {
+  /** Offsets of the unclosed brackets, increasing (empty for valid Python). */
+  readonly unclosed: number[];
+  /** Line starts reached with no bracket open, increasing; 0 first. */
+  readonly restarts: number[];
+}
+
+/**
+ * Scan `text` from `from` (a restart point) and push to `scan`; stop early at the first restart
+ * point `p` > `after` for which `converged(p)` says the rest is known. Returns the offset it
+ * stopped at (text.length when it ran to the end).
+ */
+function scanFrom(text: string, from: number, scan: { unclosed: number[]; restarts: number[] }, after: number, converged: (at: number) => boolean): number {
+  const open: number[] = [];
+  const n = text.length;
+  let i = from;
+  scan.restarts.push(from);
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    if (c >= 128 || STOP[c] === 0) {
+      i++;
+      continue;
+    }
+    if (c === LF || c === CR) {
+      i++;
+      if (c === CR && text.charCodeAt(i) === LF) i++;
+      if (open.length === 0) {
+        if (i > after && i < n && converged(i)) return i;
+        if (i < n) scan.restarts.push(i);
+        continue;
+      }
+      i = skipBlanks(text, i);
+      if (startsStatement(text, i)) {
+        for (const at of open) scan.unclosed.push(at);
+        open.length = 0;
+      }
+      continue;
+    }
+    switch (c) {
+      case HASH:
+        while (i < n && text.charCodeAt(i) !== LF && text.charCodeAt(i) !== CR) i++;
+        continue;
+      case 34: // "
+      case 39: // '
+        i = skipString(text, i);
+        continue;
+      case BACKSLASH: // a line continuation: the next line starts no statement
+        i++;
+        if (text.charCodeAt(i) === CR) i++;
+        if (text.charCodeAt(i) === LF) i++;
+        continue;
+      case 40: // (
+      case 91: // [
+      case 123: // {
+        open.push(i);
+        break;
+      case 41: // )
+      case 93: // ]
+      case 125: // }
+        // A closer closes the nearest open bracket of its kind; one that matches none is ignored.
+        for (let k = open.length - 1; k >= 0; k--) {
+          if (CLOSER_OF[text.charCodeAt(open[k])] === c) {
+            open.length = k;
+            break;
+          }
+        }
+        break;
+    }
+    i++;
+  }
+  return n;
+}
+
+/** Scan the whole text. */
+export function scanBrackets(text: string): BracketScan {
+  const scan = { unclosed: [] as number[], restarts: [] as number[] };
+  scanFrom(text, 0, scan, Infinity, () => false);
+  return scan;
+}
+
+/** The offsets of the brackets left open before a statement keyword, increasing. */
+export function unclosedBrackets(text: string): number[] {
+  return scanBrackets(text).unclosed;
+}
+
+/** The last index of `sorted` whose value is at most `x` (-1 when none). */
+function lastAtMost(sorted: readonly number[], x: number): number {
+  let lo = 0;
+  let hi = sorted.length - 1;
+  let found = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid] <= x) {
+      found = mid;
+      lo = mid + 1;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  return found;
+}
+
+/**
+ * The scan of `text`, made from `old`, the scan of the text before [start, oldEnd) was replaced
+ * by [start, newEnd): it restarts at the last restart point before the edit and stops where it
+ * reaches a restart point of the old scan, past the edit; the rest is the old scan's, moved.
+ */
+export function rescanBrackets(old: BracketScan, text: string, start: number, oldEnd: number, newEnd: number): BracketScan {
+  const delta = newEnd - oldEnd;
+  // A restart point before the edit (not at its start: the character before a line start is a
+  // line break, and the edit may have removed it).
+  const k = lastAtMost(old.restarts, start - 1);
+  const from = k >= 0 ? old.restarts[k] : 0;
+  const scan = {
+    unclosed: old.unclosed.slice(0, lastAtMost(old.unclosed, from - 1) + 1),
+    restarts: old.restarts.slice(0, Math.max(0, k)),
+  };
+  const converged = (at: number): boolean => {
+    const j = lastAtMost(old.restarts, at - delta);
+    return j >= 0 && old.restarts[j] === at - delta;
+  };
+  const stop = scanFrom(text, from, scan, newEnd, converged);
+  if (stop < text.length) {
+    for (let j = lastAtMost(old.unclosed, stop - delta - 1) + 1; j < old.unclosed.length; j++) scan.unclosed.push(old.unclosed[j] + delta);
+    for (let j = lastAtMost(old.restarts, stop - delta - 1) + 1; j < old.restarts.length; j++) scan.restarts.push(old.restarts[j] + delta);
+  }
+  return scan;
+}
+
+/** `text` with the characters at `offsets` replaced by UNCLOSED_MASK. */
+export function maskAt(text: string, offsets: readonly number[]): string {
+  if (offsets.length === 0) return text;
+  const parts: string[] = [];
+  let from = 0;
+  for (const at of offsets) {
+    parts.push(text.slice(from, at), UNCLOSED_MASK);
+    from = at + 1;
+  }
+  parts.push(text.slice(from));
+  return parts.join("");
+}
