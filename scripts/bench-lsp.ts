@@ -8,7 +8,7 @@
  * Then opens 200 standard-library files and prints the server's resident memory. Finally a
  * breakdown, in this process, of where one lint of the file goes.
  *
- *   npm run bench:lsp [-- --interval=MS --rounds=N --files=N]
+ *   npm run bench:lsp [-- --interval=MS --rounds=N --files=N --modes=keystrokes,auto-close,full --at=middle --trace]
  */
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -34,6 +34,8 @@ const INTERVAL_MS = option("interval", 40);
 const ROUNDS = option("rounds", 6);
 const FILES = option("files", 200);
 /** `--select=MH101,MH102`: lint with these rules only (to see what each costs). */
+/** `--at=middle`: type before an assignment in a method instead of after its `return`. */
+const AT = process.argv.find((a) => a.startsWith("--at="))?.slice(5) ?? "end";
 /** `--trace`: print every keystroke's timings and how it was linted. */
 const TRACE = process.argv.includes("--trace");
 const SELECT = process.argv.find((a) => a.startsWith("--select="))?.slice(9).split(",").filter(Boolean);
@@ -143,9 +145,12 @@ async function typingSession(
   client: Client, uri: string, text: string[], version: { v: number }, mode: Mode, round: number,
 ): Promise<number[]> {
   const full = mode === "full";
-  // Type after a line inside a method body, spread over the file.
-  const anchors = text.map((l, i) => [l, i] as const).filter(([l]) => /^ {8}return /.test(l)).map(([, i]) => i);
-  const line = anchors[Math.floor(((round + 0.5) / ROUNDS) * anchors.length)] + 1;
+  // Type a new line inside a method body, at places spread over the file: after a `return` at
+  // the method's level (so the method's end or the next `def` follows), or, with --at=middle,
+  // before an assignment in the middle of a method (so more of its code follows).
+  const pattern = AT === "middle" ? /^ {8}[a-z_]\w* = / : /^ {8}return /;
+  const anchors = text.map((l, i) => [l, i] as const).filter(([l]) => pattern.test(l)).map(([, i]) => i);
+  const line = anchors[Math.floor(((round + 0.5) / ROUNDS) * anchors.length)] + (AT === "middle" ? 0 : 1);
   const typed = TYPED[round % TYPED.length];
   const samples: number[] = [];
   text.splice(line, 0, "");
@@ -204,7 +209,7 @@ async function main(): Promise<void> {
   const pydecimal = join(stdlib, "_pydecimal.py");
   const source = readFileSync(pydecimal, "utf8");
   console.log(`memhint bench:lsp — node ${process.version}, ${source.split("\n").length} lines in ${pydecimal}`);
-  console.log(`typing: ${ROUNDS} lines per mode, a keystroke every ${INTERVAL_MS} ms (delete in steps of 4 characters)`);
+  console.log(`typing: ${ROUNDS} lines per mode, ${AT === "middle" ? "each before an assignment in a method" : "each after a method-level return"}, a keystroke every ${INTERVAL_MS} ms (delete in steps of 4 characters)`);
   console.log(`rules: ${SELECT ? SELECT.join(", ") : `all ${allRules.length}`}; load average ${readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")}\n`);
 
   const client = new Client();

@@ -50,8 +50,11 @@ export interface LintState {
   readonly dispatch: Dispatch;
   readonly model: SemanticModel;
   readonly findings: Finding[];
-  /** The summary of the function edited last, by where it starts. */
-  readonly summary: { start: number; text: string } | null;
+  /**
+   * The summary of the function edited last, by where it starts, and how many module names had
+   * been queried when it was made (a query since makes it stale).
+   */
+  readonly summary: { start: number; text: string; queried: number } | null;
   /** Incremental lints since the last full one. */
   readonly steps: number;
 }
@@ -241,7 +244,9 @@ export function lintIncremental(
     if (!now) return fallback("function changed shape");
     for (const r of changedRanges) if (r.startIndex < outerStart || r.endIndex > newExtent) return fallback("tree changed outside");
     const model = state.model;
-    const before = state.summary?.start === outerStart ? state.summary.text : unitSummary(old.fn, model, state.source, state.dispatch.enabled);
+    const queried = model.queriedModuleNames.size;
+    const cached = state.summary?.start === outerStart && state.summary.queried === queried ? state.summary.text : null;
+    const before = cached ?? unitSummary(old.fn, model, state.source, state.dispatch.enabled);
 
     const unitNodes = now.outer.descendantsOfType(state.dispatch.types).filter((n): n is Node => n !== null);
     // From here on the old model is updated in place: a null return leaves it unusable.
@@ -271,7 +276,7 @@ export function lintIncremental(
     const whole = rerunFileRules(state.dispatch, next, source, settings, root, unitNodes, outerStart, now.outer.endIndex, failures);
     if (failures.length > 0) return fallback("rule failed");
     const findings = [...kept.slice(0, insertAt), ...fresh, ...kept.slice(insertAt), ...whole];
-    return succeed(state, tree, source, lines, settings, next, findings, { start: outerStart, text: after });
+    return succeed(state, tree, source, lines, settings, next, findings, { start: outerStart, text: after, queried });
   } catch (error) {
     if (error instanceof StaleNodeError) return fallback("stale node");
     throw error;
@@ -307,7 +312,7 @@ function whitespaceEdit(
   const failures: RuleFailure[] = [];
   const whole = rerunFileRules(state.dispatch, next, source, state.settings, root, [], 0, 0, failures);
   if (failures.length > 0) return fallback("rule failed");
-  const summary = state.summary ? { start: shiftOffset(shift, state.summary.start), text: state.summary.text } : null;
+  const summary = state.summary ? { ...state.summary, start: shiftOffset(shift, state.summary.start) } : null;
   return succeed(state, tree, source, lines, state.settings, next, [...kept, ...whole], summary);
 }
 

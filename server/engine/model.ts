@@ -384,6 +384,12 @@ export class SemanticModel {
   private readonly referenceCache = new Map<Scope, Map<string, Node[]>>();
   /** During `afterUnitEdit`: binding lists of outer scopes that the unit added to. */
   private touched: Set<Binding[]> | null = null;
+  /**
+   * The module-level names whose references or mutations were asked for (`referencesOf`,
+   * `mutationsOf`), by any check since this model's lineage was built in full: a check that never
+   * asked about a name cannot depend on where it is used (unit-summary.ts).
+   */
+  readonly queriedModuleNames: Set<string>;
 
   constructor(readonly root: Node, nodes: readonly Node[], previous?: SemanticModel) {
     if (previous) {
@@ -394,8 +400,10 @@ export class SemanticModel {
       this.loops = previous.loops;
       this.loopForest = previous.loopForest;
       this.mutations = previous.mutations;
+      this.queriedModuleNames = previous.queriedModuleNames;
       return;
     }
+    this.queriedModuleNames = new Set();
     this.locator = new Locator(root);
     this.module = new ScopeRecord(this.locator, "module", root, null);
     this.build(nodes, [this.module]);
@@ -545,6 +553,7 @@ export class SemanticModel {
    * `allMethodCalls` is set.
    */
   mutationsOf(name: string, owner: Scope, options: { allMethodCalls?: boolean } = {}): Mutation[] {
+    if (owner === this.module) this.queriedModuleNames.add(name);
     let byName = this.mutationCache.get(owner);
     if (!byName) this.mutationCache.set(owner, (byName = new Map()));
     let all = byName.get(name);
@@ -591,6 +600,7 @@ export class SemanticModel {
    * owner's subtree, so rules only pay for it on candidates.
    */
   referencesOf(name: string, owner: Scope): Node[] {
+    if (owner === this.module) this.queriedModuleNames.add(name);
     let byName = this.referenceCache.get(owner);
     if (!byName) this.referenceCache.set(owner, (byName = new Map()));
     const cached = byName.get(name);

@@ -6,10 +6,12 @@
  *
  * The engine's part covers what the semantic model carries across functions: the module-level
  * names the function reads, writes, mutates or calls (`referencesOf`, `mutationsOf`, the
- * bindings of `global` and `nonlocal`). Each such use stands for its whole statement (or compound
- * statement header), with how the statement's other names resolve and the nested scopes around
- * it. A `global`/`nonlocal` statement, or a module name used inside a nested function, makes the
- * whole body the summary. Rules that read more add their part (Rule.functionSummary); rules that
+ * bindings of `global` and `nonlocal`). Only names some check has asked about count
+ * (SemanticModel.queriedModuleNames): a check that never asked where a name is used cannot see
+ * a use of it change. Each such use stands for its whole statement (or compound statement
+ * header), with how the statement's other names resolve and the nested scopes around it. A
+ * `global`/`nonlocal` statement, or a queried module name used inside a nested function, makes
+ * the whole body the summary. Rules that read more add their part (Rule.functionSummary); rules that
  * read the whole file are re-run instead (Rule.fileNodes).
  */
 import type { Node } from "web-tree-sitter";
@@ -160,6 +162,7 @@ export function unitSummary(fn: Node, model: SemanticModel, source: string, rule
     const owner = ownerOf(id);
     if (owner !== model.module) continue;
     moduleReferences.push(id);
+    if (!model.queriedModuleNames.has(id.text)) continue;
     const scope = model.scopeAt(id.startIndex);
     // A module name used in a nested function: what reaches it depends on how that function is used.
     for (let s: Scope | null = scope; s && s !== own; s = s.parent) if (s.kind === "function" || s.kind === "lambda") return whole();

@@ -207,8 +207,10 @@ describe("incremental linting", () => {
 
   it("matches a full lint while an unclosed bracket swallows the code after the function", () => {
     // base64.py: typing `sum([... range(10)]` (the `)` still missing) after the last line of
-    // b32hexencode makes the function swallow the definitions after it, whose calls decide
-    // whether MH201 reports the module-level `_b32rev`; the summary must see them.
+    // b32hexencode. Without unclosed.ts, the function swallowed the definitions after it, whose
+    // calls decide whether MH201 reports the module-level `_b32rev`, into an ERROR the summary
+    // did not read (a bug this test found). Now the `def` after it closes the bracket for the
+    // parser, and what is swallowed is the module-level line between them.
     const stdlib = stdlibPath();
     const text = readFileSync(join(stdlib, "base64.py"), "utf8");
     const anchor = "return _b32encode(_b32hexalphabet, s)";
@@ -225,6 +227,43 @@ describe("incremental linting", () => {
     } finally {
       close(session);
     }
+  });
+
+  it("keeps other findings when a statement changes that uses only module names no check asked about", () => {
+    // MH201 asks where `_cache` and `get`, the function that fills it, are used: its finding
+    // depends on them. Nothing asks about `helper`.
+    const text = [
+      "_cache = {}",
+      "",
+      "def helper(x):",
+      "    return x + 1",
+      "",
+      "def get(key):",
+      "    _cache[key] = len(key)",
+      "    return key",
+      "",
+      "def other(key):",
+      "    total = helper(key)",
+      "    get(key)",
+      "    return total",
+      "",
+    ].join("\n");
+    /** Type "12" after `anchor`, a key at a time (the code parses after each). */
+    const typeAfter = (anchor: string): Session => {
+      const session = open(text);
+      const at = text.indexOf(anchor) + anchor.length;
+      for (const [k, c] of [..."12"].entries()) {
+        edit(session, at + k, at + k, c);
+        expect(relint(session), `typing after ${anchor}`).toEqual(diagnosticsOf(session.text));
+      }
+      close(session);
+      return session;
+    };
+    expect(diagnosticsOf(text).map((d) => d.code)).toEqual(["MH201"]);
+    const unasked = typeAfter("helper(key");
+    expect([unasked.incremental, unasked.full]).toEqual([2, 0]);
+    const asked = typeAfter("    get(key");
+    expect([asked.incremental, asked.full]).toEqual([0, 2]);
   });
 
   it("matches a full lint while code is typed into and deleted from standard-library functions", () => {
