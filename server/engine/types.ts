@@ -120,8 +120,10 @@ export interface Rule {
   /**
    * Incremental linting (the language server re-checks only the function being edited and keeps
    * the other findings). The engine already accounts for what the semantic model carries across
-   * functions (module names a function reads, writes, calls or declares `global`). A rule whose
-   * checks of other nodes read more of a function body says what, one of two ways:
+   * functions: the uses of module names (`global` declarations, and the statements that use a
+   * name some check asked about through `referencesOf` or `mutationsOf`). A check must find the
+   * uses of a module name through those two, never by walking the tree or the text itself. A
+   * rule whose checks of other nodes read more of a function body says what, one of two ways:
    *   - `functionSummary`: the part of the edited function (`fn`, a function_definition) that its
    *     checks elsewhere can see, as text; two versions with equal summaries must look the same;
    *   - `fileNodes`: the rule reads too much of the file to summarize; after each edit it is run
