@@ -164,11 +164,12 @@ export function isModuleSingleton(classNode: Node, model: SemanticModel): boolea
 }
 
 /**
- * What `isModuleSingleton` reads in a method of the class: `cls()`, `self()`, `type(...)()` and
- * `__class__`. The lines holding them stand for them (a loose text match: any such line counts).
+ * What `isModuleSingleton` reads in a method of the class, or in its class-level statements:
+ * `cls()`, `self()`, `type(...)()` and `__class__`. The lines holding them stand for them (a
+ * loose text match: any such line counts).
  */
-export function singletonReads(fn: Node, source: string): string {
-  const text = source.slice(fn.startIndex, fn.endIndex);
+export function singletonReads(source: string, start: number, end: number): string {
+  const text = source.slice(start, end);
   const lines: string[] = [];
   for (const match of text.matchAll(SINGLETON_READS)) {
     const start = text.lastIndexOf("\n", match.index) + 1;
@@ -451,7 +452,7 @@ export default defineRule({
   fixable: "sometimes",
   peers: ["pylint W1518", "ruff UP033"],
   // A cached method's class being a singleton depends on the class's other methods.
-  functionSummary: (fn, ctx) => singletonReads(fn, ctx.source),
+  functionSummary: (_fn, ctx) => singletonReads(ctx.source, ctx.bodyStart, ctx.bodyEnd),
   docs: {
     what: "Finds `@functools.cache` and `@functools.lru_cache(maxsize=None)` (also `lru_cache(None)`, and any import style or alias) on a function whose argument space is not obviously small.",
     why: "An unbounded cache never evicts: it keeps one entry per distinct argument tuple, and each entry holds the arguments and the result for the life of the process. Besides whatever the arguments and the result weigh, an entry costs a dict slot (about 50 bytes, measured with tracemalloc) and, for more than one argument or any keyword argument, a key tuple (40 + 8 bytes per argument). A cache on request data, file paths or ids grows with the traffic, not with the code. Note that ruff's UP033 rewrites `lru_cache(maxsize=None)` to `@cache`: the spelling is shorter, the growth is the same, and this rule reports both. pylint's W1518 (method-cache-max-size-none) reports `maxsize=None` only on methods.",

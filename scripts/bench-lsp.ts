@@ -34,7 +34,7 @@ const INTERVAL_MS = option("interval", 40);
 const ROUNDS = option("rounds", 6);
 const FILES = option("files", 200);
 /** `--select=MH101,MH102`: lint with these rules only (to see what each costs). */
-/** `--at=middle`: type before an assignment in a method instead of after its `return`. */
+/** `--at=middle`: type before an assignment in a method instead of after its `return`; `--at=class`: type a new method. */
 const AT = process.argv.find((a) => a.startsWith("--at="))?.slice(5) ?? "end";
 /** `--trace`: print every keystroke's timings and how it was linted. */
 const TRACE = process.argv.includes("--trace");
@@ -133,6 +133,12 @@ const TYPED = [
   "        digits = [int(c) for c in str(abs(self._int))]",
 ];
 
+/** One-line methods typed into classes (`--at=class`). */
+const TYPED_METHODS = [
+  "    def squares(self, n): return sum([k * k for k in range(n)])",
+  "    def is_none(self, other): return self._is_special and other is None",
+];
+
 /** Brackets an editor closes as their opener is typed (and types over when the closer is typed). */
 const CLOSER: Record<string, string> = { "(": ")", "[": "]", "{": "}" };
 
@@ -148,10 +154,11 @@ async function typingSession(
   // Type a new line inside a method body, at places spread over the file: after a `return` at
   // the method's level (so the method's end or the next `def` follows), or, with --at=middle,
   // before an assignment in the middle of a method (so more of its code follows).
+  // With --at=class, a new one-line method after a method's last `return`.
   const pattern = AT === "middle" ? /^ {8}[a-z_]\w* = / : /^ {8}return /;
   const anchors = text.map((l, i) => [l, i] as const).filter(([l]) => pattern.test(l)).map(([, i]) => i);
   const line = anchors[Math.floor(((round + 0.5) / ROUNDS) * anchors.length)] + (AT === "middle" ? 0 : 1);
-  const typed = TYPED[round % TYPED.length];
+  const typed = AT === "class" ? TYPED_METHODS[round % TYPED_METHODS.length] : TYPED[round % TYPED.length];
   const samples: number[] = [];
   text.splice(line, 0, "");
   const insert = (edit: { line: number; character: number; text: string; endCharacter?: number; endLine?: number }): Promise<number> => {
@@ -209,7 +216,7 @@ async function main(): Promise<void> {
   const pydecimal = join(stdlib, "_pydecimal.py");
   const source = readFileSync(pydecimal, "utf8");
   console.log(`memhint bench:lsp — node ${process.version}, ${source.split("\n").length} lines in ${pydecimal}`);
-  console.log(`typing: ${ROUNDS} lines per mode, ${AT === "middle" ? "each before an assignment in a method" : "each after a method-level return"}, a keystroke every ${INTERVAL_MS} ms (delete in steps of 4 characters)`);
+  console.log(`typing: ${ROUNDS} lines per mode, ${AT === "middle" ? "each before an assignment in a method" : AT === "class" ? "each a new method after a method" : "each after a method-level return"}, a keystroke every ${INTERVAL_MS} ms (delete in steps of 4 characters)`);
   console.log(`rules: ${SELECT ? SELECT.join(", ") : `all ${allRules.length}`}; load average ${readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")}\n`);
 
   const client = new Client();

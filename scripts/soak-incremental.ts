@@ -1,8 +1,9 @@
 /**
- * `npm run soak:incremental`: types code into functions of many standard-library files, a key at
- * a time, then deletes it, and checks after every keystroke that the incremental lint equals a
- * full lint of the same text. Prints how many keystrokes were linted incrementally and every
- * mismatch (there must be none). Minutes long; the tests run a small sample of the same.
+ * `npm run soak:incremental`: types code into functions, class bodies and the module level of many
+ * standard-library files, a key at a time, then deletes it, and checks after every keystroke
+ * that the incremental lint equals a full lint of the same text. Prints how many keystrokes were
+ * linted incrementally and every mismatch (there must be none). Minutes long; the tests run a
+ * small sample of the same.
  *
  *   npm run soak:incremental [-- --every=N --offset=K]   (every Nth file, starting at the Kth)
  */
@@ -26,6 +27,8 @@ const SNIPPETS = [
   "total = sum([v * v for v in range(10)])", "self.parent = parent", "CACHE[k] = v", "del self.x", "global G",
   "items.append(x)", "for line in open(p).readlines(): pass", "x = [0] * 100_000_000", "return self()",
   "import weakref as wr", "# see __dict__", "if self._x is None: return other",
+  // Statements typed in class bodies and the module, that checks of other nodes read.
+  "def grow(self, n): return [n] * n", "print(type(self)())", "cls()", "CACHE.clear()", "'''Docs.'''",
 ];
 
 const parser = await loadPythonParser();
@@ -78,8 +81,13 @@ for (const file of files) {
     }
   };
   const lines = text.split("\n");
-  const anchors = lines.map((l, i) => [l, i] as const).filter(([l]) => /^ {4,8}\S/.test(l)).map(([, i]) => i);
-  for (let round = 0; round < 3 && anchors.length > 0; round++) {
+  // Three lines typed after an indented line (in a function or a class body), one after a
+  // line of the module.
+  const indented = lines.map((l, i) => [l, i] as const).filter(([l]) => /^ {4,8}\S/.test(l)).map(([, i]) => i);
+  const outer = lines.map((l, i) => [l, i] as const).filter(([l]) => /^\S/.test(l)).map(([, i]) => i);
+  for (let round = 0; round < 4; round++) {
+    const anchors = round < 3 ? indented : outer;
+    if (anchors.length === 0) continue;
     const row = anchors[Math.floor(random() * anchors.length)];
     const current = text.split("\n");
     let at = -1;

@@ -9,16 +9,19 @@
  *     body, the engine's part and the rules' `functionSummary`) is unchanged;
  *   - no kept finding overlaps the function or has a fix that edits it.
  * Rules that read the whole file (`fileNodes`) are run again on all their candidates. An edit of
- * blank space between statements only moves what follows. Otherwise, and whenever in doubt, the
+ * blank space between statements only moves what follows. An edit of statements directly in a
+ * class body or the module that define and bind nothing, before and after (a method's header
+ * being typed, a comment, an expression), checks those statements and keeps the rest when the
+ * names they use are ones no check asked about. Otherwise, and whenever in doubt, the
  * caller lints the whole file: the result is always what a full lint of the new text gives
  * (test/engine/incremental.test.ts and `npm run soak:incremental` hold it to that).
  */
 import type { Node, Range, Tree } from "web-tree-sitter";
 import { type Dispatch, type Finding, finish, type LintResult, lintWhole, type RuleFailure, runRules, runScans } from "./lint.js";
-import { type Scope, SemanticModel, type Shift, shiftOffset, StaleNodeError } from "./model.js";
+import { MODEL_NODE_TYPES, type Scope, SemanticModel, type Shift, shiftOffset, StaleNodeError } from "./model.js";
 import type { LineIndex } from "./positions.js";
 import type { Diagnostic, Rule, Settings, TextEdit } from "./types.js";
-import { bodyStartOf, unitSummary } from "./unit-summary.js";
+import { bodyStartOf, isVariable, unitSummary } from "./unit-summary.js";
 
 /** An edit since the last lint: [start, oldEnd) of the old text became [start, newEnd). */
 export interface ChangedSpan {
@@ -232,7 +235,7 @@ export function lintIncremental(
     if (source.length !== state.source.length + delta) return fallback("span");
     const root = tree.rootNode;
     const old = unitAround(state.model, state.source, span.start, span.oldEnd);
-    if (!old) return whitespaceEdit(state, tree, source, lines, span, changedRanges);
+    if (!old) return whitespaceEdit(state, tree, source, lines, span, changedRanges) ?? statementsEdit(state, tree, source, lines, span, changedRanges);
 
     // [outerStart, oldExtent) of the old text became [outerStart, newExtent): the function, and
     // the whitespace after it that the edit reached.
@@ -241,7 +244,8 @@ export function lintIncremental(
     const oldExtent = Math.max(oldEnd, span.oldEnd);
     const newExtent = oldExtent + delta;
     const now = unitInNewTree(root, old, source, newExtent);
-    if (!now) return fallback("function changed shape");
+    // (Typing a statement after the function, which the new tree does not put in it.)
+    if (!now) return statementsEdit(state, tree, source, lines, span, changedRanges) ?? fallback("function changed shape");
     for (const r of changedRanges) if (r.startIndex < outerStart || r.endIndex > newExtent) return fallback("tree changed outside");
     const model = state.model;
     const queried = model.queriedModuleNames.size;
@@ -314,6 +318,128 @@ function whitespaceEdit(
   if (failures.length > 0) return fallback("rule failed");
   const summary = state.summary ? { ...state.summary, start: shiftOffset(shift, state.summary.start) } : null;
   return succeed(state, tree, source, lines, state.settings, next, [...kept, ...whole], summary);
+}
+
+/** Statements that hold no definitions, bindings, scopes or loops: nothing the model records. */
+function isInert(statement: Node): boolean {
+  // (descendantsOfType includes the statement itself.)
+  return statement.type !== "decorated_definition" && statement.descendantsOfType(MODEL_NODE_TYPES as string[]).length === 0;
+}
+
+/** The class body or module that directly holds [start, end], when no function encloses it. */
+function statementsHolder(root: Node, start: number, end: number): Node | null {
+  for (let node: Node | null = root.descendantForIndex(start, end); node; node = node.parent) {
+    if (node.startIndex > start || node.endIndex < end) continue;
+    const holds = node.type === "module" || (node.type === "block" && node.parent?.type === "class_definition");
+    if (!holds) continue;
+    for (let p = node.parent; p; p = p.parent) if (!TRANSPARENT_PARENTS.has(p.type)) return null;
+    return node;
+  }
+  return null;
+}
+
+/** The children of `holder` that overlap or touch [start, end]. */
+function statementsAround(holder: Node, start: number, end: number): Node[] {
+  return holder.namedChildren.filter((c): c is Node => c !== null && c.startIndex <= end && c.endIndex >= start);
+}
+
+/**
+ * An edit of statements directly in a class body or the module (a method's header being typed,
+ * a comment, a docstring, an expression) that neither before nor after the edit define, bind or
+ * loop over anything: the model is unchanged but for offsets, the edited statements are checked,
+ * and other findings are kept when what their checks can see of those statements is unchanged
+ * (the names they use, and the rules' `functionSummary` of them).
+ */
+function statementsEdit(
+  state: LintState, tree: Tree, source: string, lines: LineIndex, span: ChangedSpan, changedRanges: readonly Range[],
+): StatefulLint | null {
+  const delta = span.newEnd - span.oldEnd;
+  const root = tree.rootNode;
+  const oldHolder = statementsHolder(state.tree.rootNode, span.start, span.oldEnd);
+  const newHolder = statementsHolder(root, span.start, span.newEnd);
+  if (!oldHolder || !newHolder || oldHolder.type !== newHolder.type || oldHolder.startIndex !== newHolder.startIndex
+    || newHolder.endIndex !== oldHolder.endIndex + delta) {
+    return fallback("not in a function body");
+  }
+  // The edited region: [start, oldEnd) of the old text became [start, oldEnd + delta), whole
+  // statements, and everything tree-sitter reparsed differently.
+  let start = span.start;
+  let newEnd = span.newEnd;
+  for (const r of changedRanges) {
+    start = Math.min(start, r.startIndex);
+    newEnd = Math.max(newEnd, r.endIndex);
+  }
+  let before: Node[] = [];
+  let after: Node[] = [];
+  for (let round = 0; ; round++) {
+    before = statementsAround(oldHolder, start, newEnd - delta);
+    after = statementsAround(newHolder, start, newEnd);
+    let wider = false;
+    for (const n of before) {
+      if (n.startIndex < start) [start, wider] = [n.startIndex, true];
+      if (n.endIndex + delta > newEnd) [newEnd, wider] = [n.endIndex + delta, true];
+    }
+    for (const n of after) {
+      if (n.startIndex < start) [start, wider] = [n.startIndex, true];
+      if (n.endIndex > newEnd) [newEnd, wider] = [n.endIndex, true];
+    }
+    if (!wider) break;
+    if (round === 3) return fallback("statements keep changing shape");
+  }
+  const oldEnd = newEnd - delta;
+  if (!before.every(isInert) || !after.every(isInert)) return fallback("statements define or bind");
+
+  // What checks of other nodes can see of them: the names they use (a name of the class, or a
+  // module name some check asked about, could be what a check counts) and the rules' summaries.
+  const model = state.model;
+  const scope = model.scopeAt(start);
+  const moduleNames = (nodes: readonly Node[]): Node[] | null => {
+    const found: Node[] = [];
+    for (const statement of nodes) {
+      for (const id of statement.descendantsOfType("identifier")) {
+        if (!id || !isVariable(id)) continue;
+        const owner = model.resolveScope(id.text, scope);
+        if (!owner) continue;
+        if (owner !== model.module || model.queriedModuleNames.has(id.text)) return null;
+        found.push(id);
+      }
+    }
+    return found;
+  };
+  const oldNames = moduleNames(before);
+  const newNames = moduleNames(after);
+  if (!oldNames || !newNames) return fallback("statements use names checks asked about");
+  const summaryOf = (text: string, end: number, moduleReferences: Node[]): string => state.dispatch.enabled
+    .map((rule) => rule.functionSummary?.(null, { model, source: text, bodyStart: start, bodyEnd: end, moduleReferences }) ?? "")
+    .join("\n");
+  if (summaryOf(state.source, oldEnd, oldNames) !== summaryOf(source, newEnd, newNames)) return fallback("summary");
+
+  // Everything from the old region's end on moves; nothing the model records was in it.
+  const shift: Shift = { at: oldEnd - 0.5, delta, tail: Number.NaN };
+  const kept: Finding[] = [];
+  let insertAt = -1;
+  for (const f of state.findings) {
+    if ((f.origin >= start && f.origin < oldEnd) || state.dispatch.fileRules.has(f.diagnostic.code)) continue;
+    if (insertAt < 0 && f.origin >= oldEnd) insertAt = kept.length;
+    const moved = moveFinding(f, start, oldEnd, oldEnd, shift, root);
+    if (!moved) return fallback("finding depends on the statements");
+    kept.push(moved);
+  }
+  if (insertAt < 0) insertAt = kept.length;
+  const next = SemanticModel.afterShift(model, root, shift);
+  // (A node's descendantsOfType includes the node itself.)
+  const unitNodes: Node[] = [];
+  for (const statement of after) for (const n of statement.descendantsOfType(state.dispatch.types)) if (n) unitNodes.push(n);
+  const fresh: Finding[] = [];
+  const failures: RuleFailure[] = [];
+  const local: Dispatch = { ...state.dispatch, byType: state.dispatch.localByType };
+  runRules(unitNodes, local, source, next, state.settings, root, fresh, failures);
+  runScans(start, newEnd, local, source, next, state.settings, root, fresh, failures);
+  const whole = rerunFileRules(state.dispatch, next, source, state.settings, root, unitNodes, start, newEnd, failures);
+  if (failures.length > 0) return fallback("rule failed");
+  const findings = [...kept.slice(0, insertAt), ...fresh, ...kept.slice(insertAt), ...whole];
+  const summary = state.summary ? { ...state.summary, start: shiftOffset(shift, state.summary.start) } : null;
+  return succeed(state, tree, source, lines, state.settings, next, findings, summary);
 }
 
 function succeed(

@@ -125,13 +125,16 @@ export interface Rule {
    * uses of a module name through those two, never by walking the tree or the text itself. A
    * rule whose checks of other nodes read more of a function body says what, one of two ways:
    *   - `functionSummary`: the part of the edited function (`fn`, a function_definition) that its
-   *     checks elsewhere can see, as text; two versions with equal summaries must look the same;
+   *     checks elsewhere can see, as text; two versions with equal summaries must look the same.
+   *     It is also asked about statements being typed directly in a class body or the module
+   *     (`fn` null, the statements in ctx.bodyStart..bodyEnd: no definitions, assignments or
+   *     other bindings, scopes or loops), where checks of the class's methods can see them;
    *   - `fileNodes`: the rule reads too much of the file to summarize; after each edit it is run
    *     again on every node it wants, which this lists from the model (without the edited
    *     function's, which the engine adds). A rule whose messages quote the line of another
    *     node needs this too: other findings are only moved, their messages kept.
    */
-  functionSummary?(fn: Node, ctx: SummaryContext): string;
+  functionSummary?(fn: Node | null, ctx: SummaryContext): string;
   fileNodes?(model: SemanticModel, source: string): Node[];
 }
 
@@ -139,10 +142,13 @@ export interface Rule {
 export interface SummaryContext {
   readonly model: SemanticModel;
   readonly source: string;
-  /** The function's body: from just after the header's colon to the function's end. */
+  /**
+   * The function's body: from just after the header's colon to the function's end (or the
+   * class- or module-level statements summarized, when there is no function).
+   */
   readonly bodyStart: number;
   readonly bodyEnd: number;
-  /** Identifiers in the function that refer to module-level variables. */
+  /** Identifiers in the body that refer to module-level variables. */
   readonly moduleReferences: readonly Node[];
 }
 

@@ -114,7 +114,8 @@ export function bodyStartOf(fn: Node): number | null {
   return null;
 }
 
-function isVariable(id: Node): boolean {
+/** Whether an identifier names a variable (not the `attr` of `obj.attr` or a keyword argument's name). */
+export function isVariable(id: Node): boolean {
   const parent = id.parent;
   if (parent?.type === "attribute" && parent.childForFieldName("attribute")?.equals(id)) return false;
   if (parent?.type === "keyword_argument" && parent.childForFieldName("name")?.equals(id)) return false;

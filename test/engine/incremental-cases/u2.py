@@ -1,0 +1,9 @@
+CACHE = {}
+
+
+def load(key):
+    CACHE[key] = object()
+    return CACHE[key]
+
+
+CACHE.clear()
