@@ -2,7 +2,7 @@ import type { Node } from "web-tree-sitter";
 import { indentBefore } from "../server/engine/positions.js";
 import { type Scope, type SemanticModel, unparenthesize } from "../server/engine/model.js";
 import { parseIntegerLiteral } from "../server/engine/size.js";
-import { defineRule, type Fix, type RuleContext, type TextEdit } from "../server/engine/types.js";
+import { defineRule, type Fix, type RuleContext, type SummaryContext, type TextEdit } from "../server/engine/types.js";
 
 /**
  * What a `functools` cache decorator keeps. `unbounded`: `cache` or `lru_cache(maxsize=None)`;
@@ -150,36 +150,31 @@ export function isModuleSingleton(classNode: Node, model: SemanticModel): boolea
   if (call?.type !== "call" || !call.childForFieldName("function")?.equals(uses[0])) return false;
   if (model.ownerScopeOf(call) !== model.module || model.loopOf(call, { includeComprehensions: true })) return false;
   if (call.startIndex >= classNode.startIndex && call.endIndex <= classNode.endIndex) return false;
-  for (const inner of classNode.descendantsOfType(["call", "attribute"])) {
-    if (!inner) continue;
-    if (inner.type === "attribute") {
-      if (inner.childForFieldName("attribute")?.text === "__class__") return false;
-      continue;
-    }
-    const fn = unparenthesize(inner.childForFieldName("function") ?? inner);
-    if (fn.type === "identifier" && (fn.text === "cls" || fn.text === "self")) return false;
-    if (fn.type === "call" && fn.childForFieldName("function")?.text === "type") return false;
-  }
+  for (const inner of classNode.descendantsOfType(["call", "attribute"])) if (inner && instantiatesAgain(inner)) return false;
   return true;
 }
 
-/**
- * What `isModuleSingleton` reads in a method of the class, or in its class-level statements:
- * `cls()`, `self()`, `type(...)()` and `__class__`. The lines holding them stand for them (a
- * loose text match: any such line counts).
- */
-export function singletonReads(source: string, start: number, end: number): string {
-  const text = source.slice(start, end);
-  const lines: string[] = [];
-  for (const match of text.matchAll(SINGLETON_READS)) {
-    const start = text.lastIndexOf("\n", match.index) + 1;
-    const end = text.indexOf("\n", match.index);
-    lines.push(text.slice(start, end < 0 ? text.length : end));
-  }
-  return lines.join("\n");
+/** Whether `inner` (a call or an attribute) may make another instance: `cls()`, `self()`, `type(...)()`, `x.__class__`. */
+function instantiatesAgain(inner: Node): boolean {
+  if (inner.type === "attribute") return inner.childForFieldName("attribute")?.text === "__class__";
+  const fn = unparenthesize(inner.childForFieldName("function") ?? inner);
+  if (fn.type === "identifier" && (fn.text === "cls" || fn.text === "self")) return true;
+  return fn.type === "call" && fn.childForFieldName("function")?.text === "type";
 }
 
-const SINGLETON_READS = /\b(?:cls|self|type)\b[\s\\)]*\(|__class__/g;
+/**
+ * What `isModuleSingleton` reads of a method of the class (`fn`), or of its class-level
+ * statements in [ctx.bodyStart, ctx.bodyEnd): whether they may make another instance.
+ */
+export function singletonReads(fn: Node | null, ctx: SummaryContext): string {
+  const { bodyStart, bodyEnd } = ctx;
+  const within = fn ?? ctx.model.root.descendantForIndex(bodyStart, Math.max(bodyStart, bodyEnd - 1));
+  if (!within) return "";
+  for (const inner of within.descendantsOfType(["call", "attribute"])) {
+    if (inner && inner.startIndex >= bodyStart && inner.endIndex <= bodyEnd && instantiatesAgain(inner)) return "may make another instance";
+  }
+  return "";
+}
 
 /** Whether an identifier sits in a type annotation (of a variable, a parameter or a return). */
 function inAnnotation(id: Node): boolean {
@@ -452,7 +447,7 @@ export default defineRule({
   fixable: "sometimes",
   peers: ["pylint W1518", "ruff UP033"],
   // A cached method's class being a singleton depends on the class's other methods.
-  functionSummary: (_fn, ctx) => singletonReads(ctx.source, ctx.bodyStart, ctx.bodyEnd),
+  functionSummary: singletonReads,
   docs: {
     what: "Finds `@functools.cache` and `@functools.lru_cache(maxsize=None)` (also `lru_cache(None)`, and any import style or alias) on a function whose argument space is not obviously small.",
     why: "An unbounded cache never evicts: it keeps one entry per distinct argument tuple, and each entry holds the arguments and the result for the life of the process. Besides whatever the arguments and the result weigh, an entry costs a dict slot (about 50 bytes, measured with tracemalloc) and, for more than one argument or any keyword argument, a key tuple (40 + 8 bytes per argument). A cache on request data, file paths or ids grows with the traffic, not with the code. Note that ruff's UP033 rewrites `lru_cache(maxsize=None)` to `@cache`: the spelling is shorter, the growth is the same, and this rule reports both. pylint's W1518 (method-cache-max-size-none) reports `maxsize=None` only on methods.",

@@ -64,7 +64,7 @@ export default defineRule({
   fixable: "never",
   peers: ["ruff B019", "pylint W1518"],
   // As for MH202: whether the class is a singleton depends on its other methods.
-  functionSummary: (_fn, ctx) => singletonReads(ctx.source, ctx.bodyStart, ctx.bodyEnd),
+  functionSummary: singletonReads,
   docs: {
     what: "Finds `@functools.lru_cache` (bounded or not) and `@functools.cache` on a method that receives the instance (`self`, whatever its name), in any import style.",
     why: "The cache lives on the function, shared by the whole class, and its keys include the instance: it holds a strong reference to every `self` it has been called with, and through it everything the instance refers to. Those instances cannot be freed while their entries live: with `@cache` or `maxsize=None`, never; with a bounded cache, until enough other calls evict them, which in a quiet process may be never either. Deleting the last reference to the object frees nothing.",

@@ -44,7 +44,8 @@ export function addImportEdit(model: SemanticModel, moduleName: string): TextEdi
   return { start: anchor.startIndex, end: anchor.startIndex, newText: `import ${moduleName}\n` };
 }
 
-function firstOrdinaryStatement(root: Node): Node | null {
+/** Where `addImportEdit` inserts: the first module-level statement that is not the docstring or a `from __future__` import. */
+export function firstOrdinaryStatement(root: Node): Node | null {
   let first = true;
   for (const statement of root.namedChildren) {
     if (!statement || statement.type === "comment") continue;

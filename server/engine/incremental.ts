@@ -18,7 +18,8 @@
  */
 import type { Node, Range, Tree } from "web-tree-sitter";
 import { type Dispatch, type Finding, finish, type LintResult, lintWhole, type RuleFailure, runRules, runScans } from "./lint.js";
-import { MODEL_NODE_TYPES, type Scope, SemanticModel, type Shift, shiftOffset, StaleNodeError } from "./model.js";
+import { MODEL_NODE_TYPES, parameterName, type Scope, SemanticModel, type Shift, shiftOffset, StaleNodeError } from "./model.js";
+import { firstOrdinaryStatement } from "./imports.js";
 import type { LineIndex } from "./positions.js";
 import type { Diagnostic, Rule, Settings, TextEdit } from "./types.js";
 import { bodyStartOf, isVariable, unitSummary } from "./unit-summary.js";
@@ -235,7 +236,11 @@ export function lintIncremental(
     if (source.length !== state.source.length + delta) return fallback("span");
     const root = tree.rootNode;
     const old = unitAround(state.model, state.source, span.start, span.oldEnd);
-    if (!old) return whitespaceEdit(state, tree, source, lines, span, changedRanges) ?? statementsEdit(state, tree, source, lines, span, changedRanges);
+    if (!old) {
+      // (undefined: not an edit of blank space, and nothing was changed.)
+      const blank = whitespaceEdit(state, tree, source, lines, span, changedRanges);
+      return blank !== undefined ? blank : statementsEdit(state, tree, source, lines, span, changedRanges);
+    }
 
     // [outerStart, oldExtent) of the old text became [outerStart, newExtent): the function, and
     // the whitespace after it that the edit reached.
@@ -267,7 +272,7 @@ export function lintIncremental(
     for (const f of state.findings) {
       if ((f.origin >= outerStart && f.origin < oldEnd) || fileRules.has(f.diagnostic.code)) continue;
       if (insertAt < 0 && f.origin >= oldEnd) insertAt = kept.length;
-      const moved = moveFinding(f, outerStart, oldEnd, oldExtent, shift, root);
+      const moved = moveFinding(f, outerStart, oldEnd, oldExtent, shift, root, state.source);
       if (!moved) return fallback("finding depends on the function");
       kept.push(moved);
     }
@@ -290,25 +295,26 @@ export function lintIncremental(
 /**
  * An edit of whitespace at the start of a line between statements (a blank line added, removed,
  * or being indented before code is typed on it): no node changes, the ones after it move.
+ * Undefined when the edit is not one.
  */
 function whitespaceEdit(
   state: LintState, tree: Tree, source: string, lines: LineIndex, span: ChangedSpan, changedRanges: readonly Range[],
-): StatefulLint | null {
-  if (changedRanges.length > 0) return fallback("not in a function body");
+): StatefulLint | null | undefined {
+  if (changedRanges.length > 0) return undefined;
   if (!isBlank(state.source, span.start, span.oldEnd) || !isBlank(source, span.start, span.newEnd) || !atLineIndent(state.source, span.start)) {
-    return fallback("not in a function body");
+    return undefined;
   }
   // Between statements: not inside an expression, a string or a function (whose text would change).
   const holder = state.tree.rootNode.descendantForIndex(span.start, span.oldEnd);
   if (!holder || !(holder.type === "module" || (holder.type === "block" && holder.parent?.type === "class_definition"))) {
-    return fallback("not in a function body");
+    return undefined;
   }
   const shift: Shift = { at: span.start - 0.5, delta: span.newEnd - span.oldEnd, tail: Number.NaN };
   const root = tree.rootNode;
   const kept: Finding[] = [];
   for (const f of state.findings) {
     if (state.dispatch.fileRules.has(f.diagnostic.code)) continue;
-    const moved = moveFinding(f, span.start, span.start, span.oldEnd, shift, root);
+    const moved = moveFinding(f, span.start, span.start, span.oldEnd, shift, root, state.source);
     if (!moved) return fallback("finding depends on the whitespace");
     kept.push(moved);
   }
@@ -343,12 +349,35 @@ function statementsAround(holder: Node, start: number, end: number): Node[] {
   return holder.namedChildren.filter((c): c is Node => c !== null && c.startIndex <= end && c.endIndex >= start);
 }
 
+/** The function_definition of a statement that is one (decorated or not), else null. */
+function functionOf(statement: Node): Node | null {
+  if (statement.type === "function_definition") return statement;
+  const inner = statement.type === "decorated_definition" ? statement.childForFieldName("definition") : null;
+  return inner?.type === "function_definition" ? inner : null;
+}
+
+/**
+ * Whether the identifier `name` appears as a word (not an attribute) in [from, to) of `text`
+ * outside [start, end). (A loose match: in strings and comments too.)
+ */
+function usedOutside(text: string, name: string, from: number, to: number, start: number, end: number): boolean {
+  const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const word = new RegExp(`(?<![\\p{L}\\p{N}_.])${escaped}(?![\\p{L}\\p{N}_])`, "u");
+  return word.test(text.slice(from, start)) || word.test(text.slice(end, to));
+}
+
 /**
  * An edit of statements directly in a class body or the module (a method's header being typed,
- * a comment, a docstring, an expression) that neither before nor after the edit define, bind or
- * loop over anything: the model is unchanged but for offsets, the edited statements are checked,
- * and other findings are kept when what their checks can see of those statements is unchanged
- * (the names they use, and the rules' `functionSummary` of them).
+ * a comment, a docstring, an expression), and in a class body of whole methods (one being typed
+ * or deleted), where no other statement before or after the edit defines, binds or loops: the
+ * model is updated for those statements (SemanticModel.afterRangeEdit), they are checked, and
+ * other findings are kept when what their checks can see of them is unchanged:
+ *   - the statements outside function bodies use no name of the class and no module name a
+ *     check asked about;
+ *   - the methods have the summaries they had (unit-summary.ts), in order;
+ *   - the rules' `functionSummary` of the whole edited text is unchanged;
+ *   - no name the methods bind in the class appears elsewhere in the class (a decorator, a
+ *     default value or a class-level statement could mean it).
  */
 function statementsEdit(
   state: LintState, tree: Tree, source: string, lines: LineIndex, span: ChangedSpan, changedRanges: readonly Range[],
@@ -387,49 +416,99 @@ function statementsEdit(
     if (round === 3) return fallback("statements keep changing shape");
   }
   const oldEnd = newEnd - delta;
-  if (!before.every(isInert) || !after.every(isInert)) return fallback("statements define or bind");
+  // Methods may come and go in a class body; in the module a function's name would be a module
+  // name, which every function can see.
+  const inClass = newHolder.type === "block";
+  const allowed = (n: Node): boolean => isInert(n) || (inClass && functionOf(n) !== null);
+  if (!before.every(allowed) || !after.every(allowed)) return fallback("statements define or bind");
+  for (const r of changedRanges) if (r.startIndex < newHolder.startIndex || r.endIndex > newHolder.endIndex) return fallback("tree changed outside");
+  if (!inClass) {
+    // Fixes that add an import insert it before the module's first statement (imports.ts).
+    const oldAnchor = firstOrdinaryStatement(state.tree.rootNode)?.startIndex ?? -1;
+    const newAnchor = firstOrdinaryStatement(root)?.startIndex ?? -1;
+    const moved = oldAnchor < start ? oldAnchor : oldAnchor >= oldEnd ? oldAnchor + delta : Number.NaN;
+    if (moved !== newAnchor) return fallback("the module's first statement changed");
+  }
 
-  // What checks of other nodes can see of them: the names they use (a name of the class, or a
-  // module name some check asked about, could be what a check counts) and the rules' summaries.
   const model = state.model;
-  const scope = model.scopeAt(start);
-  const moduleNames = (nodes: readonly Node[]): Node[] | null => {
-    const found: Node[] = [];
-    for (const statement of nodes) {
-      for (const id of statement.descendantsOfType("identifier")) {
-        if (!id || !isVariable(id)) continue;
-        const owner = model.resolveScope(id.text, scope);
-        if (!owner) continue;
-        if (owner !== model.module || model.queriedModuleNames.has(id.text)) return null;
-        found.push(id);
+  let scope: Scope | null = model.scopeAt(start);
+  while (scope && (scope.kind !== (inClass ? "class" : "module") || scope.start > start || scope.end < oldEnd)) scope = scope.parent;
+  if (!scope || (inClass && scope.start !== newHolder.parent!.startIndex)) return fallback("statements define or bind");
+  const holderScope = scope;
+  /**
+   * What checks of other nodes can see of `statements` in `m` (the model of their tree), or null
+   * when it cannot be told: outside function bodies, the names used must be builtins or module
+   * names no check asked about; each method stands for its summary.
+   */
+  const seen = (statements: readonly Node[], m: SemanticModel, text: string, holder: Scope, end: number): string | null => {
+    const moduleReferences: Node[] = [];
+    const parts: string[] = [];
+    for (const statement of statements) {
+      const fn = functionOf(statement);
+      const bodyStart = fn ? bodyStartOf(fn) : null;
+      if (fn && bodyStart === null) return null;
+      // A method's name and parameters are what it binds; its decorators, defaults and
+      // annotations are uses, in the class scope.
+      const bound = new Set<number>();
+      if (fn) {
+        const name = fn.childForFieldName("name");
+        if (name) bound.add(name.startIndex);
+        for (const parameter of fn.childForFieldName("parameters")?.namedChildren ?? []) {
+          const id = parameter ? parameterName(parameter) : null;
+          if (id) bound.add(id.startIndex);
+        }
       }
+      for (const id of statement.descendantsOfType("identifier")) {
+        if (!id || !isVariable(id) || bound.has(id.startIndex) || (bodyStart !== null && id.startIndex >= bodyStart)) continue;
+        const owner = m.resolveScope(id.text, holder);
+        if (!owner) continue;
+        if (owner !== m.module || m.queriedModuleNames.has(id.text)) return null;
+        moduleReferences.push(id);
+      }
+      if (fn) parts.push(unitSummary(fn, m, text, state.dispatch.enabled));
     }
-    return found;
+    for (const rule of state.dispatch.enabled) {
+      const part = rule.functionSummary?.(null, { model: m, source: text, bodyStart: start, bodyEnd: end, moduleReferences });
+      if (part) parts.push(`${rule.code}\n${part}`);
+    }
+    return parts.join("\n");
   };
-  const oldNames = moduleNames(before);
-  const newNames = moduleNames(after);
-  if (!oldNames || !newNames) return fallback("statements use names checks asked about");
-  const summaryOf = (text: string, end: number, moduleReferences: Node[]): string => state.dispatch.enabled
-    .map((rule) => rule.functionSummary?.(null, { model, source: text, bodyStart: start, bodyEnd: end, moduleReferences }) ?? "")
-    .join("\n");
-  if (summaryOf(state.source, oldEnd, oldNames) !== summaryOf(source, newEnd, newNames)) return fallback("summary");
+  const boundIn = (m: SemanticModel, holder: Scope, end: number): string[] => {
+    const names: string[] = [];
+    for (const [name, list] of holder.bindings) {
+      if (list.some((b) => m.bindingStatementStart(b) >= start && m.bindingStatementStart(b) < end)) names.push(name);
+    }
+    return names;
+  };
+  const oldSeen = seen(before, model, state.source, holderScope, oldEnd);
+  if (oldSeen === null) return fallback("statements use names checks asked about");
+  const oldBound = boundIn(model, holderScope, oldEnd);
 
-  // Everything from the old region's end on moves; nothing the model records was in it.
+  // From here on the old model is updated in place: a null return leaves it unusable.
+  // Everything from the old region's end on moves.
   const shift: Shift = { at: oldEnd - 0.5, delta, tail: Number.NaN };
   const kept: Finding[] = [];
   let insertAt = -1;
   for (const f of state.findings) {
     if ((f.origin >= start && f.origin < oldEnd) || state.dispatch.fileRules.has(f.diagnostic.code)) continue;
     if (insertAt < 0 && f.origin >= oldEnd) insertAt = kept.length;
-    const moved = moveFinding(f, start, oldEnd, oldEnd, shift, root);
+    const moved = moveFinding(f, start, oldEnd, oldEnd, shift, root, state.source);
     if (!moved) return fallback("finding depends on the statements");
     kept.push(moved);
   }
   if (insertAt < 0) insertAt = kept.length;
-  const next = SemanticModel.afterShift(model, root, shift);
   // (A node's descendantsOfType includes the node itself.)
   const unitNodes: Node[] = [];
   for (const statement of after) for (const n of statement.descendantsOfType(state.dispatch.types)) if (n) unitNodes.push(n);
+  const next = SemanticModel.afterRangeEdit(model, root, holderScope, { start, end: oldEnd }, shift, unitNodes);
+  if (seen(after, next, source, holderScope, newEnd) !== oldSeen) return fallback("summary");
+  if (inClass) {
+    const classNode = newHolder.parent!;
+    for (const name of new Set([...oldBound, ...boundIn(next, holderScope, newEnd)])) {
+      if (usedOutside(source, name, classNode.startIndex, classNode.endIndex, start, newEnd)) return fallback("a method's name is used in its class");
+    }
+  }
+
   const fresh: Finding[] = [];
   const failures: RuleFailure[] = [];
   const local: Dispatch = { ...state.dispatch, byType: state.dispatch.localByType };
@@ -438,7 +517,9 @@ function statementsEdit(
   const whole = rerunFileRules(state.dispatch, next, source, state.settings, root, unitNodes, start, newEnd, failures);
   if (failures.length > 0) return fallback("rule failed");
   const findings = [...kept.slice(0, insertAt), ...fresh, ...kept.slice(insertAt), ...whole];
-  const summary = state.summary ? { ...state.summary, start: shiftOffset(shift, state.summary.start) } : null;
+  // The summary of the function edited last, unless it was in the edited statements.
+  const last = state.summary;
+  const summary = last && (last.start < start || last.start >= oldEnd) ? { ...last, start: shiftOffset(shift, last.start) } : null;
   return succeed(state, tree, source, lines, state.settings, next, findings, summary);
 }
 
@@ -463,7 +544,7 @@ function succeed(
  * `extentEnd`.
  */
 function moveFinding(
-  f: Finding, unitStart: number, unitEnd: number, extentEnd: number, shift: Shift, root: Node,
+  f: Finding, unitStart: number, unitEnd: number, extentEnd: number, shift: Shift, root: Node, oldSource: string,
 ): Finding | null {
   const d = f.diagnostic;
   const move = (p: number): number => shiftOffset(shift, p);
@@ -473,8 +554,11 @@ function moveFinding(
   if (fix) {
     const edits: TextEdit[] = [];
     for (const e of fix.edits) {
-      // An edit touching the region may carry its old text.
+      // An edit touching the region may carry its old text; one separated from it by blank
+      // space only may have been placed by reading that space (a deletion that takes the
+      // blank lines around a statement with it).
       if (e.end >= unitStart && e.start <= extentEnd) return null;
+      if (e.start >= extentEnd ? isBlank(oldSource, extentEnd, e.start) : isBlank(oldSource, e.end, unitStart)) return null;
       edits.push({ start: move(e.start), end: move(e.end), newText: e.newText });
     }
     fix = { ...fix, edits };

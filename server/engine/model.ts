@@ -425,15 +425,27 @@ export class SemanticModel {
   static afterUnitEdit(
     old: SemanticModel, root: Node, unit: { start: number; end: number; functionStart: number }, shift: Shift, unitNodes: readonly Node[],
   ): SemanticModel {
-    const inUnit = (offset: number): boolean => offset >= unit.start && offset < unit.end;
     let own: Scope | null = old.scopeAt(unit.functionStart);
     while (own && !(own.kind === "function" && own.start === unit.functionStart)) own = own.parent;
     const parent = own?.parent;
     if (!own || !parent) throw new StaleNodeError("memhint: the edited function has no scope");
-    parent.children.splice(parent.children.indexOf(own), 1);
+    return SemanticModel.afterRangeEdit(old, root, parent, unit, shift, unitNodes);
+  }
+
+  /**
+   * The model after an edit that replaced what [range.start, range.end) held directly in the
+   * scope `parent` (a class or the module): the scopes, bindings, loops and mutations recorded
+   * there are built again from `nodes`, the lint pass's node types fetched from the new text of
+   * the range; everything else is kept as in afterUnitEdit. This model is consumed.
+   */
+  static afterRangeEdit(
+    old: SemanticModel, root: Node, parent: Scope, range: { start: number; end: number }, shift: Shift, nodes: readonly Node[],
+  ): SemanticModel {
+    const inUnit = (offset: number): boolean => offset >= range.start && offset < range.end;
+    for (let i = parent.children.length - 1; i >= 0; i--) if (inUnit(parent.children[i].start)) parent.children.splice(i, 1);
     const chain: Scope[] = [];
     for (let s: Scope | null = parent; s; s = s.parent) chain.unshift(s);
-    // What the function bound in the scopes around it: its own name, `global` names.
+    // What the range bound in the scopes around it: a function's own name, `global` names.
     for (const scope of chain) {
       for (const [name, list] of scope.bindings) {
         if (!list.some((b) => inUnit((b as BindingRecord).statementStart))) continue;
@@ -448,7 +460,7 @@ export class SemanticModel {
     old.applyShift(root, shift);
     const model = new SemanticModel(root, [], old);
     model.touched = new Set();
-    model.build(unitNodes, chain);
+    model.build(nodes, chain);
     for (const list of model.touched) list.sort((a, b) => (a as BindingRecord).nodeStart - (b as BindingRecord).nodeStart);
     model.touched = null;
     parent.children.sort((a, b) => a.start - b.start);
@@ -569,6 +581,11 @@ export class SemanticModel {
   /** Every `x.attr = ...` (and `del x.attr`) in the file, in no particular order. */
   attributeAssignments(): Mutation[] {
     return this.mutations.filter((m) => m.kind === "attribute-assign");
+  }
+
+  /** Where a binding's statement starts, without looking its node up in the current tree. */
+  bindingStatementStart(b: Binding): number {
+    return b instanceof BindingRecord ? b.statementStart : b.statement.startIndex;
   }
 
   /** Where a mutation's statement starts, without looking its node up in the current tree. */

@@ -132,7 +132,11 @@ export interface Rule {
    *   - `fileNodes`: the rule reads too much of the file to summarize; after each edit it is run
    *     again on every node it wants, which this lists from the model (without the edited
    *     function's, which the engine adds). A rule whose messages quote the line of another
-   *     node needs this too: other findings are only moved, their messages kept.
+   *     node needs this too: other findings are only moved, their messages kept. So does a rule
+   *     whose fixes read text beyond their own edits, except for the blank space next to them
+   *     and the module's first statement (where imports are added): the engine already drops a
+   *     kept finding whose fix is separated from the edit by blank space only, and lints in
+   *     full when the module's first statement changes.
    */
   functionSummary?(fn: Node | null, ctx: SummaryContext): string;
   fileNodes?(model: SemanticModel, source: string): Node[];

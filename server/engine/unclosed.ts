@@ -14,13 +14,14 @@
  * of the file parses as it did. Offsets do not move (one UTF-16 code unit for another), and valid
  * Python is never changed: without such a keyword line there is nothing to replace.
  *
- * The scan knows Python's strings (prefixes, escapes, triple quotes) and comments, so brackets
- * and keywords inside them do not count. test/engine/unclosed.test.ts holds it to that on the
- * standard library: every file it would change is one CPython rejects.
+ * The scan knows Python's strings (prefixes, escapes, triple quotes, f-string replacement fields
+ * with nested strings as Python 3.12 allows them) and comments, so brackets and keywords inside
+ * them do not count. test/engine/unclosed.test.ts holds it to that on the standard library:
+ * every file it would change is one CPython rejects.
  */
 
 /** Replaces an unclosed bracket in the text given to the parser. */
-export const UNCLOSED_MASK = "?";
+const UNCLOSED_MASK = "?";
 
 /**
  * Statement keywords that cannot appear inside brackets in valid Python. (Not `if`, `else`,
@@ -48,7 +49,7 @@ function isIdentifierChar(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c >= 128;
 }
 
-/** The word of ASCII letters at `at`, if it is followed by no identifier character. */
+/** The word of lower-case ASCII letters at `at`, if no identifier character follows it. */
 function wordAt(text: string, at: number): string {
   let end = at;
   while (end < text.length && end - at <= 8) {
@@ -81,29 +82,84 @@ function startsStatement(text: string, at: number): boolean {
   return false;
 }
 
+/** Whether the quote at `at` opens an f-string (or a t-string): its prefix has an `f` (`t`). */
+function isFormatted(text: string, at: number): boolean {
+  let formatted = false;
+  let i = at - 1;
+  for (; i >= 0 && at - i <= 3; i--) {
+    const c = text.charCodeAt(i) | 0x20; // lower case
+    if (c === 0x66 || c === 0x74) formatted = true; // f, t
+    else if (c !== 0x72 && c !== 0x62 && c !== 0x75) break; // r, b, u
+  }
+  // The prefix is a whole word, not the end of a name such as `elf`.
+  return formatted && !(i >= 0 && isIdentifierChar(text.charCodeAt(i)));
+}
+
+/** After a backslash at `i` in a string: the offset of the character after the escaped one. */
+function afterEscape(text: string, i: number): number {
+  // An escaped character, or a line continuation (\r\n counts as one).
+  return text.charCodeAt(i + 1) === CR && text.charCodeAt(i + 2) === LF ? i + 3 : i + 2;
+}
+
 /** The offset just after the string literal whose opening quote is at `at`. */
 function skipString(text: string, at: number): number {
   const quote = text.charCodeAt(at);
+  const triple = text.charCodeAt(at + 1) === quote && text.charCodeAt(at + 2) === quote;
+  const formatted = isFormatted(text, at);
   const n = text.length;
-  if (text.charCodeAt(at + 1) === quote && text.charCodeAt(at + 2) === quote) {
-    for (let i = at + 3; i < n; i++) {
-      const c = text.charCodeAt(i);
-      if (c === BACKSLASH) i++;
-      else if (c === quote && text.charCodeAt(i + 1) === quote && text.charCodeAt(i + 2) === quote) return i + 3;
-    }
-    return n;
-  }
-  for (let i = at + 1; i < n; i++) {
+  let i = at + (triple ? 3 : 1);
+  while (i < n) {
     const c = text.charCodeAt(i);
     if (c === BACKSLASH) {
-      // An escaped character, or a line continuation (\r\n counts as one).
-      if (text.charCodeAt(i + 1) === CR && text.charCodeAt(i + 2) === LF) i++;
-      i++;
-    } else if (c === quote) {
-      return i + 1;
-    } else if (c === LF || c === CR) {
+      i = afterEscape(text, i);
+    } else if (c === quote && (!triple || (text.charCodeAt(i + 1) === quote && text.charCodeAt(i + 2) === quote))) {
+      return i + (triple ? 3 : 1);
+    } else if (!triple && (c === LF || c === CR)) {
       return i; // unterminated: the string ends with its line
+    } else if (formatted && c === 123 && text.charCodeAt(i + 1) !== 123) {
+      i = skipField(text, i + 1, triple);
+    } else {
+      i += formatted && c === 123 ? 2 : 1; // `{{` is a literal brace
     }
+  }
+  return n;
+}
+
+/**
+ * The offset just after the replacement field of an f-string whose `{` is just before `at`: an
+ * expression (which may hold strings with any quotes, as Python 3.12 allows), then perhaps a
+ * format spec (literal text, fields nested in braces).
+ */
+function skipField(text: string, at: number, triple: boolean): number {
+  const n = text.length;
+  let depth = 0;
+  let spec = false;
+  let i = at;
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    if (!triple && (c === LF || c === CR)) return i;
+    if (spec) {
+      if (c === 123) i = skipField(text, i + 1, triple);
+      else if (c === 125) return i + 1;
+      else i++;
+      continue;
+    }
+    if (c === 34 || c === 39) {
+      i = skipString(text, i);
+      continue;
+    }
+    if (c === HASH) {
+      // A comment, in a field of a triple-quoted f-string (Python 3.12).
+      while (i < n && text.charCodeAt(i) !== LF && text.charCodeAt(i) !== CR) i++;
+      continue;
+    }
+    if (c === 40 || c === 91 || c === 123) depth++;
+    else if (c === 41 || c === 93) depth--;
+    else if (c === 125) {
+      if (depth === 0) return i + 1;
+      depth--;
+    } else if (c === 58 && depth === 0) spec = true; // `:` starts the format spec
+    i++;
   }
   return n;
 }
@@ -222,8 +278,8 @@ function lastAtMost(sorted: readonly number[], x: number): number {
  */
 export function rescanBrackets(old: BracketScan, text: string, start: number, oldEnd: number, newEnd: number): BracketScan {
   const delta = newEnd - oldEnd;
-  // A restart point before the edit (not at its start: the character before a line start is a
-  // line break, and the edit may have removed it).
+  // A restart point before the edit, not at its start: a line break that ends just before the
+  // edit may not end there any more (a `\n` inserted after a `\r` joins it into one).
   const k = lastAtMost(old.restarts, start - 1);
   const from = k >= 0 ? old.restarts[k] : 0;
   const scan = {

@@ -61,6 +61,13 @@ describe("unclosedBrackets", () => {
       's = "abc(\ndef g(): pass\n', // an unterminated string ends with its line
       "s = f'{x[\"(\"]}' + (\n  1)\ndef g(): pass\n",
       "x = 1 + \\\n    2\ndef g(): pass\n",
+      // f-strings: Python 3.12 lets a replacement field hold strings with the same quotes, and
+      // a format spec's fill character may be a quote.
+      'def show(tags):\n    print(f"{"#" * 10}")\n    return tags\n',
+      'x = f"{"(" if neg else ""}"\nreturn x\n',
+      "s = f\"{x:'>10}\" + (\n    1)\ndef g(): pass\n",
+      "s = f'{x!r:>{width}}' + F'{f\"{y}(\"}' + rf'{z}\\(' + t'{w}'\ndef g(): pass\n",
+      "s = f'''{\n    x  # a comment (\n}''' + f'{{(' + '}}'\ndef g(): pass\n",
     ]) {
       expect(unclosedBrackets(text), text).toEqual([]);
     }

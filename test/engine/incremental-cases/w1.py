@@ -1,0 +1,10 @@
+import functools
+
+
+class Box:
+    def helper(self):
+        return 0
+
+    @functools.lru_cache(maxsize=None)
+    def size(self, n):
+        return n * 2

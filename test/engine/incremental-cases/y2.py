@@ -1,0 +1,9 @@
+import functools
+
+
+_CACHE = {}
+
+def f(k):
+    if k not in _CACHE:
+        _CACHE[k] = k * 2
+    return _CACHE[k]
