@@ -11,7 +11,7 @@ import { Edit, type Range, type Tree } from "web-tree-sitter";
 import type { PythonParser } from "./parser.js";
 import type { LineIndex } from "./positions.js";
 import { type ChangedSpan, mergeSpans } from "./incremental.js";
-import { type BracketScan, maskAt, rescanBrackets, scanBrackets } from "./unclosed.js";
+import { type BracketScan, maskedInput, rescanBrackets, scanBrackets } from "./unclosed.js";
 
 export interface Reparse {
   tree: Tree;
@@ -33,7 +33,7 @@ export class EditableTree {
   constructor(private readonly parser: PythonParser, text: string) {
     this.scan = scanBrackets(text);
     this.masked = this.scan.unclosed;
-    this.current = parser.parseMasked(maskAt(text, this.masked), null);
+    this.current = parser.parseMasked(maskedInput(text, this.masked), null);
   }
 
   /** The tree of the last parse (stale while edits are pending). */
@@ -81,7 +81,7 @@ export class EditableTree {
       }));
     }
     const old = this.current;
-    const tree = this.parser.parseMasked(maskAt(text, masked), old);
+    const tree = this.parser.parseMasked(maskedInput(text, masked), old);
     const changed = tree.getChangedRanges(old);
     old.delete();
     this.current = tree;

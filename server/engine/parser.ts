@@ -10,7 +10,7 @@ import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Language, Parser, type Tree } from "web-tree-sitter";
-import { maskAt, unclosedBrackets } from "./unclosed.js";
+import { maskedInput, type ParserInput, unclosedBrackets } from "./unclosed.js";
 
 export type { Tree };
 
@@ -19,9 +19,9 @@ export interface PythonParser {
   parse(source: string): Tree;
   /**
    * Parse `input` as given, reusing `oldTree` (already `edit`ed to match it) when there is one.
-   * For EditableTree: `input` must be the text with its unclosed brackets masked.
+   * For EditableTree: `input` must be the text with its unclosed brackets masked (maskedInput).
    */
-  parseMasked(input: string, oldTree: Tree | null): Tree;
+  parseMasked(input: ParserInput, oldTree: Tree | null): Tree;
   readonly language: Language;
 }
 
@@ -47,14 +47,14 @@ export function loadPythonParser(): Promise<PythonParser> {
     const language = await Language.load(grammarPath());
     const parser = new Parser();
     parser.setLanguage(language);
-    const parseMasked = (input: string, oldTree: Tree | null): Tree => {
+    const parseMasked = (input: ParserInput, oldTree: Tree | null): Tree => {
       const tree = parser.parse(input, oldTree);
       if (!tree) throw new Error("memhint: tree-sitter returned no tree");
       return tree;
     };
     return {
       language,
-      parse: (source: string): Tree => parseMasked(maskAt(source, unclosedBrackets(source)), null),
+      parse: (source: string): Tree => parseMasked(maskedInput(source, unclosedBrackets(source)), null),
       parseMasked,
     };
   })();

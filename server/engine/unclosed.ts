@@ -298,15 +298,21 @@ export function rescanBrackets(old: BracketScan, text: string, start: number, ol
   return scan;
 }
 
-/** `text` with the characters at `offsets` replaced by UNCLOSED_MASK. */
-export function maskAt(text: string, offsets: readonly number[]): string {
+/** What tree-sitter reads: a string, or a function giving the text from an offset on. */
+export type ParserInput = string | ((index: number) => string);
+
+/**
+ * `text` as the parser reads it, with the characters at `offsets` (increasing) replaced by
+ * UNCLOSED_MASK: `text` itself when there are none, else a reader of its pieces (no copy of a
+ * large text is made on every keystroke: above 128 KiB that costs a millisecond).
+ */
+export function maskedInput(text: string, offsets: readonly number[]): ParserInput {
   if (offsets.length === 0) return text;
-  const parts: string[] = [];
-  let from = 0;
-  for (const at of offsets) {
-    parts.push(text.slice(from, at), UNCLOSED_MASK);
-    from = at + 1;
-  }
-  parts.push(text.slice(from));
-  return parts.join("");
+  return (index: number): string => {
+    const k = lastAtMost(offsets, index);
+    if (k >= 0 && offsets[k] === index) return UNCLOSED_MASK;
+    const next = k + 1 < offsets.length ? offsets[k + 1] : text.length;
+    // (tree-sitter copies at most 10 KiB per read.)
+    return text.slice(index, Math.min(next, index + 4096));
+  };
 }

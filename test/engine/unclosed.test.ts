@@ -12,7 +12,7 @@ import { EditableTree } from "../../server/engine/editable-tree.js";
 import { lintSource } from "../../server/engine/lint.js";
 import { LineIndex } from "../../server/engine/positions.js";
 import { resolveSettings } from "../../server/engine/settings.js";
-import { maskAt, rescanBrackets, scanBrackets, unclosedBrackets } from "../../server/engine/unclosed.js";
+import { maskedInput, rescanBrackets, scanBrackets, unclosedBrackets } from "../../server/engine/unclosed.js";
 import { pythonFiles, stdlibPath } from "../../scripts/corpus.js";
 import { parser } from "../helpers/engine.js";
 import { random } from "../helpers/random.js";
@@ -84,9 +84,16 @@ describe("unclosedBrackets", () => {
 
   it("masks one code unit for one, so that no offset moves", () => {
     const text = "é(😀[\nreturn\n";
-    const masked = maskAt(text, unclosedBrackets(text));
+    const input = maskedInput(text, unclosedBrackets(text));
+    expect(typeof input).toBe("function");
+    let masked = "";
+    while (masked.length < text.length) masked += (input as (index: number) => string)(masked.length);
     expect(masked).toBe("é?😀?\nreturn\n");
-    expect(masked.length).toBe(text.length);
+    expect(maskedInput(text, [])).toBe(text);
+    // What tree-sitter reads is what the nodes say.
+    const tree = parser.parse(text);
+    expect(tree.rootNode.text).toBe(masked);
+    tree.delete();
   });
 
   it("changes no file of the standard library that CPython compiles", () => {
