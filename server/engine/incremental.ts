@@ -266,25 +266,10 @@ export function lintIncremental(
 
     // The findings of other nodes, moved; the function's own, and those of rules that read the
     // whole file, are found again.
-    const { fileRules } = state.dispatch;
-    const kept: Finding[] = [];
-    let insertAt = -1;
-    for (const f of state.findings) {
-      if ((f.origin >= outerStart && f.origin < oldEnd) || fileRules.has(f.diagnostic.code)) continue;
-      if (insertAt < 0 && f.origin >= oldEnd) insertAt = kept.length;
-      const moved = moveFinding(f, outerStart, oldEnd, oldExtent, shift, root, state.source);
-      if (!moved) return fallback("finding depends on the function");
-      kept.push(moved);
-    }
-    if (insertAt < 0) insertAt = kept.length;
-    const fresh: Finding[] = [];
-    const failures: RuleFailure[] = [];
-    const local: Dispatch = { ...state.dispatch, byType: state.dispatch.localByType };
-    runRules(unitNodes, local, source, next, settings, root, fresh, failures);
-    runScans(now.outer.startIndex, now.outer.endIndex, local, source, next, settings, root, fresh, failures);
-    const whole = rerunFileRules(state.dispatch, next, source, settings, root, unitNodes, outerStart, now.outer.endIndex, failures);
-    if (failures.length > 0) return fallback("rule failed");
-    const findings = [...kept.slice(0, insertAt), ...fresh, ...kept.slice(insertAt), ...whole];
+    const kept = keptFindings(state, outerStart, oldEnd, oldExtent, shift, root);
+    if (!kept) return null;
+    const findings = checkAgain(state, next, source, root, unitNodes, outerStart, now.outer.endIndex, kept);
+    if (!findings) return null;
     return succeed(state, tree, source, lines, settings, next, findings, { start: outerStart, text: after, queried });
   } catch (error) {
     if (error instanceof StaleNodeError) return fallback("stale node");
@@ -484,19 +469,11 @@ function statementsEdit(
   if (oldSeen === null) return fallback("statements use names checks asked about");
   const oldBound = boundIn(model, holderScope, oldEnd);
 
-  // From here on the old model is updated in place: a null return leaves it unusable.
   // Everything from the old region's end on moves.
   const shift: Shift = { at: oldEnd - 0.5, delta, tail: Number.NaN };
-  const kept: Finding[] = [];
-  let insertAt = -1;
-  for (const f of state.findings) {
-    if ((f.origin >= start && f.origin < oldEnd) || state.dispatch.fileRules.has(f.diagnostic.code)) continue;
-    if (insertAt < 0 && f.origin >= oldEnd) insertAt = kept.length;
-    const moved = moveFinding(f, start, oldEnd, oldEnd, shift, root, state.source);
-    if (!moved) return fallback("finding depends on the statements");
-    kept.push(moved);
-  }
-  if (insertAt < 0) insertAt = kept.length;
+  const kept = keptFindings(state, start, oldEnd, oldEnd, shift, root);
+  if (!kept) return null;
+  // From here on the old model is updated in place: a null return leaves it unusable.
   // (A node's descendantsOfType includes the node itself.)
   const unitNodes: Node[] = [];
   for (const statement of after) for (const n of statement.descendantsOfType(state.dispatch.types)) if (n) unitNodes.push(n);
@@ -509,18 +486,50 @@ function statementsEdit(
     }
   }
 
-  const fresh: Finding[] = [];
-  const failures: RuleFailure[] = [];
-  const local: Dispatch = { ...state.dispatch, byType: state.dispatch.localByType };
-  runRules(unitNodes, local, source, next, state.settings, root, fresh, failures);
-  runScans(start, newEnd, local, source, next, state.settings, root, fresh, failures);
-  const whole = rerunFileRules(state.dispatch, next, source, state.settings, root, unitNodes, start, newEnd, failures);
-  if (failures.length > 0) return fallback("rule failed");
-  const findings = [...kept.slice(0, insertAt), ...fresh, ...kept.slice(insertAt), ...whole];
+  const findings = checkAgain(state, next, source, root, unitNodes, start, newEnd, kept);
+  if (!findings) return null;
   // The summary of the function edited last, unless it was in the edited statements.
   const last = state.summary;
   const summary = last && (last.start < start || last.start >= oldEnd) ? { ...last, start: shiftOffset(shift, last.start) } : null;
   return succeed(state, tree, source, lines, state.settings, next, findings, summary);
+}
+
+/**
+ * The findings of nodes outside [start, end) of the old text (and the blank space after it, up
+ * to `extentEnd`), moved, except those of whole-file rules, which are found again; and where the
+ * findings of the edited code go among them. Null when one may depend on the edited code.
+ */
+function keptFindings(
+  state: LintState, start: number, end: number, extentEnd: number, shift: Shift, root: Node,
+): { kept: Finding[]; insertAt: number } | null {
+  const kept: Finding[] = [];
+  let insertAt = -1;
+  for (const f of state.findings) {
+    if ((f.origin >= start && f.origin < end) || state.dispatch.fileRules.has(f.diagnostic.code)) continue;
+    if (insertAt < 0 && f.origin >= end) insertAt = kept.length;
+    const moved = moveFinding(f, start, end, extentEnd, shift, root, state.source);
+    if (!moved) return fallback("finding depends on the edited code");
+    kept.push(moved);
+  }
+  return { kept, insertAt: insertAt < 0 ? kept.length : insertAt };
+}
+
+/**
+ * The findings after an edit: the kept ones, with those of the edited code's `nodes` (in
+ * [start, end) of the new text) among them, and those of whole-file rules. Null when a rule failed.
+ */
+function checkAgain(
+  state: LintState, model: SemanticModel, source: string, root: Node, nodes: readonly Node[], start: number, end: number,
+  { kept, insertAt }: { kept: Finding[]; insertAt: number },
+): Finding[] | null {
+  const fresh: Finding[] = [];
+  const failures: RuleFailure[] = [];
+  const local: Dispatch = { ...state.dispatch, byType: state.dispatch.localByType };
+  runRules(nodes, local, source, model, state.settings, root, fresh, failures);
+  runScans(start, end, local, source, model, state.settings, root, fresh, failures);
+  const whole = rerunFileRules(state.dispatch, model, source, state.settings, root, nodes, start, end, failures);
+  if (failures.length > 0) return fallback("rule failed");
+  return [...kept.slice(0, insertAt), ...fresh, ...kept.slice(insertAt), ...whole];
 }
 
 function succeed(

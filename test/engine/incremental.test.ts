@@ -124,6 +124,18 @@ function bodyOffsets(text: string): number[] {
   return out;
 }
 
+/** Type `typed` at `at` a key at a time, then delete it three characters at a time, comparing each step with a full lint. */
+function typeThenDelete(session: Session, label: string, at: number, typed: string): void {
+  for (let k = 0; k < typed.length; k++) {
+    edit(session, at + k, at + k, typed[k]);
+    expect(relint(session), `${label}: typing ${JSON.stringify(typed.slice(0, k + 1))}`).toEqual(diagnosticsOf(session.text));
+  }
+  for (let k = typed.length; k > 0; k -= 3) {
+    edit(session, at + Math.max(0, k - 3), at + k, "");
+    expect(relint(session), `${label}: deleting at ${k}`).toEqual(diagnosticsOf(session.text));
+  }
+}
+
 function replay(text: string, seed: number, steps: number, label: string): Session {
   const next = random(seed);
   const session = open(text);
@@ -283,14 +295,7 @@ describe("incremental linting", () => {
       ] as const) {
         const session = open(text);
         try {
-          for (let k = 0; k < typed.length; k++) {
-            edit(session, at + k, at + k, typed[k]);
-            expect(relint(session), `${name}: typing ${JSON.stringify(typed.slice(0, k + 1))}`).toEqual(diagnosticsOf(session.text));
-          }
-          for (let k = typed.length; k > 0; k -= 3) {
-            edit(session, at + Math.max(0, k - 3), at + k, "");
-            expect(relint(session), `${name}: deleting at ${k}`).toEqual(diagnosticsOf(session.text));
-          }
+          typeThenDelete(session, name, at, typed);
         } finally {
           close(session);
         }
@@ -317,14 +322,7 @@ describe("incremental linting", () => {
           if (at < 0) continue;
           const indent = /^[ \t]*/.exec(session.text.slice(session.text.lastIndexOf("\n", at - 1) + 1))![0];
           const typed = `\n${indent}${SNIPPETS[Math.floor(next() * SNIPPETS.length)].trimEnd()}`;
-          for (let k = 0; k < typed.length; k++) {
-            edit(session, at + k, at + k, typed[k]);
-            expect(relint(session), `${name}: typing ${JSON.stringify(typed.slice(0, k + 1))}`).toEqual(diagnosticsOf(session.text));
-          }
-          for (let k = typed.length; k > 0; k -= 3) {
-            edit(session, at + Math.max(0, k - 3), at + k, "");
-            expect(relint(session), `${name}: deleting at ${k}`).toEqual(diagnosticsOf(session.text));
-          }
+          typeThenDelete(session, name, at, typed);
         }
       } finally {
         close(session);
