@@ -382,7 +382,7 @@ export class SemanticModel {
   private mutations: MutationRecord[] = [];
   private readonly mutationCache = new Map<Scope, Map<string, Mutation[]>>();
   private readonly referenceCache = new Map<Scope, Map<string, Node[]>>();
-  /** During `afterUnitEdit`: binding lists of outer scopes that the unit added to. */
+  /** During `afterRangeEdit`: binding lists of outer scopes that the edited range added to. */
   private touched: Set<Binding[]> | null = null;
   /**
    * The module-level names whose references or mutations were asked for (`referencesOf`,

@@ -11,8 +11,8 @@
  * a use of it change. Each such use stands for its whole statement (or compound statement
  * header), with how the statement's other names resolve and the nested scopes around it. A
  * `global`/`nonlocal` statement, or a queried module name used inside a nested function, makes
- * the whole body the summary. Rules that read more add their part (Rule.functionSummary); rules that
- * read the whole file are re-run instead (Rule.fileNodes).
+ * the whole body the summary. Rules that read more add their part (Rule.functionSummary); rules
+ * that read the whole file are re-run instead (Rule.fileNodes).
  */
 import type { Node } from "web-tree-sitter";
 import type { Scope, SemanticModel } from "./model.js";
