@@ -342,13 +342,22 @@ function functionOf(statement: Node): Node | null {
 }
 
 /**
- * Whether the identifier `name` appears as a word (not an attribute) in [from, to) of `text`
- * outside [start, end). (A loose match: in strings and comments too.)
+ * Whether the identifier `name` appears as a word (not an attribute) in the class-scope code of
+ * `classBody` outside [start, end): its statements, and of its method and class definitions the
+ * decorators and headers (their bodies cannot see the class's names). A loose match: strings
+ * and comments count too.
  */
-function usedOutside(text: string, name: string, from: number, to: number, start: number, end: number): boolean {
+function usedInClassScope(classBody: Node, source: string, name: string, start: number, end: number): boolean {
   const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
   const word = new RegExp(`(?<![\\p{L}\\p{N}_.])${escaped}(?![\\p{L}\\p{N}_])`, "u");
-  return word.test(text.slice(from, start)) || word.test(text.slice(end, to));
+  for (const statement of classBody.namedChildren) {
+    if (!statement || (statement.startIndex >= start && statement.endIndex <= end)) continue;
+    const fn = functionOf(statement);
+    const definition = statement.type === "decorated_definition" ? statement.childForFieldName("definition") : statement;
+    const headerEnd = fn ? bodyStartOf(fn) : definition?.type === "class_definition" ? definition.childForFieldName("body")?.startIndex : null;
+    if (word.test(source.slice(statement.startIndex, headerEnd ?? statement.endIndex))) return true;
+  }
+  return false;
 }
 
 /**
@@ -361,8 +370,8 @@ function usedOutside(text: string, name: string, from: number, to: number, start
  *     check asked about;
  *   - the methods have the summaries they had (unit-summary.ts), in order;
  *   - the rules' `functionSummary` of the whole edited text is unchanged;
- *   - no name the methods bind in the class appears elsewhere in the class (a decorator, a
- *     default value or a class-level statement could mean it).
+ *   - no name the methods bind in the class appears in the rest of the class's own code (a
+ *     decorator, a default value or a class-level statement could mean it).
  */
 function statementsEdit(
   state: LintState, tree: Tree, source: string, lines: LineIndex, span: ChangedSpan, changedRanges: readonly Range[],
@@ -480,9 +489,8 @@ function statementsEdit(
   const next = SemanticModel.afterRangeEdit(model, root, holderScope, { start, end: oldEnd }, shift, unitNodes);
   if (seen(after, next, source, holderScope, newEnd) !== oldSeen) return fallback("summary");
   if (inClass) {
-    const classNode = newHolder.parent!;
     for (const name of new Set([...oldBound, ...boundIn(next, holderScope, newEnd)])) {
-      if (usedOutside(source, name, classNode.startIndex, classNode.endIndex, start, newEnd)) return fallback("a method's name is used in its class");
+      if (usedInClassScope(newHolder, source, name, start, newEnd)) return fallback("a method's name is used in its class");
     }
   }
 
