@@ -126,9 +126,10 @@ export interface Rule {
    * rule whose checks of other nodes read more of a function body says what, one of two ways:
    *   - `functionSummary`: the part of the edited function (`fn`, a function_definition) that its
    *     checks elsewhere can see, as text; two versions with equal summaries must look the same.
-   *     It is also asked about statements being typed directly in a class body or the module
-   *     (`fn` null, the statements in ctx.bodyStart..bodyEnd: no definitions, assignments or
-   *     other bindings, scopes or loops), where checks of the class's methods can see them;
+   *     It is also asked about statements edited directly in a class body or the module (`fn`
+   *     null, the statements in ctx.bodyStart..bodyEnd: whole methods, each also summarized on
+   *     its own, and statements that bind nothing), where checks of the class's methods can
+   *     see them;
    *   - `fileNodes`: the rule reads too much of the file to summarize; after each edit it is run
    *     again on every node it wants, which this lists from the model (without the edited
    *     function's, which the engine adds). A rule whose messages quote the line of another
