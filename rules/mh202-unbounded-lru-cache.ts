@@ -168,10 +168,15 @@ function instantiatesAgain(inner: Node): boolean {
  */
 export function singletonReads(fn: Node | null, ctx: SummaryContext): string {
   const { bodyStart, bodyEnd } = ctx;
-  const within = fn ?? ctx.model.root.descendantForIndex(bodyStart, Math.max(bodyStart, bodyEnd - 1));
-  if (!within) return "";
-  for (const inner of within.descendantsOfType(["call", "attribute"])) {
-    if (inner && inner.startIndex >= bodyStart && inner.endIndex <= bodyEnd && instantiatesAgain(inner)) return "may make another instance";
+  // Without a function: the statements in the range, not the whole class body around them.
+  const around = fn ?? ctx.model.root.descendantForIndex(bodyStart, Math.max(bodyStart, bodyEnd - 1));
+  if (!around) return "";
+  const inRange = (n: Node): boolean => n.startIndex >= bodyStart && n.endIndex <= bodyEnd;
+  const roots = inRange(around) ? [around] : around.namedChildren.filter((c): c is Node => !!c && c.endIndex > bodyStart && c.startIndex < bodyEnd);
+  for (const root of roots) {
+    for (const inner of root.descendantsOfType(["call", "attribute"])) {
+      if (inner && inRange(inner) && instantiatesAgain(inner)) return "may make another instance";
+    }
   }
   return "";
 }

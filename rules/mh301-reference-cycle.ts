@@ -1,5 +1,5 @@
 import type { Node } from "web-tree-sitter";
-import { indentBefore } from "../server/engine/positions.js";
+import { indentBefore, lastAtMost } from "../server/engine/positions.js";
 import { parameterName, unparenthesize, type Binding, type Scope } from "../server/engine/model.js";
 import { defineRule, type Fix, type RuleContext, type TextEdit } from "../server/engine/types.js";
 import { isMetaclass } from "./mh202-unbounded-lru-cache.js";
@@ -547,16 +547,7 @@ function methodsWithLinkSites(cls: Node, text: string, ctx: RuleContext, facts: 
       if (opener >= 0 && !mayBeLinkSite(offset, opener, ctx, facts)) return;
       // The statement of the class body holding the occurrence.
       statementsOf();
-      let lo = 0;
-      let hi = starts.length - 1;
-      let index = -1;
-      while (lo <= hi) {
-        const mid = (lo + hi) >> 1;
-        if (starts[mid] <= offset) {
-          index = mid;
-          lo = mid + 1;
-        } else hi = mid - 1;
-      }
+      const index = lastAtMost(starts, offset);
       if (index < 0 || done.has(index)) return;
       const method = methodAt(index);
       if (!method || method.selfName !== self || !isLinkSite(offset, self, ctx, facts)) return;

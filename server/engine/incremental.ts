@@ -439,21 +439,22 @@ function statementsEdit(
     const parts: string[] = [];
     for (const statement of statements) {
       const fn = functionOf(statement);
-      const bodyStart = fn ? bodyStartOf(fn) : null;
-      if (fn && bodyStart === null) return null;
+      if (fn && bodyStartOf(fn) === null) return null;
       // A method's name and parameters are what it binds; its decorators, defaults and
-      // annotations are uses, in the class scope.
+      // annotations are uses, in the class scope (its body is its summary's).
       const bound = new Set<number>();
+      const uses: Array<Node | null> = [statement];
       if (fn) {
-        const name = fn.childForFieldName("name");
-        if (name) bound.add(name.startIndex);
-        for (const parameter of fn.childForFieldName("parameters")?.namedChildren ?? []) {
+        const parameters = fn.childForFieldName("parameters");
+        for (const parameter of parameters?.namedChildren ?? []) {
           const id = parameter ? parameterName(parameter) : null;
           if (id) bound.add(id.startIndex);
         }
+        const decorators = statement === fn ? [] : statement.namedChildren.filter((c) => c?.type === "decorator");
+        uses.splice(0, 1, ...decorators, parameters, fn.childForFieldName("return_type"));
       }
-      for (const id of statement.descendantsOfType("identifier")) {
-        if (!id || !isVariable(id) || bound.has(id.startIndex) || (bodyStart !== null && id.startIndex >= bodyStart)) continue;
+      for (const id of uses.flatMap((n) => n?.descendantsOfType("identifier") ?? [])) {
+        if (!id || !isVariable(id) || bound.has(id.startIndex)) continue;
         const owner = m.resolveScope(id.text, holder);
         if (!owner) continue;
         if (owner !== m.module || m.queriedModuleNames.has(id.text)) return null;

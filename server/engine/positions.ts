@@ -76,14 +76,7 @@ export class LineIndex {
 
   /** The 0-based line containing `offset`. */
   lineOf(offset: number): number {
-    let lo = 0;
-    let hi = this.lineStarts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (this.lineStarts[mid] <= offset) lo = mid;
-      else hi = mid - 1;
-    }
-    return lo;
+    return Math.max(0, lastAtMost(this.lineStarts, offset));
   }
 
   lineStart(line: number): number {
@@ -152,6 +145,23 @@ export class LineIndex {
     const { line, character } = this.position(offset, "utf-32");
     return { line: line + 1, column: character + 1 };
   }
+}
+
+/** The last index of the increasing list `sorted` whose value is at most `x` (-1 when none). */
+export function lastAtMost(sorted: readonly number[], x: number): number {
+  let lo = 0;
+  let hi = sorted.length - 1;
+  let found = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid] <= x) {
+      found = mid;
+      lo = mid + 1;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  return found;
 }
 
 function isLowSurrogate(c: number): boolean {

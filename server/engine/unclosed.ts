@@ -19,6 +19,7 @@
  * them do not count. test/engine/unclosed.test.ts holds it to that on the standard library:
  * every file it would change is one CPython rejects.
  */
+import { lastAtMost } from "./positions.js";
 
 /** Replaces an unclosed bracket in the text given to the parser. */
 const UNCLOSED_MASK = "?";
@@ -252,23 +253,6 @@ export function scanBrackets(text: string): BracketScan {
 /** The offsets of the brackets left open before a statement keyword, increasing. */
 export function unclosedBrackets(text: string): number[] {
   return scanBrackets(text).unclosed;
-}
-
-/** The last index of `sorted` whose value is at most `x` (-1 when none). */
-function lastAtMost(sorted: readonly number[], x: number): number {
-  let lo = 0;
-  let hi = sorted.length - 1;
-  let found = -1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    if (sorted[mid] <= x) {
-      found = mid;
-      lo = mid + 1;
-    } else {
-      hi = mid - 1;
-    }
-  }
-  return found;
 }
 
 /**
