@@ -14,12 +14,13 @@
  * Validation is strict: an unknown key, a wrong type, an unknown rule code or severity is a
  * `ConfigError` naming the file and the key, never a silent default.
  */
-import { readFileSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { parse as parseToml, TomlError } from "smol-toml";
 import { allRules } from "../rules/index.js";
 import { SUPPRESSION_CODE } from "./engine/index.js";
 import type { Settings, Severity, TargetVersion } from "./engine/types.js";
+import { fileKind, readRegularFile, UnreadableFileError } from "./read-file.js";
 
 export class ConfigError extends Error {
   /**
@@ -63,6 +64,8 @@ export interface LoadedConfig {
   path: string | null;
   /** The directory exclude patterns are relative to: the config file's, or the start directory. */
   root: string;
+  /** Config files passed over because they are not regular files (to tell the user). */
+  skipped: SkippedConfigFile[];
 }
 
 export interface ValidateOptions {
@@ -241,11 +244,14 @@ export function parseSelectorList(items: readonly string[], knownCodes: readonly
   });
 }
 
+/** A config file larger than this is refused (real ones are a few KB). */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
+
 /** Read and parse a TOML file; syntax errors become ConfigErrors with line and column. */
 function readToml(path: string): Record<string, unknown> {
   let text: string;
   try {
-    text = readFileSync(path, "utf8");
+    text = readRegularFile(path, MAX_CONFIG_BYTES).bytes.toString("utf8");
   } catch (error) {
     throw new ConfigError(path, `cannot read the file: ${errorMessage(error)}`);
   }
@@ -262,6 +268,7 @@ function readToml(path: string): Record<string, unknown> {
 }
 
 function errorMessage(error: unknown): string {
+  if (error instanceof UnreadableFileError) return error.message;
   if (error && typeof error === "object" && "code" in error && typeof error.code === "string") {
     const e = error as NodeJS.ErrnoException;
     const text: Record<string, string> = {
@@ -269,6 +276,7 @@ function errorMessage(error: unknown): string {
       EACCES: "permission denied",
       EISDIR: "it is a directory",
       ENOTDIR: "a component of the path is not a directory",
+      ELOOP: "too many levels of symbolic links",
     };
     return text[e.code as string] ?? e.message;
   }
@@ -304,16 +312,37 @@ function isFile(path: string): boolean {
   }
 }
 
+/** A config file found but not read: not a regular file (a FIFO, a device...). */
+export interface SkippedConfigFile {
+  path: string;
+  reason: string;
+}
+
+/** Whether a config file candidate exists; one that exists but is no regular file is noted in `skipped`. */
+function isCandidate(path: string, skipped: SkippedConfigFile[]): boolean {
+  let stat;
+  try {
+    stat = statSync(path);
+  } catch {
+    return false;
+  }
+  if (stat.isFile()) return true;
+  if (!stat.isDirectory()) skipped.push({ path, reason: `not a regular file (${fileKind(stat)})` });
+  return false;
+}
+
 /**
  * The nearest config file at or above `startDir` and what it says. In each directory the files
- * are tried in CONFIG_FILE_NAMES order; a pyproject.toml without `[tool.memhint]` is skipped.
+ * are tried in CONFIG_FILE_NAMES order; a pyproject.toml without `[tool.memhint]` is skipped, and
+ * so is a config file that is not a regular file (listed in `skipped`).
  */
-export function findConfig(startDir: string, options: ValidateOptions = {}): { path: string; values: ConfigValues } | null {
+export function findConfig(startDir: string, options: ValidateOptions & { skipped?: SkippedConfigFile[] } = {}): { path: string; values: ConfigValues } | null {
+  const skipped = options.skipped ?? [];
   let dir = resolve(startDir);
   for (;;) {
     for (const name of CONFIG_FILE_NAMES) {
       const candidate = join(dir, name);
-      if (!isFile(candidate)) continue;
+      if (!isCandidate(candidate, skipped)) continue;
       const values = readConfigFile(candidate, options);
       if (values) return { path: candidate, values };
     }
@@ -335,20 +364,23 @@ export function effectiveExclude(values: Pick<ConfigValues, "exclude" | "extendE
  */
 export function loadConfig(startDir: string, options: ValidateOptions & { configFile?: string; noConfig?: boolean } = {}): LoadedConfig {
   const start = resolve(startDir);
-  if (options.noConfig) return { settings: {}, exclude: effectiveExclude(null), path: null, root: start };
+  const skipped: SkippedConfigFile[] = [];
+  if (options.noConfig) return { settings: {}, exclude: effectiveExclude(null), path: null, root: start, skipped };
   if (options.configFile !== undefined) {
     const path = resolve(options.configFile);
     if (!isFile(path)) {
-      let reason = "no such file";
+      let reason: string;
       try {
-        if (statSync(path).isDirectory()) reason = "it is a directory, not a file";
-      } catch { /* keep "no such file" */ }
+        reason = `it is ${fileKind(statSync(path))}, not a regular file`;
+      } catch (error) {
+        reason = errorMessage(error);
+      }
       throw new ConfigError(path, `cannot use this config file: ${reason}`);
     }
     const values = readConfigFile(path, { ...options, required: true }) as ConfigValues;
-    return { settings: values.settings, exclude: effectiveExclude(values), path, root: dirname(path) };
+    return { settings: values.settings, exclude: effectiveExclude(values), path, root: dirname(path), skipped };
   }
-  const found = findConfig(start, options);
-  if (!found) return { settings: {}, exclude: effectiveExclude(null), path: null, root: start };
-  return { settings: found.values.settings, exclude: effectiveExclude(found.values), path: found.path, root: dirname(found.path) };
+  const found = findConfig(start, { ...options, skipped });
+  if (!found) return { settings: {}, exclude: effectiveExclude(null), path: null, root: start, skipped };
+  return { settings: found.values.settings, exclude: effectiveExclude(found.values), path: found.path, root: dirname(found.path), skipped };
 }
