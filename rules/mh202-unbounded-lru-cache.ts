@@ -424,10 +424,10 @@ function boundingFix(cached: CacheDecorator, maxsize: number, ctx: RuleContext):
 /** Add `lru_cache` after the last imported name, on its own line when the import has one name per line. */
 function importAfter(last: Node, source: string): TextEdit {
   const indent = indentBefore(source, last.startIndex);
-  const trailing = /^,[ \t]*(#[^\n]*)?\r?\n/.exec(source.slice(last.endIndex));
+  const trailing = /^,[ \t]*(#[^\r\n]*)?(?:\r\n?|\n)/.exec(source.slice(last.endIndex));
   if (trailing && /^[ \t]+$/.test(indent)) {
     const at = last.endIndex + trailing[0].length;
-    return { start: at, end: at, newText: `${indent}lru_cache,${trailing[0].endsWith("\r\n") ? "\r\n" : "\n"}` };
+    return { start: at, end: at, newText: `${indent}lru_cache,\n` }; // (the engine writes the file's line ending)
   }
   return { start: last.endIndex, end: last.endIndex, newText: ", lru_cache" };
 }

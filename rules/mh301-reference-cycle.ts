@@ -1,5 +1,5 @@
 import type { Node } from "web-tree-sitter";
-import { indentBefore, lastAtMost } from "../server/engine/positions.js";
+import { indentBefore, lastAtMost, nextLineStartOf } from "../server/engine/positions.js";
 import { parameterName, unparenthesize, type Binding, type Scope } from "../server/engine/model.js";
 import { defineRule, type Fix, type RuleContext, type TextEdit } from "../server/engine/types.js";
 import { isMetaclass } from "./mh202-unbounded-lru-cache.js";
@@ -1566,7 +1566,7 @@ function importInsertion(ctx: RuleContext): TextEdit | null {
     first = child;
     break;
   }
-  const eol = lineEnding(ctx.source);
+  const eol = "\n"; // (the engine writes the file's line ending)
   if (after !== null) return { start: after, end: after, newText: `${eol}import weakref` };
   if (!first || first.startPosition.column !== 0) return null;
   const imports = first.type === "import_statement" || first.type === "import_from_statement";
@@ -1582,16 +1582,19 @@ function propertyInsertion(holder: ClassInfo, attr: string, weakref: string, sou
   const classIndent = indentBefore(source, cls.startIndex);
   if (!/^[ \t]+$/.test(indent) || !/^[ \t]*$/.test(classIndent) || !indent.startsWith(classIndent) || indent === classIndent) return null;
   const unit = indent.slice(classIndent.length);
+  // Just before the line break of the line holding `offset` (any of `\n`, `\r\n`, `\r`).
   const endOfLine = (offset: number): number => {
-    const newline = source.indexOf("\n", offset);
-    return newline === -1 ? source.length : newline;
+    let end = nextLineStartOf(source, offset);
+    if (source[end - 1] === "\n") end--;
+    if (source[end - 1] === "\r") end--;
+    return end;
   };
   let lineEnd = endOfLine(body.endIndex);
-  if (!/^[ \t]*(#.*)?\r?$/.test(source.slice(body.endIndex, lineEnd))) return null;
+  if (!/^[ \t]*(#.*)?$/.test(source.slice(body.endIndex, lineEnd))) return null;
   // Comment lines right below the last statement stay with it.
-  while (lineEnd < source.length && /^[ \t]*#/.test(source.slice(lineEnd + 1, endOfLine(lineEnd + 1)))) lineEnd = endOfLine(lineEnd + 1);
-  // Insert before a line's `\r\n`, not between its two characters.
-  if (lineEnd > 0 && source[lineEnd - 1] === "\r" && lineEnd < source.length) lineEnd--;
+  for (let next = nextLineStartOf(source, lineEnd); next < source.length && /^[ \t]*#/.test(source.slice(next, endOfLine(next))); next = nextLineStartOf(source, next)) {
+    lineEnd = endOfLine(next);
+  }
   const i = indent;
   const text = [
     "", "",
@@ -1603,15 +1606,11 @@ function propertyInsertion(holder: ClassInfo, attr: string, weakref: string, sou
     `${i}@${attr}.setter`,
     `${i}def ${attr}(self, value):`,
     `${i}${unit}self._${attr}_ref = ${weakref}.ref(value) if value is not None else None`,
-  ].join(lineEnding(source));
+  ].join("\n"); // (the engine writes the file's line ending)
   return { start: lineEnd, end: lineEnd, newText: text };
 }
 
 // ---- message helpers ---------------------------------------------------------------------------
-
-function lineEnding(source: string): string {
-  return source.includes("\r\n") ? "\r\n" : "\n";
-}
 
 function lineOf(node: Node): number {
   return node.startPosition.row + 1;

@@ -16,6 +16,7 @@
  */
 import { statSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
+import ignore from "ignore";
 import { parse as parseToml, TomlError } from "smol-toml";
 import { allRules } from "../rules/index.js";
 import { SUPPRESSION_CODE } from "./engine/index.js";
@@ -184,8 +185,13 @@ function validate(value: unknown, source: string, prefix: string, spelling: "keb
         break;
       case "patterns": {
         const list = stringList(raw, source, at);
+        if (list.length > MAX_EXCLUDE_PATTERNS) {
+          throw new ConfigError(source, `${at}: ${list.length} patterns; memhint accepts at most ${MAX_EXCLUDE_PATTERNS} (each file found is tested against every one)`);
+        }
         list.forEach((p, i) => {
           if (p.trim() === "") throw new ConfigError(source, `${at}[${i}]: an empty pattern excludes nothing; remove it`);
+          const problem = patternProblem(p);
+          if (problem !== null) throw new ConfigError(source, `${at}[${i}]: unusable pattern: ${problem}`);
         });
         if (spec.camel === "exclude") out.exclude = list;
         else out.extendExclude = list;
@@ -195,6 +201,24 @@ function validate(value: unknown, source: string, prefix: string, spelling: "keb
   }
   return out;
 }
+
+/**
+ * Why a gitignore-style pattern cannot be used, or null. The matcher compiles each pattern to a
+ * regular expression when first used; one that cannot compile (a 100,000-character line is too
+ * large for V8) would throw in the middle of the walk.
+ */
+export function patternProblem(pattern: string): string | null {
+  try {
+    ignore({ ignorecase: false }).add(pattern).ignores("x");
+    return null;
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return /too large|Maximum call stack/i.test(message) ? `too long to compile (${pattern.length} characters)` : message.split("\n")[0].slice(0, 200);
+  }
+}
+
+/** More exclude patterns than this are refused: each file found is tested against every one. */
+export const MAX_EXCLUDE_PATTERNS = 10_000;
 
 function normalizeKey(key: string): string {
   return key.toLowerCase().replace(/[-_]/g, "");

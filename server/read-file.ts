@@ -21,7 +21,7 @@ export class UnreadableFileError extends Error {
 export function fileKind(stat: Stats): string {
   if (stat.isFile()) return "a regular file";
   if (stat.isDirectory()) return "a directory";
-  if (stat.isFIFO()) return "a FIFO (named pipe)";
+  if (stat.isFIFO()) return "a FIFO";
   if (stat.isCharacterDevice()) return "a character device";
   if (stat.isBlockDevice()) return "a block device";
   if (stat.isSocket()) return "a socket";

@@ -420,7 +420,7 @@ describe("memhint check --jobs (worker threads)", { timeout: 180_000 }, () => {
     expect(r.stderr).toContain("pkg1/binary.py: skipped");
     expect(r.stdout.match(/: fixed \d+ findings?/g)?.length).toBe(18);
     const after = memhint(["check", "--select", "MH101", "--jobs", "1"], dir);
-    expect(after.stdout).toBe("All checks passed.\n");
+    expect(after.stdout).toBe("No findings in what could be checked.\n"); // the binary file could not be
   });
 
   it("rejects a --jobs that is not a whole number from 1 to 64", () => {

@@ -19,8 +19,10 @@ import { loadPythonParser, resolveSettings, type PythonParser, type Rule, type S
 import { SUPPRESSION_CODE } from "../engine/index.js";
 import { discover } from "./discover.js";
 import type { CliIO } from "./io.js";
-import { plural, Statistics, type JsonDiagnostic } from "./output.js";
+import { plural, quotePath, Statistics, type JsonDiagnostic } from "./output.js";
 import { firstLine, processFile, type FileReport, type Input, type ProcessOptions } from "./process.js";
+import { MAX_FILE_BYTES } from "./source.js";
+import { cleanUpAfterInterrupt, closeWriteGate, newWriteGate, useWriteGate } from "./write.js";
 import type { WorkerData, WorkerRequest } from "./worker.js";
 
 export const CHECK_HELP = `Usage: memhint check [options] [paths...]
@@ -33,6 +35,7 @@ Options:
   --format text|json     output format (default: text)
   --fix                  apply fixes marked [*] and write the files
   --unsafe-fixes         with --fix or --diff: also apply fixes marked [!]
+  --allow-read-only      with --fix: also write files that have no write permission bit
   --diff                 print the fixes as a unified diff; write nothing
   --select CODES         check only these rule codes or prefixes, comma-separated (MH1,MH202
                          or ALL); replaces the config file's select and ignore
@@ -57,6 +60,7 @@ const OPTIONS = {
   format: { type: "string" },
   fix: { type: "boolean" },
   "unsafe-fixes": { type: "boolean" },
+  "allow-read-only": { type: "boolean" },
   diff: { type: "boolean" },
   select: { type: "string", multiple: true },
   ignore: { type: "string", multiple: true },
@@ -77,6 +81,7 @@ export interface CheckOptions {
   format: "text" | "json";
   fix: boolean;
   unsafeFixes: boolean;
+  allowReadOnly: boolean;
   diff: boolean;
   select?: string[];
   ignore?: string[];
@@ -113,7 +118,7 @@ export function parseCheckArgs(argv: readonly string[], knownCodes: readonly str
   }
   const v = parsed.values;
   if (v.help) {
-    return { paths: [], format: "text", fix: false, unsafeFixes: false, diff: false, statistics: false, exitZero: false, noConfig: false, stdin: null, showFiles: false, showSettings: false, quiet: false, help: true };
+    return { paths: [], format: "text", fix: false, unsafeFixes: false, allowReadOnly: false, diff: false, statistics: false, exitZero: false, noConfig: false, stdin: null, showFiles: false, showSettings: false, quiet: false, help: true };
   }
   const format = v.format ?? "text";
   if (format !== "text" && format !== "json") throw new UsageError(`--format must be "text" or "json", not "${format}"`);
@@ -146,6 +151,7 @@ export function parseCheckArgs(argv: readonly string[], knownCodes: readonly str
     format,
     fix: v.fix ?? false,
     unsafeFixes: v["unsafe-fixes"] ?? false,
+    allowReadOnly: v["allow-read-only"] ?? false,
     diff: v.diff ?? false,
     select: splitCodes(v.select, "--select", knownCodes),
     ignore: splitCodes(v.ignore, "--ignore", knownCodes),
@@ -181,11 +187,21 @@ export function displayPath(cwd: string, absolute: string): string {
   return rel;
 }
 
-async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
-  // Read it all even when too large: with --fix the input is echoed back unchanged.
+/** The whole of `stream`, or null when it holds more than `maxBytes` (reading stops there). */
+async function readAtMost(stream: NodeJS.ReadableStream, maxBytes: number): Promise<Buffer | null> {
   const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : (chunk as Buffer));
-  return Buffer.concat(chunks);
+  let total = 0;
+  for await (const chunk of stream) {
+    const bytes = typeof chunk === "string" ? Buffer.from(chunk) : (chunk as Buffer);
+    chunks.push(bytes);
+    total += bytes.length;
+    if (total > maxBytes) {
+      // Stop reading: the writer gets EPIPE instead of filling our memory.
+      (stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
+      return null;
+    }
+  }
+  return Buffer.concat(chunks, total);
 }
 
 /** Worker threads to use: `--jobs`, or one per CPU (up to 8) when there are enough files to pay for them. */
@@ -197,27 +213,60 @@ function workerCount(options: CheckOptions, files: number): number {
 
 /**
  * Check `inputs` on `jobs` worker threads, calling `onReport` with each report in input order.
- * Each worker keeps two inputs in flight so it never waits for the main thread.
+ * Each worker keeps two inputs in flight so it never waits for the main thread. After an
+ * interrupt no more inputs are sent; the reports of those in flight are still printed. Resolves
+ * with the number of inputs sent to workers.
  */
 function checkInWorkers(
-  inputs: readonly Input[], jobs: number, data: WorkerData, onReport: (report: FileReport) => void,
-): Promise<void> {
+  inputs: readonly Input[], jobs: number, data: WorkerData, onReport: (report: FileReport) => void, interrupt: Interrupt | null,
+): Promise<number> {
   const url = new URL("./worker.js", import.meta.url);
   return new Promise((resolvePromise, reject) => {
     const waiting = new Map<number, FileReport>();
     const workers: Worker[] = [];
     let next = 0;
     let printed = 0;
+    let received = 0;
     let done = false;
     const finish = (error?: unknown): void => {
       if (done) return;
       done = true;
       for (const worker of workers) void worker.terminate();
-      if (error === undefined) resolvePromise();
+      if (error === undefined) resolvePromise(next);
       else reject(error);
     };
+    const stopped = (): boolean => interrupt?.signal != null;
+    const flush = (): void => {
+      // In input order; after an interrupt, the inputs never sent leave gaps to skip.
+      for (;;) {
+        let r = waiting.get(printed);
+        if (r === undefined && stopped()) {
+          const later = [...waiting.keys()].filter((k) => k > printed);
+          if (later.length === 0) break;
+          printed = Math.min(...later);
+          r = waiting.get(printed);
+        }
+        if (r === undefined) break;
+        waiting.delete(printed);
+        printed++;
+        onReport(r);
+      }
+    };
+    const settle = (): void => {
+      if (received === inputs.length || (stopped() && received === next)) finish();
+    };
+    if (interrupt) interrupt.onStop = () => {
+      if (done) return;
+      try {
+        flush();
+      } catch (error) {
+        finish(error);
+        return;
+      }
+      settle();
+    };
     const feed = (worker: Worker): void => {
-      if (next >= inputs.length) return;
+      if (next >= inputs.length || stopped()) return;
       const request: WorkerRequest = { index: next, input: inputs[next] };
       next++;
       worker.postMessage(request);
@@ -228,18 +277,15 @@ function checkInWorkers(
       worker.on("message", ({ index, report }: { index: number; report: FileReport }) => {
         if (done) return;
         waiting.set(index, report);
+        received++;
         try {
-          for (let r = waiting.get(printed); r !== undefined; r = waiting.get(printed)) {
-            waiting.delete(printed);
-            printed++;
-            onReport(r);
-          }
+          flush();
         } catch (error) {
           finish(error);
           return;
         }
-        if (printed === inputs.length) finish();
-        else feed(worker);
+        settle();
+        if (!done) feed(worker);
       });
       worker.on("error", (error) => finish(new Error(`a worker thread failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}`)));
       worker.on("exit", (code) => {
@@ -280,7 +326,7 @@ export async function runCheck(argv: readonly string[], io: CliIO, rules: readon
     }
   });
   if (missing.length > 0) {
-    for (const p of missing) io.stderr.write(`memhint check: ${p}: no such file or directory\n`);
+    for (const p of missing) io.stderr.write(`memhint check: ${quotePath(p)}: no such file or directory\n`);
     return 2;
   }
 
@@ -288,8 +334,9 @@ export async function runCheck(argv: readonly string[], io: CliIO, rules: readon
   if (options.stdin) {
     if (options.stdin.name !== "-") startDir = dirname(resolve(io.cwd, options.stdin.name));
   } else {
+    // A path that cannot be stat'ed (a link loop, an unreadable folder) is reported by discovery.
     const first = resolve(io.cwd, options.paths[0]);
-    startDir = statSync(first).isDirectory() ? first : dirname(first);
+    startDir = isDirectory(first) ? first : dirname(first);
   }
   let config: LoadedConfig;
   try {
@@ -300,6 +347,9 @@ export async function runCheck(argv: readonly string[], io: CliIO, rules: readon
       return 2;
     }
     throw error;
+  }
+  for (const skipped of config.skipped) {
+    io.stderr.write(`memhint check: warning: ${quotePath(displayPath(io.cwd, skipped.path))}: config file skipped: ${skipped.reason}\n`);
   }
   const settings = resolveSettings(config.settings, cliSelection(config.settings, options));
 
@@ -313,17 +363,27 @@ export async function runCheck(argv: readonly string[], io: CliIO, rules: readon
   const notice = (text: string): void => {
     io.stderr.write(`${text}\n`);
   };
+  const inputFor = (path: string | null, name: string): Input => ({ path, name, display: quotePath(name) });
   if (options.stdin) {
-    inputs = [{ path: null, display: options.stdin.name }];
+    inputs = [inputFor(null, options.stdin.name)];
   } else {
-    const found = discover(options.paths, io.cwd, { exclude: config.exclude, excludeRoot: config.root });
-    for (const p of found.missing) notice(`memhint check: ${p}: no such file or directory`); // vanished since checked
+    let found;
+    try {
+      found = discover(options.paths, io.cwd, { exclude: config.exclude, excludeRoot: config.root });
+    } catch (error) {
+      if (error instanceof ConfigError) {
+        notice(`memhint check: configuration error: ${error.message}`);
+        return 2;
+      }
+      throw error;
+    }
+    for (const p of found.missing) notice(`memhint check: ${quotePath(p)}: no such file or directory`); // vanished since checked
     if (found.missing.length > 0) return 2;
     for (const p of found.problems) {
-      notice(`${displayPath(io.cwd, p.path)}: skipped: ${p.message}`);
-      problems++;
+      notice(`${quotePath(displayPath(io.cwd, p.path))}: ${p.notice ? "" : "skipped: "}${p.message}`);
+      if (!p.notice) problems++;
     }
-    inputs = found.files.map((path) => ({ path, display: displayPath(io.cwd, path) }));
+    inputs = found.files.map((path) => inputFor(path, displayPath(io.cwd, path)));
   }
 
   if (options.showFiles) {
@@ -333,38 +393,107 @@ export async function runCheck(argv: readonly string[], io: CliIO, rules: readon
   if (options.unsafeFixes && !options.fix && !options.diff) {
     notice("memhint check: note: --unsafe-fixes does nothing without --fix or --diff");
   }
+  if (options.allowReadOnly && !options.fix) {
+    notice("memhint check: note: --allow-read-only does nothing without --fix");
+  }
   if (!options.stdin && inputs.length === 0 && problems === 0) {
     notice("memhint check: warning: no Python files found under the given paths");
   }
 
   const printer = new Printer(options, io);
-  const processOptions: ProcessOptions = { fix: options.fix, diff: options.diff, unsafeFixes: options.unsafeFixes };
-  const jobs = rules === allRules && existsSync(fileURLToPath(new URL("./worker.js", import.meta.url))) ? workerCount(options, inputs.length) : 0;
-  if (jobs > 0) {
-    await checkInWorkers(inputs, jobs, { options: processOptions, settings }, (report) => printer.add(report));
-  } else if (inputs.length > 0) {
-    let parser: PythonParser;
-    try {
-      parser = await loadPythonParser();
-    } catch (error) {
-      notice(`memhint check: cannot load the Python parser: ${firstLine(error)}`);
-      return 2;
-    }
-    for (const input of inputs) {
-      let stdinBytes: Uint8Array | null = null;
-      if (input.path === null) {
-        try {
-          stdinBytes = await readAll(io.stdin);
-        } catch (error) {
-          notice(`${input.display}: skipped: cannot read stdin: ${firstLine(error)}`);
-          problems++;
-          continue;
-        }
+  const processOptions: ProcessOptions = { fix: options.fix, diff: options.diff, unsafeFixes: options.unsafeFixes, allowReadOnly: options.allowReadOnly };
+  // A run that writes files stops between files on SIGINT or SIGTERM, never in the middle of a write.
+  const interrupt = options.fix && !options.stdin ? new Interrupt(notice) : null;
+  let started = 0;
+  try {
+    const jobs = existsSync(fileURLToPath(new URL("./worker.js", import.meta.url))) ? workerCount(options, inputs.length) : 0;
+    if (jobs > 0) {
+      started = await checkInWorkers(inputs, jobs, { options: processOptions, settings, writeGate: interrupt?.gate ?? null }, (report) => printer.add(report), interrupt);
+    } else if (inputs.length > 0) {
+      let parser: PythonParser;
+      try {
+        parser = await loadPythonParser();
+      } catch (error) {
+        notice(`memhint check: cannot load the Python parser: ${firstLine(error)}`);
+        return 2;
       }
-      printer.add(processFile(input, stdinBytes, processOptions, parser, rules, settings));
+      for (const input of inputs) {
+        if (interrupt) {
+          await new Promise((resolveTurn) => setImmediate(resolveTurn)); // let a signal be handled
+          if (interrupt.signal) break;
+        }
+        started++;
+        let stdinBytes: Uint8Array | null = null;
+        if (input.path === null) {
+          let read: Buffer | null;
+          try {
+            read = await readAtMost(io.stdin, MAX_FILE_BYTES);
+          } catch (error) {
+            notice(`${input.display}: skipped: cannot read stdin: ${firstLine(error)}`);
+            problems++;
+            continue;
+          }
+          if (read === null) {
+            notice(`${input.display}: skipped: the input on stdin is larger than 10 MB; memhint does not lint input this large`);
+            problems++;
+            continue;
+          }
+          stdinBytes = read;
+        }
+        printer.add(processFile(input, stdinBytes, processOptions, parser, rules, settings));
+      }
     }
+  } finally {
+    interrupt?.dispose();
+  }
+  if (interrupt?.signal) {
+    printer.finish(problems);
+    notice(`memhint check: interrupted by ${interrupt.signal}; ${plural(inputs.length - started, "file")} not checked`);
+    return interrupt.signal === "SIGINT" ? 130 : 143;
   }
   return printer.finish(problems);
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * SIGINT and SIGTERM while `--fix` writes files. The first signal stops the run after the files
+ * in progress (each is linted and written in one synchronous step, so no write is cut short).
+ * A second one exits at once, after waiting for writes in progress on worker threads (through a
+ * gate shared with them, server/cli/write.ts).
+ */
+class Interrupt {
+  signal: NodeJS.Signals | null = null;
+  readonly gate = newWriteGate();
+  onStop: (() => void) | null = null;
+  private readonly handler = (signal: NodeJS.Signals): void => {
+    if (this.signal === null) {
+      this.signal = signal;
+      this.notice(`memhint check: ${signal} received: finishing the files in progress (send it again to stop at once)`);
+      this.onStop?.();
+      return;
+    }
+    closeWriteGate(this.gate);
+    cleanUpAfterInterrupt();
+    process.exit(signal === "SIGINT" ? 130 : 143);
+  };
+
+  constructor(private readonly notice: (text: string) => void) {
+    useWriteGate(this.gate);
+    process.on("SIGINT", this.handler);
+    process.on("SIGTERM", this.handler);
+  }
+
+  dispose(): void {
+    process.off("SIGINT", this.handler);
+    process.off("SIGTERM", this.handler);
+  }
 }
 
 /** Prints reports as they come, in input order, and the summary; decides the exit status. */
@@ -380,6 +509,8 @@ class Printer {
   private filesFixed = 0;
   private diffs = 0;
   private problems = 0;
+  /** Inputs read and linted. */
+  private linted = 0;
   private readonly crashedRules = new Set<string>();
 
   constructor(private readonly options: CheckOptions, private readonly io: CliIO) {
@@ -390,6 +521,7 @@ class Printer {
     const { options, io } = this;
     for (const line of file.notices) io.stderr.write(`${line}\n`);
     if (file.problem) this.problems++;
+    if (file.linted) this.linted++;
     for (const code of file.crashed) this.crashedRules.add(code);
     if (file.fixedCount > 0) {
       this.fixed += file.fixedCount;
@@ -418,8 +550,10 @@ class Printer {
   finish(discoveryProblems: number): number {
     const { options } = this;
     const problems = this.problems + discoveryProblems;
+    // Nothing could be checked: stderr says why, and stdout stays empty.
+    const summarize = !options.quiet && (this.linted > 0 || problems === 0);
     if (options.diff) {
-      if (!options.quiet) {
+      if (summarize) {
         const more = !options.unsafeFixes && this.unsafeFixable > 0 ? ` (${this.unsafeFixable} more with --unsafe-fixes)` : "";
         const head = this.fixed > 0
           ? `Would fix ${plural(this.fixed, "finding")} in ${plural(this.filesFixed, "file")}`
@@ -430,11 +564,11 @@ class Printer {
     } else if (options.statistics) {
       if (options.format === "json") this.report.write(`${JSON.stringify(this.stats.rows(), null, 2)}\n`);
       else this.report.write(this.stats.text());
-      if (options.format === "text" && !options.quiet) this.report.write(`${this.summary()}\n`);
+      if (options.format === "text" && summarize) this.report.write(`${this.summary(problems)}\n`);
     } else if (options.format === "json") {
       this.report.write(`${JSON.stringify(this.json, null, 2)}\n`);
-    } else if (!options.quiet) {
-      this.report.write(`${this.summary()}\n`);
+    } else if (summarize) {
+      this.report.write(`${this.summary(problems)}\n`);
     }
     if (problems > 0 || this.crashedRules.size > 0) {
       const parts: string[] = [];
@@ -448,14 +582,16 @@ class Printer {
     return this.remaining > 0 ? 1 : 0;
   }
 
-  private summary(): string {
+  /** The last line of text output; "All checks passed." only when every input was fully checked. */
+  private summary(problems: number): string {
     const { options } = this;
+    const clean = problems > 0 || this.crashedRules.size > 0 ? "No findings in what could be checked." : "All checks passed.";
     if (options.fix) {
-      if (this.fixed === 0 && this.remaining === 0) return "All checks passed.";
+      if (this.fixed === 0 && this.remaining === 0) return clean;
       const hint = !options.unsafeFixes && this.unsafeFixable > 0 ? `; ${this.unsafeFixable} fixable with --unsafe-fixes` : "";
       return `Found ${plural(this.fixed + this.remaining, "finding")} (${this.fixed} fixed, ${this.remaining} remaining${hint}).`;
     }
-    if (this.remaining === 0) return "All checks passed.";
+    if (this.remaining === 0) return clean;
     const parts: string[] = [];
     if (this.safeFixable > 0) parts.push(`${this.safeFixable} fixable with --fix`);
     if (this.unsafeFixable > 0) {

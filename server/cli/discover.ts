@@ -16,11 +16,20 @@
  *   for); likewise the exclude patterns are not applied inside a named directory they exclude.
  * - Symbolic links to directories are not followed (no cycles, no walking out of the tree);
  *   symbolic links to files are linted like files.
+ * - Only regular files are linted. A FIFO, socket or device named `*.py` (or a link to one, such
+ *   as a link to `/dev/zero`) is skipped with a notice; one named on the command line is a problem
+ *   (exit 2), since it was asked for. `.gitignore` files are read only when regular and at most
+ *   1 MB; a pattern that cannot be compiled is skipped with a notice.
  * - The result is sorted by path, component by component, and has no duplicates.
  */
-import { readdirSync, readFileSync, statSync, type Dirent } from "node:fs";
+import { readdirSync, statSync, type Dirent } from "node:fs";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import ignore, { type Ignore } from "ignore";
+import { patternProblem } from "../config.js";
+import { fileKind, readRegularFile, UnreadableFileError } from "../read-file.js";
+
+/** A `.gitignore` larger than this is not read (its patterns are not applied, with a notice). */
+const MAX_GITIGNORE_BYTES = 1024 * 1024;
 
 export interface DiscoverOptions {
   /** Gitignore-style patterns, relative to `excludeRoot`. */
@@ -32,6 +41,11 @@ export interface DiscoveryProblem {
   /** Absolute path. */
   path: string;
   message: string;
+  /**
+   * Only worth a notice: nothing that was asked for goes unchecked (a FIFO found in a folder...).
+   * Its message is printed after the path as it is; a problem's after "skipped: ".
+   */
+  notice?: boolean;
 }
 
 export interface Discovery {
@@ -110,16 +124,26 @@ export class Discoverer {
   }
 
   private readGitignore(dir: string, file: string, layers: IgnoreLayer[]): void {
+    const path = join(dir, file);
     let text: string;
     try {
-      text = readFileSync(join(dir, file), "utf8");
+      text = readRegularFile(path, MAX_GITIGNORE_BYTES).bytes.toString("utf8");
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === "ENOENT" || code === "ENOTDIR" || code === "EISDIR") return;
-      this.problems.push({ path: join(dir, file), message: `cannot read: ${errorText(error)}; its patterns were not applied` });
+      // Not a regular file (a FIFO, a link to a device): git cannot use it either. No finding is
+      // lost for it, so it is worth a notice, not a failed run.
+      const notice = error instanceof UnreadableFileError && error.reason === "not-regular";
+      this.problems.push({ path, message: `${notice ? "" : "cannot read: "}${errorText(error)}; its patterns were not applied`, notice });
       return;
     }
-    layers.push({ base: dir, matcher: ignore({ ignorecase: false }).add(text) });
+    const usable: string[] = [];
+    text.split(/\r?\n|\r/).forEach((line, i) => {
+      const why = patternProblem(line);
+      if (why === null) usable.push(line);
+      else this.problems.push({ path, message: `line ${i + 1}: pattern not applied: ${why}`, notice: true });
+    });
+    layers.push({ base: dir, matcher: ignore({ ignorecase: false }).add(usable) });
   }
 
   /**
@@ -186,20 +210,25 @@ export class Discoverer {
         continue;
       }
       if (!entry.name.endsWith(".py")) continue;
+      if ((useExclude && this.excluded(path, false)) || ignoredBy(layers, path, false)) continue;
       if (entry.isSymbolicLink()) {
         let target;
         try {
           target = statSync(path);
         } catch (error) {
-          if ((useExclude && this.excluded(path, false)) || ignoredBy(layers, path, false)) continue;
           this.problems.push({ path, message: `cannot read: ${(error as NodeJS.ErrnoException).code === "ENOENT" ? "broken symbolic link" : errorText(error)}` });
           continue;
         }
         if (target.isDirectory()) continue; // a link to a directory named *.py: not followed
+        if (!target.isFile()) {
+          this.problems.push({ path, message: `skipped: not a regular file (a link to ${fileKind(target)})`, notice: true });
+          continue;
+        }
       } else if (!entry.isFile()) {
-        continue; // sockets, fifos, devices named *.py
+        // Sockets, FIFOs, devices named *.py: reading one could block or never end.
+        this.problems.push({ path, message: `skipped: not a regular file (${fileKindOf(entry)})`, notice: true });
+        continue;
       }
-      if ((useExclude && this.excluded(path, false)) || ignoredBy(layers, path, false)) continue;
       this.files.add(path);
     }
   }
@@ -211,6 +240,14 @@ export class Discoverer {
       problems: [...this.problems].sort((a, b) => comparePaths(a.path, b.path)),
     };
   }
+}
+
+function fileKindOf(entry: Dirent): string {
+  if (entry.isFIFO()) return "a FIFO";
+  if (entry.isSocket()) return "a socket";
+  if (entry.isCharacterDevice()) return "a character device";
+  if (entry.isBlockDevice()) return "a block device";
+  return "not a regular file";
 }
 
 function hasEntry(dir: string, name: string): boolean {

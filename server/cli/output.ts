@@ -56,6 +56,31 @@ export function toJson(d: Diagnostic, path: string, lines: LineIndex): JsonDiagn
   };
 }
 
+/** Control characters (C0, DEL, C1), bidirectional overrides and isolates, line and paragraph separators. */
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
+
+/**
+ * A path as printed in text output and on stderr. A name holding a line break, an escape
+ * character or another control or bidirectional-override character could forge output lines or
+ * reach the terminal raw; such a name is printed quoted, with C-style escapes, as git quotes
+ * paths. Other names print as they are. (JSON output carries the real name.)
+ */
+export function quotePath(name: string): string {
+  if (!UNPRINTABLE.test(name)) return name;
+  let out = "";
+  for (const ch of name) {
+    const cp = ch.codePointAt(0) as number;
+    if (ch === "\\" || ch === '"') out += `\\${ch}`;
+    else if (ch === "\n") out += "\\n";
+    else if (ch === "\r") out += "\\r";
+    else if (ch === "\t") out += "\\t";
+    else if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f)) out += `\\x${cp.toString(16).padStart(2, "0")}`;
+    else if (UNPRINTABLE.test(ch)) out += `\\u{${cp.toString(16)}}`;
+    else out += ch;
+  }
+  return `"${out}"`;
+}
+
 export function fixMarker(d: Diagnostic): string {
   if (!d.fix) return "";
   return d.fix.safety === "safe" ? "[*] " : "[!] ";

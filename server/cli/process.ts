@@ -3,17 +3,20 @@
  * diff), and a report of what to print. Pure of any printing, so the same function runs on the
  * main thread or in a worker (server/cli/worker.ts) and the main thread prints reports in order.
  */
-import { readFileSync, statSync } from "node:fs";
+import type { Stats } from "node:fs";
 import { fixSource, LineIndex, lintSource, type Diagnostic, type FixSafety, type PythonParser, type Rule, type Settings } from "../engine/index.js";
 import { unifiedDiff } from "./diff.js";
 import { codeTally, plural, textLine, toJson, type JsonDiagnostic } from "./output.js";
 import { cannotWrite, decodeSource, DecodeError, encodeSource, MAX_FILE_BYTES } from "./source.js";
-import { FileChangedError, writeFileAtomically } from "./write.js";
+import { readRegularFile, UnreadableFileError } from "../read-file.js";
+import { FileChangedError, WriteRefusedError, writeFileAtomically } from "./write.js";
 
 export interface Input {
   /** Absolute path, or null for stdin. */
   path: string | null;
-  /** How the path is printed. */
+  /** The name reported for the input (in JSON output). */
+  name: string;
+  /** How the name is printed in text and on stderr (quotePath). */
   display: string;
 }
 
@@ -22,6 +25,8 @@ export interface ProcessOptions {
   fix: boolean;
   diff: boolean;
   unsafeFixes: boolean;
+  /** --fix may write files that have no write permission bit. */
+  allowReadOnly: boolean;
 }
 
 export interface Finding {
@@ -37,6 +42,8 @@ export interface FileReport {
   notices: string[];
   /** The input could not be checked or its fix not written (the run exits 2). */
   problem: boolean;
+  /** The input was read and linted (false when it was skipped). */
+  linted: boolean;
   /** Rules that threw on this input. */
   crashed: string[];
   /** "path: fixed 2 findings (MH101 x2)" when fixes were written (or, for stdin, printed). */
@@ -70,16 +77,16 @@ export function firstLine(error: unknown): string {
 }
 
 function emptyReport(): FileReport {
-  return { notices: [], problem: false, crashed: [], fixedLine: null, fixedCount: 0, diff: "", findings: [], output: null };
+  return { notices: [], problem: false, linted: false, crashed: [], fixedLine: null, fixedCount: 0, diff: "", findings: [], output: null };
 }
 
-function findings(diagnostics: readonly Diagnostic[], display: string, lines: LineIndex): Finding[] {
+function findings(diagnostics: readonly Diagnostic[], input: Input, lines: LineIndex): Finding[] {
   return diagnostics.map((d) => ({
     code: d.code,
     name: d.name,
     safety: d.fix ? d.fix.safety : null,
-    text: textLine(d, display, lines),
-    json: toJson(d, display, lines),
+    text: textLine(d, input.display, lines),
+    json: toJson(d, input.name, lines),
   }));
 }
 
@@ -101,21 +108,21 @@ export function processFile(
   };
 
   let bytes: Uint8Array;
+  let stat: Stats | null = null;
   if (input.path === null) {
     bytes = stdinBytes ?? new Uint8Array();
   } else {
     try {
-      const stat = statSync(input.path);
-      if (stat.isFile() && stat.size > MAX_FILE_BYTES) {
-        return skip(`larger than 10 MB (${stat.size} bytes); memhint does not lint files this large`);
-      }
-      bytes = readFileSync(input.path);
+      ({ bytes, stat } = readRegularFile(input.path, MAX_FILE_BYTES));
     } catch (error) {
+      if (error instanceof UnreadableFileError) {
+        return skip(error.reason === "too-large" ? `${error.message}; memhint does not lint files this large` : error.message);
+      }
       return skip(`cannot read: ${errnoText(error)}`);
     }
   }
   if (bytes.length > MAX_FILE_BYTES) {
-    return skip(`larger than 10 MB (${bytes.length} bytes); memhint does not lint files this large`, bytes);
+    return skip(`larger than 10 MB (${bytes.length} bytes); memhint does not lint files this large`);
   }
   let source;
   try {
@@ -128,6 +135,7 @@ export function processFile(
   try {
     const text = source.text;
     const linted = lintSource(parser, text, rules, settings);
+    report.linted = true;
     const failed = new Set<string>();
     for (const failure of linted.failures) {
       report.notices.push(`${input.display}: internal error in rule ${failure.code}: ${firstLine(failure.error)}`);
@@ -162,10 +170,10 @@ export function processFile(
         accepted = true;
       } else {
         try {
-          writeFileAtomically(input.path, encodeSource(result.output, source.bom), bytes);
+          writeFileAtomically(input.path, encodeSource(result.output, source.bom), bytes, stat, { allowReadOnly: options.allowReadOnly });
           accepted = true;
         } catch (error) {
-          const why = error instanceof FileChangedError ? error.message : `cannot write: ${errnoText(error)}`;
+          const why = error instanceof FileChangedError || error instanceof WriteRefusedError ? error.message : `cannot write: ${errnoText(error)}`;
           report.notices.push(`${input.display}: not fixed: ${why}`);
           report.problem = true;
         }
@@ -179,7 +187,7 @@ export function processFile(
       }
     }
     if (input.path === null && options.fix) report.output = output === text ? bytes : encodeSource(output, source.bom);
-    report.findings = findings(remaining, input.display, lines);
+    report.findings = findings(remaining, input, lines);
     return report;
   } catch (error) {
     report.notices.push(`${input.display}: internal error: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);

@@ -6,10 +6,13 @@ import { parentPort, workerData } from "node:worker_threads";
 import { allRules } from "../../rules/index.js";
 import { loadPythonParser, type Settings } from "../engine/index.js";
 import { processFile, type Input, type ProcessOptions } from "./process.js";
+import { useWriteGate } from "./write.js";
 
 export interface WorkerData {
   options: ProcessOptions;
   settings: Settings;
+  /** Shared with the main thread so that an interrupt never cuts a write short (write.ts). */
+  writeGate: SharedArrayBuffer | null;
 }
 
 export interface WorkerRequest {
@@ -19,7 +22,8 @@ export interface WorkerRequest {
 
 const port = parentPort;
 if (!port) throw new Error("server/cli/worker.js runs as a worker thread of memhint check");
-const { options, settings } = workerData as WorkerData;
+const { options, settings, writeGate } = workerData as WorkerData;
+if (writeGate) useWriteGate(writeGate);
 const parser = await loadPythonParser();
 // Requests posted while the parser loaded wait in the port's queue until this listener starts it.
 port.on("message", ({ index, input }: WorkerRequest) => {

@@ -9,7 +9,7 @@ import type { PythonParser } from "./parser.js";
 import { LineIndex } from "./positions.js";
 import { ruleEnabled } from "./settings.js";
 import { SUPPRESSION_CODE, isSuppressed, parseSuppressions } from "./suppressions.js";
-import type { Diagnostic, ReportArgs, Rule, RuleContext, Settings } from "./types.js";
+import type { Diagnostic, Fix, ReportArgs, Rule, RuleContext, Settings } from "./types.js";
 
 export interface RuleFailure {
   code: string;
@@ -90,13 +90,14 @@ export function runRules(
 ): void {
   const failed = new Set<string>(failures.map((f) => f.code));
   const rootHasError = root.hasError;
+  const eol = lineEndingOf(source);
   let active: Rule = dispatch.enabled[0];
   let origin = 0;
   const ctx: RuleContext = {
     source,
     model,
     settings,
-    report: (args) => findings.push(findingOf(active, args, settings, root, rootHasError, origin)),
+    report: (args) => findings.push(findingOf(active, args, settings, root, rootHasError, origin, eol)),
   };
   for (const node of nodes) {
     const interested = dispatch.byType.get(node.type);
@@ -121,10 +122,11 @@ export function runScans(
   start: number, end: number, dispatch: Dispatch, source: string, model: SemanticModel, settings: Settings, root: Node,
   findings: Finding[], failures: RuleFailure[],
 ): void {
+  const eol = lineEndingOf(source);
   for (const rule of dispatch.enabled) {
     if (!rule.scan || failures.some((f) => f.code === rule.code)) continue;
     const rootHasError = root.hasError;
-    const ctx: RuleContext = { source, model, settings, report: (args) => findings.push(findingOf(rule, args, settings, root, rootHasError, null)) };
+    const ctx: RuleContext = { source, model, settings, report: (args) => findings.push(findingOf(rule, args, settings, root, rootHasError, null, eol)) };
     try {
       rule.scan(start, end, ctx);
     } catch (error) {
@@ -134,8 +136,26 @@ export function runScans(
   }
 }
 
+/**
+ * The line ending a file uses, from its first line break: fixes write theirs, so that a fix never
+ * mixes `\n` into a file with `\r\n` (or lone `\r`) line endings.
+ */
+export function lineEndingOf(source: string): "\n" | "\r\n" | "\r" {
+  const cr = source.indexOf("\r");
+  if (cr < 0) return "\n";
+  const lf = source.indexOf("\n");
+  if (lf >= 0 && lf < cr) return "\n";
+  return source.charCodeAt(cr + 1) === 10 ? "\r\n" : "\r";
+}
+
+/** `fix` with every line break in its new text written as `eol`. */
+function withLineEnding(fix: Fix, eol: string): Fix {
+  if (eol === "\n" && !fix.edits.some((e) => e.newText.includes("\r"))) return fix;
+  return { ...fix, edits: fix.edits.map((e) => ({ ...e, newText: e.newText.replace(/\r\n|\r|\n/g, eol) })) };
+}
+
 /** A report of `rule` as a finding; `origin` null: the reported node's start. */
-function findingOf(rule: Rule, args: ReportArgs, settings: Settings, root: Node, rootHasError: boolean, origin: number | null): Finding {
+function findingOf(rule: Rule, args: ReportArgs, settings: Settings, root: Node, rootHasError: boolean, origin: number | null, eol: string): Finding {
   const start = args.node ? args.node.startIndex : args.start;
   const end = args.node ? args.node.endIndex : args.end;
   if (start === undefined || end === undefined) throw new Error(`${rule.code}: report() needs a node or start and end`);
@@ -149,7 +169,7 @@ function findingOf(rule: Rule, args: ReportArgs, settings: Settings, root: Node,
       start,
       end,
       estimatedBytes: args.estimatedBytes ?? null,
-      fix: args.fix && args.fix.edits.length > 0 ? args.fix : null,
+      fix: args.fix && args.fix.edits.length > 0 ? withLineEnding(args.fix, eol) : null,
     },
     origin: origin ?? start,
     anchorType: args.node ? args.node.type : null,

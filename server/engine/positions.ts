@@ -16,14 +16,11 @@ export interface LineColumn {
 export class LineIndex {
   /** UTF-16 offset where each line starts. */
   private readonly lineStarts: number[] = [0];
-  /** A `\r` not followed by `\n` exists (or may): tree-sitter's rows then differ from these lines. */
-  private readonly hasLoneCr: boolean = false;
 
-  /** `known`: line starts already computed for `text` (see `edited`); otherwise they are scanned. */
-  constructor(readonly text: string, known?: { lineStarts: number[]; hasLoneCr: boolean }) {
-    if (known) {
-      this.lineStarts = known.lineStarts;
-      this.hasLoneCr = known.hasLoneCr;
+  /** `lineStarts`: already computed for `text` (see `edited`); otherwise they are scanned. */
+  constructor(readonly text: string, lineStarts?: number[]) {
+    if (lineStarts) {
+      this.lineStarts = lineStarts;
       return;
     }
     for (let i = 0; i < text.length; i++) {
@@ -31,7 +28,6 @@ export class LineIndex {
       if (c === 10) this.lineStarts.push(i + 1);
       else if (c === 13) {
         if (text.charCodeAt(i + 1) === 10) i++;
-        else this.hasLoneCr = true;
         this.lineStarts.push(i + 1);
       }
     }
@@ -48,26 +44,22 @@ export class LineIndex {
     // From the line before the edit: a `\r` just before `start` may pair with an inserted `\n`.
     const firstLine = Math.max(0, this.lineOf(start) - 1);
     const starts = this.lineStarts.slice(0, firstLine + 1);
-    let hasLoneCr = this.hasLoneCr;
     for (let i = starts[firstLine]; i < text.length; i++) {
       const c = text.charCodeAt(i);
       if (c !== 10 && c !== 13) continue;
       const breakAt = i;
-      if (c === 13) {
-        if (text.charCodeAt(i + 1) === 10) i++;
-        else hasLoneCr = true;
-      }
+      if (c === 13 && text.charCodeAt(i + 1) === 10) i++;
       // A break after the inserted text, with an unchanged character before it, is the old one.
       if (breakAt > insertedEnd) {
         const old = this.lineStarts.indexOf(i + 1 - delta, firstLine);
         if (old >= 0) {
           for (let k = old; k < this.lineStarts.length; k++) starts.push(this.lineStarts[k] + delta);
-          return new LineIndex(text, { lineStarts: starts, hasLoneCr });
+          return new LineIndex(text, starts);
         }
       }
       starts.push(i + 1);
     }
-    return new LineIndex(text, { lineStarts: starts, hasLoneCr });
+    return new LineIndex(text, starts);
   }
 
   get lineCount(): number {
@@ -133,11 +125,9 @@ export class LineIndex {
    */
   treePoint(offset: number): { row: number; column: number } {
     const clamped = Math.max(0, Math.min(offset, this.text.length));
-    const column = clamped === 0 ? 0 : clamped - (this.text.lastIndexOf("\n", clamped - 1) + 1);
-    if (!this.hasLoneCr) return { row: this.lineOf(clamped), column };
-    let row = 0;
-    for (let i = this.text.indexOf("\n"); i !== -1 && i < clamped; i = this.text.indexOf("\n", i + 1)) row++;
-    return { row, column };
+    // The parser reads a lone `\r` as `\n` (unclosed.ts: maskedInput), so its rows are these lines.
+    const row = this.lineOf(clamped);
+    return { row, column: clamped - this.lineStarts[row] };
   }
 
   /** 1-based line and 1-based column in Unicode code points (the CLI's positions). */

@@ -286,17 +286,32 @@ export function rescanBrackets(old: BracketScan, text: string, start: number, ol
 export type ParserInput = string | ((index: number) => string);
 
 /**
- * `text` as the parser reads it, with the characters at `offsets` (increasing) replaced by
- * UNCLOSED_MASK: `text` itself when there are none, else a reader of its pieces (no copy of a
- * large text is made on every keystroke: above 128 KiB that costs a millisecond).
+ * `text` as the parser reads it: the characters at `offsets` (increasing) replaced by
+ * UNCLOSED_MASK, and each lone `\r` by `\n`. Python reads a lone `\r` as a line break (old Mac
+ * line endings), tree-sitter-python does not: without this such a file is one long line. Both
+ * replace one code unit by one, so offsets do not move. Returns `text` itself when nothing is
+ * replaced, else a reader of its pieces (no copy of a large text is made on every keystroke:
+ * above 128 KiB that costs a millisecond).
  */
 export function maskedInput(text: string, offsets: readonly number[]): ParserInput {
-  if (offsets.length === 0) return text;
+  const carriageReturns = text.includes("\r");
+  if (offsets.length === 0 && !carriageReturns) return text;
   return (index: number): string => {
     const k = lastAtMost(offsets, index);
     if (k >= 0 && offsets[k] === index) return UNCLOSED_MASK;
     const next = k + 1 < offsets.length ? offsets[k + 1] : text.length;
     // (tree-sitter copies at most 10 KiB per read.)
-    return text.slice(index, Math.min(next, index + 4096));
+    const end = Math.min(next, index + 4096);
+    const piece = text.slice(index, end);
+    return carriageReturns ? loneCarriageReturnsAsNewlines(piece, text.charCodeAt(end)) : piece;
   };
+}
+
+/** `piece` with each `\r` not followed by `\n` replaced by `\n`; `after` is the code unit after it. */
+function loneCarriageReturnsAsNewlines(piece: string, after: number): string {
+  if (!piece.includes("\r")) return piece;
+  let out = piece.replace(/\r(?!\n)/g, "\n");
+  // A `\r` ending the piece pairs with a `\n` that starts the next one.
+  if (after === LF && out.endsWith("\n") && piece.endsWith("\r")) out = `${out.slice(0, -1)}\r`;
+  return out;
 }
