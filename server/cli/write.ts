@@ -56,10 +56,11 @@ export interface WriteOptions {
   /** Write files whose mode has no write bit (they are refused otherwise). */
   allowReadOnly?: boolean;
   /**
-   * Tests only: called at the two moments where another writer would race: "checked" (the
-   * original checked, the temporary file written, before step 3) and "linked" (after step 4).
+   * Tests only: called at the moments where another writer could race: "checked" (the original
+   * checked and the temporary file written, before step 3), "moved" (after step 3) and "linked"
+   * (after step 4).
    */
-  onStep?: (step: "checked" | "linked") => void;
+  onStep?: (step: "checked" | "moved" | "linked") => void;
 }
 
 /** The file was not written because the run is being interrupted. */
@@ -226,6 +227,7 @@ function swapIn(target: string, temp: string, fd: number, original: Stats, expec
     putBack();
     throw new FileChangedError();
   }
+  options.onStep?.("moved");
   try {
     linkSync(temp, target);
   } catch (error) {
