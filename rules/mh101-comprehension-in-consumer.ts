@@ -1,5 +1,6 @@
 import type { Node } from "web-tree-sitter";
 import { clausePart, isAsyncComprehension } from "../server/engine/comprehension.js";
+import { deleteCharacter } from "../server/engine/edits.js";
 import { freeNamesStableDuringLoop } from "../server/engine/loop-mutation.js";
 import { unparenthesize } from "../server/engine/model.js";
 import { isPureExpression } from "../server/engine/purity.js";
@@ -41,7 +42,7 @@ export default defineRule({
     why: "The list holds every element at once (about 40 bytes per int element: an 8-byte slot plus the int) although the consumer only needs one at a time. A generator expression keeps one element alive, about 0.5 KiB in all. `any` and `all` also lose short-circuiting: the list computes every element even when the first one decides. For small inputs the list form can be slightly faster; memory is the gain.",
     example: "total = sum([x * x for x in range(1_000_000)])\nunique = set([word.lower() for word in words])",
     useInstead: "total = sum(x * x for x in range(1_000_000))\nunique = {word.lower() for word in words}",
-    fixSafety: "Safe when the element and conditions call nothing but known pure builtins; for `any`, `all`, `len`, `enumerate` and `zip` they must also be unable to raise or run user code, since those consumers stop early, skip the element, or interleave with the loop that uses them: operators count only on literals and on variables of a `for` clause over `range()` or a literal (`a == b` on objects of unknown type calls their `__eq__`, which `all()` may then skip). Otherwise the fix is unsafe: laziness moves side effects and exceptions. `set([...])` → set comprehension and `dict([(k, v) ...])` → dict comprehension are safe unless a comment inside the call would be lost (then every rewrite of the call is unsafe).",
+    fixSafety: "Safe when the element and conditions call nothing but known pure builtins; for `any`, `all`, `len`, `enumerate` and `zip` they must also be unable to raise or run user code, since those consumers stop early, skip the element, or interleave with the loop that uses them: operators count only on literals and on variables of a `for` clause over `range()` or a literal (`a == b` on objects of unknown type calls their `__eq__`, which `all()` may then skip). Otherwise the fix is unsafe: laziness moves side effects and exceptions. `set([...])` → set comprehension and `dict([(k, v) ...])` → dict comprehension are safe unless a comment inside the call would be lost (then every rewrite of the call is unsafe). `len([...])` → `sum(1 for ...)` drops the element, so it is offered only when computing the element calls nothing (`len([visit(x) for x in xs])` is reported without a fix: the calls would disappear). A bracket alone on its line is removed with its line.",
     limits: "Silent for `str.join`, `tuple`, `list` and `sorted` (they build a sequence anyway), for set comprehensions (deduplication changes `sum` and `len`), for async comprehensions and comprehensions that `await` outside their first iterable, when the consumer's name is shadowed, for `sum` with a list or tuple `start` (concatenating sequences is the real cost: `itertools.chain`), and for `zip`/`enumerate` feeding a `for` loop whose body may change what the comprehension reads (the list is then a snapshot the loop relies on).",
   },
   // Comprehensions are far rarer than calls: start from them and look up at the call.
@@ -150,7 +151,9 @@ function reportComprehension(
     if (!sole || !body) return;
     message = `\`len()\` of a list comprehension builds the whole list${size} only to count it; count with \`sum(1 for ...)\``;
     const sumVisible = ctx.model.lookup("sum", ctx.model.scopeOf(call)).length === 0 && !ctx.model.hasStarImport;
-    if (!sumVisible) {
+    // `sum(1 for ...)` drops the element: only when computing it does nothing (no call, no side
+    // effect) may it go; `len([visit(x) for x in xs])` runs `visit` on every element.
+    if (!sumVisible || !elementPure) {
       ctx.report({ node: comprehension, message, estimatedBytes: bytes, fix: null });
       return;
     }
@@ -164,7 +167,7 @@ function reportComprehension(
     const shortCircuit = name === "any" || name === "all" ? " and loses short-circuiting" : "";
     message = `\`${name}()\` of a list comprehension builds the whole list${size} only to iterate it once${shortCircuit}; pass a generator expression (for small inputs the list can be faster: memory is the gain)`;
     const edits: TextEdit[] = sole
-      ? [{ start: open, end: open + 1, newText: "" }, { start: close, end: close + 1, newText: "" }]
+      ? [deleteCharacter(source, open), deleteCharacter(source, close)]
       : [{ start: open, end: open + 1, newText: "(" }, { start: close, end: close + 1, newText: ")" }];
     fix = { description: "Replace the list comprehension with a generator expression", safety: pure ? "safe" : "unsafe", edits };
   }

@@ -1,7 +1,8 @@
 import type { Node } from "web-tree-sitter";
+import { deleteStatementLines, mergeEdits } from "../server/engine/edits.js";
 import { addImportEdit, importedReference } from "../server/engine/imports.js";
 import { parameterName, type Scope, type SemanticModel, unparenthesize } from "../server/engine/model.js";
-import { lineStartOf, nextLineStartOf } from "../server/engine/positions.js";
+import { callsItself } from "../server/engine/recursion.js";
 import { defineRule, type Fix, type RuleContext, type TextEdit } from "../server/engine/types.js";
 
 type ContainerKind = "dict" | "defaultdict" | "list" | "set";
@@ -671,42 +672,6 @@ function isCallback(expr: Node, owner: Scope, ctx: RuleContext, depth = 0): bool
 
 // ---- fixes -----------------------------------------------------------------------------------
 
-/**
- * An edit deleting the whole lines of `statement` (trailing comment included), or null when the
- * statement shares a line with other code. With `absorbBlankLines`, a statement standing between
- * blank lines takes the blank lines above it along, so the gap around it does not double.
- */
-function deleteStatementLines(statement: Node, source: string, absorbBlankLines = false): TextEdit | null {
-  let start = lineStartOf(source, statement.startIndex);
-  if (source.slice(start, statement.startIndex).trim() !== "") return null;
-  const end = nextLineStartOf(source, statement.endIndex);
-  const tail = source.slice(statement.endIndex, end).trim();
-  if (tail !== "" && !tail.startsWith("#")) return null;
-  const nextLine = source.slice(end, nextLineStartOf(source, end));
-  if (absorbBlankLines && end < source.length && nextLine.trim() === "") {
-    while (start > 0) {
-      const previous = lineStartOf(source, start - 1);
-      if (source.slice(previous, start).trim() !== "") break;
-      start = previous;
-    }
-  }
-  return { start, end, newText: "" };
-}
-
-/** Merge an insertion with an edit starting at the same offset: the fix engine needs disjoint edits. */
-function mergeEdits(edits: TextEdit[]): TextEdit[] {
-  const sorted = [...edits].sort((a, b) => a.start - b.start || a.end - b.end);
-  const out: TextEdit[] = [];
-  for (const edit of sorted) {
-    const last = out[out.length - 1];
-    if (last && last.start === last.end && last.start === edit.start) {
-      out[out.length - 1] = { start: last.start, end: edit.end, newText: last.newText + edit.newText };
-    } else {
-      out.push(edit);
-    }
-  }
-  return out;
-}
 
 function statementsOf(block: Node | null): Node[] {
   return block ? block.namedChildren.filter((c): c is Node => !!c && c.type !== "comment") : [];
@@ -915,6 +880,8 @@ function memoizationFix(name: string, kind: ContainerKind, value: Node, uses: { 
   if (owner.kind !== "function" || owner.parent !== model.module || others.some((u) => model.ownerScopeOf(u.id) !== owner)) return null;
   const fn = owner.node;
   if (fn.parent?.type !== "module" || fn.child(0)?.type === "async") return null;
+  // A memo of a recursive function must keep every entry: a bound would make it recompute.
+  if (callsItself(fn, model)) return null;
   if (fn.descendantsOfType(["yield", "await"]).length > 0) return null;
   const parameters = fn.childForFieldName("parameters");
   const key: string[] = [];

@@ -149,7 +149,7 @@ describe("loadConfig", () => {
     expect(loadConfig(dir, { knownCodes: codes, configFile: join(dir, "conf", "a.toml") })).toMatchObject({ settings: { select: ["MH101"] }, root: join(dir, "conf") });
     expect(errorOf(() => loadConfig(dir, { knownCodes: codes, configFile: join(dir, "conf", "pyproject.toml") })).detail).toBe("has no [tool.memhint] table");
     expect(errorOf(() => loadConfig(dir, { knownCodes: codes, configFile: join(dir, "none.toml") })).message).toBe(`${join(dir, "none.toml")}: cannot use this config file: no such file or directory`);
-    expect(errorOf(() => loadConfig(dir, { knownCodes: codes, configFile: join(dir, "conf") })).detail).toBe("cannot use this config file: it is a directory, not a file");
+    expect(errorOf(() => loadConfig(dir, { knownCodes: codes, configFile: join(dir, "conf") })).detail).toBe("cannot use this config file: it is a directory, not a regular file");
   });
 
   it("reports TOML syntax errors with the file, line and column", () => {

@@ -13,7 +13,6 @@ import { dirname, isAbsolute, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { Worker } from "node:worker_threads";
-import { allRules } from "../../rules/index.js";
 import { ConfigError, loadConfig, parseSelectorList, type LoadedConfig } from "../config.js";
 import { loadPythonParser, resolveSettings, type PythonParser, type Rule, type Settings } from "../engine/index.js";
 import { SUPPRESSION_CODE } from "../engine/index.js";
@@ -236,14 +235,13 @@ function checkInWorkers(
       else reject(error);
     };
     const stopped = (): boolean => interrupt?.signal != null;
+    /** In input order. After an interrupt, once every input sent has come back, the inputs never sent leave gaps to skip. */
     const flush = (): void => {
-      // In input order; after an interrupt, the inputs never sent leave gaps to skip.
+      const last = stopped() && received === next;
       for (;;) {
         let r = waiting.get(printed);
-        if (r === undefined && stopped()) {
-          const later = [...waiting.keys()].filter((k) => k > printed);
-          if (later.length === 0) break;
-          printed = Math.min(...later);
+        if (r === undefined && last && waiting.size > 0) {
+          printed = Math.min(...waiting.keys());
           r = waiting.get(printed);
         }
         if (r === undefined) break;

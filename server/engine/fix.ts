@@ -85,7 +85,11 @@ export interface FixResult {
   passes: number;
 }
 
-const MAX_PASSES = 10;
+/**
+ * Fixes that depend on the same statement (the import each adds to or takes from) overlap on
+ * purpose, one per pass; a file with many of them needs as many passes.
+ */
+const MAX_PASSES = 100;
 
 export interface FixOptions extends LintOptions {
   unsafe?: boolean;

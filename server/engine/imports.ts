@@ -4,6 +4,7 @@
  * `import <module>` where module-level imports go.
  */
 import type { Node } from "web-tree-sitter";
+import { deleteStatementLines } from "./edits.js";
 import type { SemanticModel } from "./model.js";
 import type { TextEdit } from "./types.js";
 
@@ -56,4 +57,19 @@ export function firstOrdinaryStatement(root: Node): Node | null {
     return statement;
   }
   return null;
+}
+
+/**
+ * An edit taking the name `name` (a dotted_name or aliased_import of `statement`, a from-import)
+ * out of the import: with the comma and blank space that separate it from its neighbour, or the
+ * whole statement's lines when it is the only name. Null when that cannot be written plainly.
+ */
+export function removeImportedName(statement: Node, name: Node, source: string): TextEdit | null {
+  const names = statement.childrenForFieldName("name").filter((n): n is Node => n !== null);
+  const index = names.findIndex((n) => n.equals(name));
+  if (index < 0) return null;
+  if (names.length === 1) return deleteStatementLines(statement, source, true);
+  // Up to the next name, or (the last name) from the end of the previous one.
+  if (index < names.length - 1) return { start: name.startIndex, end: names[index + 1].startIndex, newText: "" };
+  return { start: names[index - 1].endIndex, end: name.endIndex, newText: "" };
 }

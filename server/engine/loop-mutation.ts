@@ -492,9 +492,31 @@ export function freeNamesStableDuringLoop(expr: Node, loop: Node, model: Semanti
     const bindings = owner.bindings.get(id.text) ?? [];
     if (bindings.length > 0 && bindings.every((b) => DEFINITION_KINDS.has(b.kind))) {
       if (bindings.some((b) => b.node.startIndex >= loop.startIndex && b.node.startIndex < loop.endIndex)) return false;
+      // `sys.modules`, `Registry.items`: a module's or a class's attribute is a shared object
+      // that the body can change (`del sys.modules[m]`) through the name or unknown code.
+      if (readsAttributeOf(expr, id.text) && !attributesStableDuringLoop(id.text, owner, loop, model)) return false;
       continue;
     }
     if (!stableDuringLoop(id, loop, model)) return false;
   }
   return true;
+}
+
+/** `expr` reads an attribute of the name `name` (`name.attr`). */
+function readsAttributeOf(expr: Node, name: string): boolean {
+  return expr.descendantsOfType("attribute").some((a) => {
+    const object = a?.childForFieldName("object");
+    return object?.type === "identifier" && object.text === name;
+  });
+}
+
+/**
+ * The attributes of a module, class or function named `name` stay unchanged while the loop body
+ * runs: the body never names it and runs no code that could reach it another way.
+ */
+function attributesStableDuringLoop(name: string, owner: Scope, loop: Node, model: SemanticModel): boolean {
+  const body = loop.childForFieldName("body");
+  if (!body) return false;
+  if (model.referencesOf(name, owner).some((ref) => ref.startIndex >= body.startIndex && ref.startIndex < body.endIndex)) return false;
+  return !usesIntrospection(body) && !mayReachOtherObjects([body], model, loopTargetNames(loop));
 }

@@ -189,6 +189,14 @@ export function lineStartOf(text: string, offset: number): number {
   return 0;
 }
 
+/** Where the line before the one starting at `lineStart` starts (0 for the first line). */
+export function previousLineStartOf(text: string, lineStart: number): number {
+  let end = lineStart;
+  if (text.charCodeAt(end - 1) === 10) end--;
+  if (text.charCodeAt(end - 1) === 13) end--;
+  return end === lineStart ? 0 : lineStartOf(text, end);
+}
+
 /** Where the line after the one holding `offset` starts (the end of `text` on the last line). */
 export function nextLineStartOf(text: string, offset: number): number {
   for (let i = offset; i < text.length; i++) {
