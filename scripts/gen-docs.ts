@@ -6,17 +6,14 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { allRules } from "../rules/index.js";
-import { SUPPRESSION_CODE, SUPPRESSION_DOCS, SUPPRESSION_NAME } from "../server/engine/suppressions.js";
+import { BUILTIN_RULES, type BuiltinRule } from "../server/engine/builtin-rules.js";
 import type { Rule } from "../server/engine/types.js";
 
-const suppressionRule: Rule = {
-  code: SUPPRESSION_CODE, name: SUPPRESSION_NAME, severity: "warning", docs: SUPPRESSION_DOCS, peers: ["ruff RUF100 (unused noqa)", "ruff PGH004"],
-  nodeTypes: [], fixable: "never", check() {},
-};
+type DocumentedRule = Pick<Rule, "code" | "name" | "severity" | "fixable" | "peers" | "docs">;
 
-/** Every documented code, in code order: the engine's own MH001 and the registered rules. */
-export function documentedRules(): Rule[] {
-  return [suppressionRule, ...allRules].sort((a, b) => a.code.localeCompare(b.code));
+/** Every documented code, in code order: the engine's own (MH000, MH001) and the registered rules. */
+export function documentedRules(): DocumentedRule[] {
+  return [...BUILTIN_RULES, ...allRules].sort((a: DocumentedRule | BuiltinRule, b) => a.code.localeCompare(b.code));
 }
 
 export function ruleAnchor(rule: Pick<Rule, "code" | "name">): string {

@@ -19,7 +19,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import ignore from "ignore";
 import { parse as parseToml, TomlError } from "smol-toml";
 import { allRules } from "../rules/index.js";
-import { SUPPRESSION_CODE } from "./engine/index.js";
+import { BUILTIN_CODES } from "./engine/index.js";
 import type { Settings, Severity, TargetVersion } from "./engine/types.js";
 import { fileKind, readRegularFile, UnreadableFileError } from "./read-file.js";
 
@@ -76,7 +76,7 @@ export interface ValidateOptions {
 
 /** Every code a selector may name: the registry's rules and the engine's MH001. */
 export function registryCodes(): string[] {
-  return [SUPPRESSION_CODE, ...allRules.map((r) => r.code)].sort();
+  return [...BUILTIN_CODES, ...allRules.map((r) => r.code)].sort();
 }
 
 type Kind = "selectors" | "severity" | "positive-int" | "target-version" | "bool" | "patterns";

@@ -83,6 +83,22 @@ describe("memhint check reads only regular files, never without a limit", () => 
     expect(walked.status).toBe(1);
   });
 
+  it("--fix --jobs 1 never blocks on a *.py link to a FIFO found in a folder (the reported hang)", () => {
+    // The cause of the `--fix --jobs 1` hangs: opening a FIFO for reading waits for a writer
+    // (the main thread in fifo_open, the others idle in futex waits).
+    const dir = tempDir();
+    writeTree(dir, { "a.py": BAD });
+    mkfifo(join(dir, "pipe"));
+    symlinkSync("pipe", join(dir, "pipe_link.py"));
+    symlinkSync("/dev/null", join(dir, "null_link.py"));
+    const r = run(["check", "--fix", "--jobs", "1", "--no-config"], dir, { timeout: 20_000 });
+    expect(r.stdout).toBe("a.py: fixed 1 finding (MH101)\nFound 1 finding (1 fixed, 0 remaining).\n");
+    expect(r.stderr).toContain("pipe_link.py: skipped: not a regular file (a link to a FIFO)");
+    expect(r.stderr).toContain("null_link.py: skipped: not a regular file (a link to a character device)");
+    expect(r.status).toBe(0);
+    expect(readFileSync(join(dir, "a.py"), "utf8")).toBe(GOOD);
+  });
+
   it("passes over a .gitignore that is a FIFO or a link to /dev/zero, with a notice", () => {
     const dir = tempDir();
     writeTree(dir, { "u/a.py": BAD, "g/a.py": BAD });

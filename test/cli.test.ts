@@ -80,13 +80,24 @@ describe("memhint check: text output and exit statuses", () => {
     ]);
   });
 
-  it("notes syntax errors on stderr and still reports findings away from them", () => {
+  it("reports a syntax error as MH000 and still reports findings away from it", () => {
     const dir = tempDir();
     writeTree(dir, { "a.py": `${BAD}def broken(:\n    pass\n` });
     const r = memhint(["check"], dir);
     expect(r.stdout).toMatch(FINDING);
-    expect(r.stderr).toBe("a.py: has syntax errors; findings near them are skipped\n");
+    expect(r.stdout).toMatch(/^a\.py:2:1: MH000 invalid syntax at `def broken\(:`/m);
+    expect(r.stdout.trimEnd().split("\n").at(-1)).toBe("Found 2 findings (1 fixable with --fix).");
+    expect(r.stderr).toBe("");
     expect(r.status).toBe(1);
+  });
+
+  it("with MH000 ignored, notes syntax errors on stderr and never says 'All checks passed.'", () => {
+    const dir = tempDir();
+    writeTree(dir, { "a.py": `${GOOD}def broken(:\n    pass\n` });
+    const r = memhint(["check", "--ignore", "MH000"], dir);
+    expect(r.stderr).toBe("a.py: has syntax errors; findings near them are skipped\n");
+    expect(r.stdout).toBe("No findings in what could be checked.\n");
+    expect(r.status).toBe(0);
   });
 
   it("warns when no Python file is found, and exits 0", () => {
@@ -151,7 +162,7 @@ describe("memhint check: usage errors exit 2", () => {
   it.each([
     [["check", "--bogus"], /Unknown option '--bogus'/],
     [["check", "--format", "xml"], /--format must be "text" or "json", not "xml"/],
-    [["check", "--select", "MH999"], /--select: unknown rule code or prefix "MH999"; known codes: MH001, MH101/],
+    [["check", "--select", "MH999"], /--select: unknown rule code or prefix "MH999"; known codes: MH000, MH001, MH101/],
     [["check", "--ignore", "E501"], /--ignore: "E501" is not a rule code or prefix/],
     [["check", "--select", ","], /--select needs at least one rule code or prefix/],
     [["check", "--fix", "--diff"], /--fix and --diff cannot be combined/],

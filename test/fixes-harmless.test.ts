@@ -353,11 +353,15 @@ describe("fixes leave no whitespace-only line and no unused import", () => {
     });
     const r = spawnSync("python3", [join(HELPERS, "unused_imports.py"), ...paths], { encoding: "utf8", timeout: 60_000 });
     expect(r.status, r.stderr).toBe(0);
-    const unused = JSON.parse(r.stdout) as Record<string, string[]>;
+    const unused = JSON.parse(r.stdout) as Record<string, string[] | null>;
+    let compared = 0;
     outputs.forEach((o, i) => {
-      const before = new Set(unused[join(dir, `${i}-before.py`)]);
-      const added = unused[join(dir, `${i}-after.py`)].filter((name) => !before.has(name));
+      const before = unused[join(dir, `${i}-before.py`)];
+      if (before === null) return; // a fixture with syntax errors (MH000)
+      const added = (unused[join(dir, `${i}-after.py`)] ?? ["<does not parse>"]).filter((name) => !before.includes(name));
       expect(added, o.name).toEqual([]);
+      compared++;
     });
+    expect(compared).toBeGreaterThan(20);
   });
 });

@@ -14,8 +14,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { Worker } from "node:worker_threads";
 import { ConfigError, loadConfig, parseSelectorList, type LoadedConfig } from "../config.js";
-import { loadPythonParser, resolveSettings, type PythonParser, type Rule, type Settings } from "../engine/index.js";
-import { SUPPRESSION_CODE } from "../engine/index.js";
+import { BUILTIN_CODES, loadPythonParser, resolveSettings, type PythonParser, type Rule, type Settings } from "../engine/index.js";
 import { discover } from "./discover.js";
 import type { CliIO } from "./io.js";
 import { plural, quotePath, Statistics, type JsonDiagnostic } from "./output.js";
@@ -297,7 +296,7 @@ function checkInWorkers(
 
 /** Run `memhint check`; returns the exit status. `rules` is the registry (tests pass their own). */
 export async function runCheck(argv: readonly string[], io: CliIO, rules: readonly Rule[]): Promise<number> {
-  const knownCodes = [SUPPRESSION_CODE, ...rules.map((r) => r.code)].sort();
+  const knownCodes = [...BUILTIN_CODES, ...rules.map((r) => r.code)].sort();
   let options: CheckOptions;
   try {
     options = parseCheckArgs(argv, knownCodes);
@@ -509,6 +508,8 @@ class Printer {
   private problems = 0;
   /** Inputs read and linted. */
   private linted = 0;
+  /** Inputs with syntax errors, in which findings were skipped. */
+  private partial = 0;
   private readonly crashedRules = new Set<string>();
 
   constructor(private readonly options: CheckOptions, private readonly io: CliIO) {
@@ -520,6 +521,7 @@ class Printer {
     for (const line of file.notices) io.stderr.write(`${line}\n`);
     if (file.problem) this.problems++;
     if (file.linted) this.linted++;
+    if (file.partial) this.partial++;
     for (const code of file.crashed) this.crashedRules.add(code);
     if (file.fixedCount > 0) {
       this.fixed += file.fixedCount;
@@ -583,7 +585,7 @@ class Printer {
   /** The last line of text output; "All checks passed." only when every input was fully checked. */
   private summary(problems: number): string {
     const { options } = this;
-    const clean = problems > 0 || this.crashedRules.size > 0 ? "No findings in what could be checked." : "All checks passed.";
+    const clean = problems > 0 || this.partial > 0 || this.crashedRules.size > 0 ? "No findings in what could be checked." : "All checks passed.";
     if (options.fix) {
       if (this.fixed === 0 && this.remaining === 0) return clean;
       const hint = !options.unsafeFixes && this.unsafeFixable > 0 ? `; ${this.unsafeFixable} fixable with --unsafe-fixes` : "";

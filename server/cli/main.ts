@@ -7,7 +7,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import type { Rule, RuleDocs } from "../engine/index.js";
-import { SUPPRESSION_CODE, SUPPRESSION_DOCS, SUPPRESSION_NAME } from "../engine/index.js";
+import { BUILTIN_RULES } from "../engine/index.js";
 import type { CliIO } from "./io.js";
 
 /** The registry, loaded when a command needs it (so --version and --help never load the rules). */
@@ -54,12 +54,9 @@ interface RuleRow {
   docs: RuleDocs;
 }
 
-/** The rules `memhint rules` lists: the engine's MH001 and the registry, by code. */
+/** The rules `memhint rules` lists: the engine's own (MH000, MH001) and the registry, by code. */
 export function ruleRows(rules: readonly Rule[]): RuleRow[] {
-  const rows: RuleRow[] = [
-    { code: SUPPRESSION_CODE, name: SUPPRESSION_NAME, severity: "warning", fixable: "never", peers: [], docs: SUPPRESSION_DOCS },
-    ...rules.map((r) => ({ code: r.code, name: r.name, severity: r.severity, fixable: r.fixable, peers: r.peers, docs: r.docs })),
-  ];
+  const rows: RuleRow[] = [...BUILTIN_RULES, ...rules].map((r) => ({ code: r.code, name: r.name, severity: r.severity, fixable: r.fixable, peers: r.peers, docs: r.docs }));
   return rows.sort((a, b) => (a.code < b.code ? -1 : a.code > b.code ? 1 : 0));
 }
 

@@ -4,7 +4,7 @@
  * main thread or in a worker (server/cli/worker.ts) and the main thread prints reports in order.
  */
 import type { Stats } from "node:fs";
-import { fixSource, LineIndex, lintSource, type Diagnostic, type FixSafety, type PythonParser, type Rule, type Settings } from "../engine/index.js";
+import { fixSource, LineIndex, lintSource, ruleEnabled, SYNTAX_ERROR_CODE, type Diagnostic, type FixSafety, type PythonParser, type Rule, type Settings } from "../engine/index.js";
 import { unifiedDiff } from "./diff.js";
 import { codeTally, plural, textLine, toJson, type JsonDiagnostic } from "./output.js";
 import { cannotWrite, decodeSource, DecodeError, encodeSource, MAX_FILE_BYTES } from "./source.js";
@@ -44,6 +44,8 @@ export interface FileReport {
   problem: boolean;
   /** The input was read and linted (false when it was skipped). */
   linted: boolean;
+  /** It has syntax errors: findings inside them were skipped. */
+  partial: boolean;
   /** Rules that threw on this input. */
   crashed: string[];
   /** "path: fixed 2 findings (MH101 x2)" when fixes were written (or, for stdin, printed). */
@@ -77,7 +79,7 @@ export function firstLine(error: unknown): string {
 }
 
 function emptyReport(): FileReport {
-  return { notices: [], problem: false, linted: false, crashed: [], fixedLine: null, fixedCount: 0, diff: "", findings: [], output: null };
+  return { notices: [], problem: false, linted: false, partial: false, crashed: [], fixedLine: null, fixedCount: 0, diff: "", findings: [], output: null };
 }
 
 function findings(diagnostics: readonly Diagnostic[], input: Input, lines: LineIndex): Finding[] {
@@ -142,7 +144,11 @@ export function processFile(
       failed.add(failure.code);
       report.crashed.push(failure.code);
     }
-    if (linted.hasSyntaxErrors) report.notices.push(`${input.display}: has syntax errors; findings near them are skipped`);
+    // With MH000 selected each syntax error is a finding; without, a notice says findings may be missing.
+    report.partial = linted.hasSyntaxErrors;
+    if (linted.hasSyntaxErrors && !ruleEnabled(SYNTAX_ERROR_CODE, settings)) {
+      report.notices.push(`${input.display}: has syntax errors; findings near them are skipped`);
+    }
 
     let remaining: Diagnostic[] = linted.diagnostics;
     let lines: LineIndex = linted.lines;

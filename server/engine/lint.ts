@@ -8,7 +8,9 @@ import { MODEL_NODE_TYPES, SemanticModel, StaleNodeError } from "./model.js";
 import type { PythonParser } from "./parser.js";
 import { LineIndex } from "./positions.js";
 import { ruleEnabled } from "./settings.js";
+import { BUILTIN_CODES } from "./builtin-rules.js";
 import { SUPPRESSION_CODE, isSuppressed, parseSuppressions } from "./suppressions.js";
+import { SYNTAX_ERROR_CODE, SYNTAX_ERROR_NAME, syntaxProblems } from "./syntax-errors.js";
 import type { Diagnostic, Fix, ReportArgs, Rule, RuleContext, Settings } from "./types.js";
 
 export interface RuleFailure {
@@ -18,7 +20,10 @@ export interface RuleFailure {
 
 export interface LintResult {
   diagnostics: Diagnostic[];
-  /** The tree has syntax errors; findings whose construct contains one were dropped. */
+  /**
+   * The code has syntax errors (not counting tree-sitter's grammar gaps, syntax-errors.ts);
+   * findings whose construct contains one were dropped. Reported as MH000 when it is selected.
+   */
   hasSyntaxErrors: boolean;
   /** Rules that threw; each was disabled for the rest of this run. */
   failures: RuleFailure[];
@@ -62,7 +67,7 @@ export function dispatchFor(rules: readonly Rule[], settings: Settings, disabled
   const types = new Set<string>(MODEL_NODE_TYPES);
   for (const type of byType.keys()) types.add(type);
   const knownCodes = new Set(rules.map((r) => r.code));
-  knownCodes.add(SUPPRESSION_CODE);
+  for (const code of BUILTIN_CODES) knownCodes.add(code);
   const fileRules = new Set(enabled.filter((r) => r.fileNodes).map((r) => r.code));
   const localByType = new Map<string, Rule[]>();
   for (const [type, list] of byType) {
@@ -177,11 +182,23 @@ function findingOf(rule: Rule, args: ReportArgs, settings: Settings, root: Node,
   };
 }
 
-/** Suppressions, MH001, order: the diagnostics shown for `findings`. */
-export function finish(findings: readonly Finding[], source: string, root: Node, lines: LineIndex, dispatch: Dispatch, settings: Settings): Diagnostic[] {
+/** Suppressions, MH001, MH000, order: the diagnostics shown for `findings`, and whether the code has syntax errors. */
+export function finish(
+  findings: readonly Finding[], source: string, root: Node, lines: LineIndex, dispatch: Dispatch, settings: Settings,
+): { diagnostics: Diagnostic[]; hasSyntaxErrors: boolean } {
   const suppressions = parseSuppressions(source, root, lines, dispatch.knownCodes);
   const diagnostics: Diagnostic[] = [];
   for (const f of findings) if (!f.hasError && !isSuppressed(suppressions, f.diagnostic, lines)) diagnostics.push(f.diagnostic);
+  const syntax = syntaxProblems(root, source);
+  if (ruleEnabled(SYNTAX_ERROR_CODE, settings)) {
+    for (const p of syntax) {
+      const d: Diagnostic = {
+        code: SYNTAX_ERROR_CODE, name: SYNTAX_ERROR_NAME, severity: settings.severity[SYNTAX_ERROR_CODE] ?? "error",
+        message: p.message, start: p.start, end: p.end, estimatedBytes: null, fix: null,
+      };
+      if (!isSuppressed(suppressions, d, lines)) diagnostics.push(d);
+    }
+  }
   if (ruleEnabled(SUPPRESSION_CODE, settings)) {
     for (const p of suppressions.problems) {
       const severity = settings.severity[SUPPRESSION_CODE] ?? p.severity;
@@ -190,7 +207,7 @@ export function finish(findings: readonly Finding[], source: string, root: Node,
     }
   }
   diagnostics.sort((a, b) => a.start - b.start || a.end - b.end || a.code.localeCompare(b.code));
-  return dedupe(diagnostics);
+  return { diagnostics: dedupe(diagnostics), hasSyntaxErrors: syntax.length > 0 };
 }
 
 export function lintTree(tree: Tree, source: string, rules: readonly Rule[], settings: Settings, options: LintOptions = {}): LintResult {
@@ -211,8 +228,8 @@ export function lintWhole(
   const failures: RuleFailure[] = [];
   runRules(nodes, dispatch, source, model, settings, root, findings, failures);
   runScans(0, source.length, dispatch, source, model, settings, root, findings, failures);
-  const diagnostics = finish(findings, source, root, lines, dispatch, settings);
-  return { result: { diagnostics, hasSyntaxErrors: root.hasError, failures, lines, model }, findings, dispatch };
+  const { diagnostics, hasSyntaxErrors } = finish(findings, source, root, lines, dispatch, settings);
+  return { result: { diagnostics, hasSyntaxErrors, failures, lines, model }, findings, dispatch };
 }
 
 /** Parse and lint a source string (the tree is freed before returning). */

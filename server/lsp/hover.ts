@@ -7,7 +7,7 @@ import type { Hover, HoverParams } from "vscode-languageserver";
 import { MarkupKind } from "vscode-languageserver";
 import type { Diagnostic, PositionEncoding, Rule, RuleDocs } from "../engine/index.js";
 import { formatBytes } from "../engine/size.js";
-import { SUPPRESSION_CODE, SUPPRESSION_DOCS, SUPPRESSION_NAME } from "../engine/index.js";
+import { BUILTIN_RULES } from "../engine/index.js";
 import type { Analyzer } from "./analysis.js";
 import type { DocumentStore } from "./documents.js";
 import { toOffset, toRange } from "./encoding.js";
@@ -27,8 +27,7 @@ interface RuleInfo {
 }
 
 function ruleInfo(rules: readonly Rule[], code: string): RuleInfo | null {
-  if (code === SUPPRESSION_CODE) return { code, name: SUPPRESSION_NAME, docs: SUPPRESSION_DOCS };
-  const rule = rules.find((r) => r.code === code);
+  const rule = BUILTIN_RULES.find((r) => r.code === code) ?? rules.find((r) => r.code === code);
   return rule ? { code: rule.code, name: rule.name, docs: rule.docs } : null;
 }
 

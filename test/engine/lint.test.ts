@@ -52,7 +52,8 @@ describe("dispatch", () => {
   it("drops findings on constructs that contain syntax errors but keeps the rest", () => {
     const result = lint("waste()\nwaste(1 +)\n");
     expect(result.hasSyntaxErrors).toBe(true);
-    expect(codesAt(result.diagnostics)).toEqual(["MH901@0"]);
+    // The broken call is reported as a syntax error (MH000), not as a finding of the rule.
+    expect(codesAt(result.diagnostics)).toEqual(["MH901@0", "MH000@16"]);
   });
 
   it("applies severity overrides", () => {

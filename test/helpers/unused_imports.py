@@ -1,4 +1,5 @@
-"""Print, as JSON, the module-level imported names of each file given that nothing in it uses.
+"""Print, as JSON, the module-level imported names of each file given that nothing in it uses
+(null for a file that does not parse).
 
 A name counts as used when it is loaded anywhere (`name`, `name.attr`, a decorator), named in
 `__all__`, or re-exported by `import x as x` / `from m import x as x`. `from __future__` imports
@@ -33,4 +34,11 @@ def unused(path):
     return sorted(name for name in imported if name not in used)
 
 
-print(json.dumps({path: unused(path) for path in sys.argv[1:]}))
+def unused_or_none(path):
+    try:
+        return unused(path)
+    except SyntaxError:
+        return None
+
+
+print(json.dumps({path: unused_or_none(path) for path in sys.argv[1:]}))
