@@ -130,6 +130,26 @@ const SNIPPETS: readonly string[] = [
   "u = sum([x for x in xs])  # noqa: MH999",
   "v = sum([x for x in\n        xs])",
   "w = sum([x for x in xs]) \\\n    + 1",
+  "a = sum([x for x in xs],)",
+  "b = sum([x for x in xs] # c\n)",
+  "c = sum(\n    [x for x in xs]  # note\n)",
+  'e = f"{sum([x for x in xs])}"',
+  "g = sum([x for x in xs], start=0)",
+  "h = lambda xs: sum([x for x in xs])",
+  "if xs: total = sum([v for v in xs])",
+  "async def agen(ys):\n    return sum([y async for y in ys])",
+  "for k in list(d):\n    del d[k]",
+  "from functools import lru_cache\n@lru_cache(None)\ndef g(x):\n    return x",
+  "lines = [l.strip() for l in open(p).readlines()]",
+  "import pathlib\nfor line in pathlib.Path(p).read_text().splitlines():\n    pass",
+  "class Tree:\n    def __init__(self):\n        self.children = []\n    def add(self):\n        child = Tree()\n        child.parent = self\n        self.children.append(child)\n        return child",
+  "class Pair:\n    def link(self, other):\n        other.partner = self\n        self.partner = other",
+];
+
+/** One-line pieces of code put in the middle of a line. */
+const FRAGMENTS: readonly string[] = [
+  "sum([x for x in xs])", "list(range(10))", " for x in list(d.keys()): ", "(", ")", "[", "]", "{", "}", ":", ",", "\\",
+  '"""', "'''", '"', "'", 'f"{', '}"', "#", "lambda: ", " if x else ", "await ", "yield ", "\\\n",
 ];
 
 const SYNTAX_BYTES = "()[]{}:;,.'\"\\#\n\r \t=+-*/@0aif";
@@ -165,6 +185,12 @@ function indentationAt(bytes: Buffer, start: number): string {
   return bytes.subarray(start, end).toString("latin1");
 }
 
+/** The first offset at or after `at` that starts a UTF-8 character (or the end). */
+function charBoundary(bytes: Buffer, at: number): number {
+  while (at < bytes.length && (bytes[at] & 0xc0) === 0x80) at++;
+  return at;
+}
+
 function insertAt(bytes: Buffer, at: number, inserted: Buffer | string): Buffer {
   return Buffer.concat([bytes.subarray(0, at), typeof inserted === "string" ? Buffer.from(inserted, "utf8") : inserted, bytes.subarray(at)]);
 }
@@ -196,7 +222,8 @@ export const MUTATORS: Record<string, Mutator> = {
     for (let k = 0; k < n && out.length > 0; k++) {
       const at = rng.int(out.length);
       const roll = rng.float();
-      out[at] = roll < 0.7 ? SYNTAX_BYTES.charCodeAt(rng.int(SYNTAX_BYTES.length)) : roll < 0.9 ? rng.int(256) : out[at] ^ (1 << rng.int(8));
+      // Mostly ASCII: a byte that makes the file invalid UTF-8 only tests the decoder's refusal.
+      out[at] = roll < 0.9 ? SYNTAX_BYTES.charCodeAt(rng.int(SYNTAX_BYTES.length)) : roll < 0.95 ? rng.int(256) : out[at] ^ (1 << rng.int(8));
       notes.push(`${at}=0x${out[at].toString(16)}`);
     }
     return { bytes: out, note: `flip bytes ${notes.join(",")}` };
@@ -260,7 +287,7 @@ export const MUTATORS: Record<string, Mutator> = {
   },
   deepNesting(bytes, rng) {
     const n = rng.pick(LEVELS);
-    const kind = rng.pick(["parens", "lists", "unclosed", "calls", "ifs", "defs", "lambdas", "sums", "attributes"]);
+    const kind = rng.pick(["parens", "lists", "unclosed", "calls", "ifs", "defs", "lambdas", "sums", "attributes", "copies", "comprehensions"]);
     let lines: string[];
     const level = Math.min(n, 300); // blocks and rule-heavy nests stay where Python parses them in reasonable time
     switch (kind) {
@@ -280,12 +307,73 @@ export const MUTATORS: Record<string, Mutator> = {
         lines.push(`${"  ".repeat(level)}return seen`);
         break;
       }
+      case "copies": lines = [`for x in ${"list(".repeat(level)}y${")".repeat(level)}:`, "    pass"]; break;
+      case "comprehensions": lines = [`for x in ${"[a for a in ".repeat(level)}y${"]".repeat(level)}:`, "    pass"]; break;
       case "lambdas": lines = [`L = ${"lambda: ".repeat(n)}sum([v for v in range(3)])`]; break;
       case "sums": lines = [`B = ${"1 + ".repeat(n * 10)}1`]; break;
       default: lines = [`A = x${".a".repeat(n * 10)}`]; break;
     }
     const { bytes: out, line } = insertLines(bytes, rng, lines, rng.chance(0.5));
-    return { bytes: out, note: `deep nesting: ${kind} × ${kind === "sums" || kind === "attributes" ? n * 10 : ["calls", "ifs", "defs"].includes(kind) ? level : n} at line ${line}` };
+    return { bytes: out, note: `deep nesting: ${kind} × ${kind === "sums" || kind === "attributes" ? n * 10 : ["calls", "ifs", "defs", "copies", "comprehensions"].includes(kind) ? level : n} at line ${line}` };
+  },
+  fragment(bytes, rng) {
+    const notes: string[] = [];
+    let out = bytes;
+    for (let k = rng.range(1, 4); k > 0; k--) {
+      const piece = rng.pick(FRAGMENTS);
+      const at = charBoundary(out, rng.int(out.length + 1));
+      out = insertAt(out, at, piece);
+      notes.push(`${JSON.stringify(piece)}@${at}`);
+    }
+    return { bytes: out, note: `insert ${notes.join(", ")}` };
+  },
+  oddChars(bytes, rng) {
+    // Line and paragraph separators, NEL, vertical tab, form feed, zero-width space, BOM, NBSP:
+    // line breaks for some of JavaScript or Unicode, never for Python.
+    const chars = ["\u2028", "\u2029", "\u0085", "\x0b", "\x0c", "\u200b", "\ufeff", "\u00a0", "\x1c", "\x1e"];
+    const notes: string[] = [];
+    let out = bytes;
+    for (let k = rng.range(1, 6); k > 0; k--) {
+      const ch = rng.pick(chars);
+      const starts = lineStarts(out);
+      // At a line's start, at its end or anywhere.
+      const roll = rng.float();
+      let at = roll < 0.3 ? starts[rng.int(starts.length)] : charBoundary(out, rng.int(out.length + 1));
+      if (roll >= 0.3 && roll < 0.6) while (at < out.length && out[at] !== 10 && out[at] !== 13) at++;
+      out = insertAt(out, at, ch);
+      notes.push(`U+${ch.codePointAt(0)!.toString(16).padStart(4, "0")}@${at}`);
+    }
+    return { bytes: out, note: `insert ${notes.join(", ")}` };
+  },
+  cookie(bytes, rng) {
+    const name = rng.pick(["latin-1", "utf-8", "cp1252", "iso-8859-15", "shift_jis", "euc_jp", "ascii", "utf-8-sig", "koi8-r", "no-such-codec"]);
+    const starts = lineStarts(bytes);
+    const at = rng.chance(0.7) || starts.length < 2 ? 0 : starts[1];
+    return { bytes: insertAt(bytes, at, `# -*- coding: ${name} -*-${breakNear(bytes, at)}`), note: `coding cookie ${name} at byte ${at}` };
+  },
+  tabs(bytes, rng) {
+    const share = rng.pick([0.1, 0.5, 1]);
+    const width = rng.pick([4, 8]);
+    const parts: Buffer[] = [];
+    let cursor = 0;
+    let count = 0;
+    for (const start of lineStarts(bytes)) {
+      let end = start;
+      while (end < bytes.length && bytes[end] === 32) end++;
+      if (end - start < width || !rng.chance(share)) continue;
+      const tabs = Math.floor((end - start) / width);
+      parts.push(bytes.subarray(cursor, start), Buffer.from("\t".repeat(tabs)));
+      cursor = start + tabs * width;
+      count++;
+    }
+    parts.push(bytes.subarray(cursor));
+    return { bytes: Buffer.concat(parts), note: `indentation to tabs (${width} spaces) on ${count} lines` };
+  },
+  splice(bytes, rng) {
+    const from = charBoundary(bytes, rng.int(bytes.length + 1));
+    const to = charBoundary(bytes, Math.min(bytes.length, from + rng.range(1, 2000)));
+    const at = charBoundary(bytes, rng.int(bytes.length + 1));
+    return { bytes: insertAt(bytes, at, Buffer.from(bytes.subarray(from, to))), note: `copy bytes ${from}..${to} to ${at}` };
   },
   snippet(bytes, rng) {
     const snippet = rng.pick(SNIPPETS);
@@ -318,7 +406,7 @@ function lineBreaks(bytes: Buffer, rng: Rng, eol: string): { bytes: Buffer; note
 /** How often each mutation is drawn (snippets are added separately, most of the time). */
 const WEIGHTS: ReadonlyArray<[string, number]> = [
   ["truncate", 3], ["flip", 3], ["dedent", 2], ["invalidUtf8", 1], ["nul", 1], ["loneCr", 3], ["crlf", 3], ["lf", 1],
-  ["bom", 2], ["longLine", 2], ["deepNesting", 2],
+  ["bom", 2], ["longLine", 2], ["deepNesting", 2], ["fragment", 3], ["oddChars", 2], ["cookie", 1], ["tabs", 1], ["splice", 2],
 ];
 
 function drawMutation(rng: Rng): string {
@@ -571,13 +659,33 @@ export interface CaseResult {
   runs: number;
   /** Files that --fix changed. */
   fixed: number;
+  /** The run that took longest for its number of inputs (how near the time budget it came). */
+  slowest: { ms: number; inputs: number; budgetMs: number; args: string[] } | null;
   failures: Failure[];
   ms: number;
 }
 
-/** A file's text, as memhint reads it for positions: UTF-8 without a BOM, else latin-1 (columns unknown). */
+/** The encoding a PEP 263 cookie declares on line 1 or 2, when it is not UTF-8. */
+function foreignCookie(bytes: Buffer): string | null {
+  const lines = bytes.subarray(0, 2000).toString("latin1").replace(/^\u00ef\u00bb\u00bf/, "").split(/\r\n|\r|\n/).slice(0, 2);
+  for (const line of lines) {
+    const m = /^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)/.exec(line);
+    if (m) {
+      const name = m[1].toLowerCase().replace(/_/g, "-");
+      return ["utf-8", "utf8", "u8", "utf", "cp65001", "utf-8-sig"].includes(name) || name.startsWith("utf-8-") ? null : m[1];
+    }
+    if (!/^[ \t\f]*(?:#|$)/.test(line)) return null;
+  }
+  return null;
+}
+
+/**
+ * A file's text, as memhint reads it for positions: UTF-8 without a BOM; else (or with a cookie
+ * naming another encoding) latin-1, where lines are right but columns may not be.
+ */
 function textOf(bytes: Buffer): { text: string; columns: boolean } {
   const body = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? bytes.subarray(3) : bytes;
+  if (foreignCookie(bytes) !== null && body.some((b) => b >= 0x80)) return { text: body.toString("latin1"), columns: false };
   try {
     return { text: new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(body), columns: true };
   } catch {
@@ -585,9 +693,13 @@ function textOf(bytes: Buffer): { text: string; columns: boolean } {
   }
 }
 
-/** Whether memhint can decode the bytes for writing: no NUL, valid UTF-8 (BOM allowed). */
+/**
+ * The text memhint may write back, or null: no NUL, valid UTF-8 (BOM allowed), and pure ASCII
+ * when a cookie names another encoding (memhint writes UTF-8 only).
+ */
 function writableText(bytes: Buffer): string | null {
   if (bytes.includes(0)) return null;
+  if (foreignCookie(bytes) !== null && bytes.some((b) => b >= 0x80)) return null;
   const { text, columns } = textOf(bytes);
   return columns ? text : null;
 }
@@ -661,16 +773,18 @@ function fixedNames(run: Run): Set<string> {
 
 /**
  * The findings a run printed, checked against the files' contents (display name → bytes): JSON
- * parses and is well formed, each finding's file is known and its positions lie in it.
+ * parses and is well formed, each finding's file is known and its positions lie in it. Returns
+ * them as `path:line:column:code`, in printed order (null when there is no list to read).
  */
-export function checkFindings(run: Run, c: FuzzCase, contents: ReadonlyMap<string, Buffer>, fail: (f: Failure) => void): void {
+export function checkFindings(run: Run, c: FuzzCase, contents: ReadonlyMap<string, Buffer>, fail: (f: Failure) => void): string[] | null {
   const { mode } = c;
   const action = run.args.includes("--diff") ? "diff" : run.args.includes("--fix") ? "fix" : "lint";
   if (action === "diff") {
     if (run.status === 1 && run.stdout.length === 0) fail({ oracle: "output", message: "--diff exited 1 with no diff" });
     if (run.status === 0 && run.stdout.length > 0) fail({ oracle: "output", message: "--diff exited 0 with a diff" });
-    return;
+    return null;
   }
+  const keys: string[] = [];
   const stdinFix = mode.input === "stdin" && action === "fix";
   const report = stdinFix ? run.stderr : run.stdout.toString("utf8");
   const texts = new Map<string, { lines: string[]; columns: boolean }>();
@@ -704,18 +818,18 @@ export function checkFindings(run: Run, c: FuzzCase, contents: ReadonlyMap<strin
       const m = /^(\[\]|\[\n[\s\S]*?\n\])$/m.exec(report);
       json = m ? m[1] : null;
       if (json === null && run.status !== 2) fail({ oracle: "output", message: `no JSON document on stderr: ${JSON.stringify(report.slice(0, 300))}` });
-      if (json === null) return;
+      if (json === null) return null;
     }
     let parsed: unknown;
     try {
       parsed = JSON.parse(json);
     } catch (error) {
       if (json.trim() !== "" || run.status !== 2) fail({ oracle: "output", message: `JSON output does not parse: ${(error as Error).message}: ${JSON.stringify(json.slice(0, 300))}` });
-      return;
+      return null;
     }
     if (!Array.isArray(parsed)) {
       fail({ oracle: "output", message: "JSON output is not an array" });
-      return;
+      return null;
     }
     for (const d of parsed as Array<Record<string, unknown>>) {
       count++;
@@ -726,6 +840,8 @@ export function checkFindings(run: Run, c: FuzzCase, contents: ReadonlyMap<strin
       }
       if (!contents.has(name)) fail({ oracle: "output", message: `finding for a file that was not checked or cannot be decoded: ${JSON.stringify(name)}` });
       checkRange(d.range, name, what);
+      const start = (d.range as { start?: Position } | undefined)?.start;
+      keys.push(`${name}:${start?.line}:${start?.column}:${String(d.code)}`);
       const fix = d.fix as { edits?: Array<{ range: unknown; newText: unknown }> } | null;
       if (fix !== null && fix !== undefined) {
         if (!Array.isArray(fix.edits)) fail({ oracle: "output", message: `${what}: fix without edits`, file: name });
@@ -735,6 +851,7 @@ export function checkFindings(run: Run, c: FuzzCase, contents: ReadonlyMap<strin
   } else {
     for (const m of report.matchAll(/^(.+?):(\d+):(\d+): (MH\d{3}) /gm)) {
       count++;
+      keys.push(`${m[1]}:${m[2]}:${m[3]}:${m[4]}`);
       const name = m[1];
       if (!contents.has(name)) {
         fail({ oracle: "output", message: `finding for a file that was not checked: ${JSON.stringify(m[0])}` });
@@ -747,6 +864,15 @@ export function checkFindings(run: Run, c: FuzzCase, contents: ReadonlyMap<strin
   }
   if (run.status === 0 && count > 0) fail({ oracle: "output", message: `exit status 0 with ${count} findings printed` });
   if (run.status === 1 && count === 0) fail({ oracle: "output", message: "exit status 1 with no finding printed" });
+  return keys;
+}
+
+/** The first difference between two lists of findings, or null. */
+function firstDifference(a: readonly string[], b: readonly string[]): string | null {
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    if (a[i] !== b[i]) return `finding ${i + 1} of ${a.length} vs ${b.length}: ${a[i] ?? "(none)"} vs ${b[i] ?? "(none)"}`;
+  }
+  return null;
 }
 
 /** Every entry under `dir` (not following links), relative, `/`-separated. */
@@ -868,7 +994,7 @@ export function checkFixedFile(
   if (!reported) fail({ oracle: "fixed lines", message: `${name} changed but no "fixed" line names it`, file: name });
   const text = writableText(original);
   if (text === null) {
-    fail({ oracle: "undecodable untouched", message: `${name} cannot be decoded as UTF-8 (or holds NUL) but was rewritten`, file: name });
+    fail({ oracle: "undecodable untouched", message: `${name} holds NUL, invalid UTF-8 or non-ASCII under a non-UTF-8 coding cookie, but was rewritten`, file: name });
     return;
   }
   if (hasBom(original) !== hasBom(fixed)) fail({ oracle: "line endings kept", message: `${name}: the BOM was ${hasBom(original) ? "dropped" : "added"}`, file: name });
@@ -950,9 +1076,12 @@ export function runCase(env: FuzzEnv, c: FuzzCase): CaseResult {
   let runs = 0;
   let fixed = 0;
   let status: number | null = null;
+  let slowest: CaseResult["slowest"] = null;
   const run = (args: string[], cwd: string, files: number, input?: Buffer): Run => {
     runs++;
-    return runMemhint(env, args, cwd, files, input);
+    const r = runMemhint(env, args, cwd, files, input);
+    if (!slowest || r.ms / r.budgetMs > slowest.ms / slowest.budgetMs) slowest = { ms: r.ms, inputs: files, budgetMs: r.budgetMs, args };
+    return r;
   };
   try {
     const { mode } = c;
@@ -970,7 +1099,18 @@ export function runCase(env: FuzzEnv, c: FuzzCase): CaseResult {
       if (first.timedOut) return done();
       const original = new Map([[name, file.bytes]]);
       if (mode.action === "lint") {
-        checkFindings(first, c, original, fail);
+        const keys = checkFindings(first, c, original, fail);
+        // The same findings as for a file with the same content.
+        const refDir = join(dir, "ref");
+        materialize({ ...c, files: [{ ...file, name: "ref.py" }] }, refDir);
+        const fileCase: FuzzCase = { ...c, files: [{ ...file, name: "ref.py" }], mode: { ...mode, input: "paths", stdinName: null } };
+        const reference = run(checkArgs(fileCase), refDir, 1);
+        checkProcess(reference, "the same check on a file", fail);
+        const refKeys = checkFindings(reference, fileCase, new Map([["ref.py", file.bytes]]), fail);
+        const strip = (k: string[] | null): string[] | null => k && k.map((x) => x.split(":").slice(-3).join(":"));
+        const diff = keys && refKeys ? firstDifference(strip(keys)!, strip(refKeys)!) : null;
+        if (diff) fail({ oracle: "stdin = file", message: `stdin and a file with the same content give different findings: ${diff}`, file: file.name });
+        if (reference.status !== first.status) fail({ oracle: "stdin = file", message: `stdin exits ${first.status}, the same file ${reference.status}`, file: file.name });
         return done();
       }
       // The reference: --fix on a file with the same content.
@@ -1019,9 +1159,22 @@ export function runCase(env: FuzzEnv, c: FuzzCase): CaseResult {
     if (first.timedOut) return done();
     const originals = new Map(c.files.map((f) => [f.name, f.bytes]));
     if (!fixing) {
-      checkFindings(first, c, originals, fail);
+      const keys = checkFindings(first, c, originals, fail);
       failIfChanged(c, inDir, "a run without --fix", fail);
       checkSideFiles(c, inDir, fail);
+      // The same findings, in the same order, on another number of threads and in the other format.
+      const other: FuzzCase = { ...c, mode: { ...mode, jobs: mode.jobs === 1 ? 2 : 1, format: mode.format === "json" ? "text" : "json" } };
+      const again = run(checkArgs(other), inDir, inputs);
+      checkProcess(again, "the same check with other --jobs and --format", fail);
+      if (again.timedOut) return done();
+      const keys2 = checkFindings(again, other, originals, fail);
+      const what = `memhint ${checkArgs(c).slice(1, 6).join(" ")} and memhint ${checkArgs(other).slice(1, 6).join(" ")}`;
+      if (again.status !== first.status) fail({ oracle: "same findings", message: `${what} exit ${first.status} and ${again.status}` });
+      const diff = keys && keys2 ? firstDifference(keys, keys2) : null;
+      if (diff) fail({ oracle: "same findings", message: `${what} differ: ${diff}` });
+      if (mode.format === "text" && first.stderr !== again.stderr) {
+        fail({ oracle: "same findings", message: `${what}: stderr differs: ${JSON.stringify(first.stderr.slice(0, 300))} vs ${JSON.stringify(again.stderr.slice(0, 300))}` });
+      }
       return done();
     }
     let fixRun = first;
@@ -1086,7 +1239,7 @@ export function runCase(env: FuzzEnv, c: FuzzCase): CaseResult {
   }
 
   function done(): CaseResult {
-    return { fuzzCase: c, status, runs, fixed, failures, ms: performance.now() - started };
+    return { fuzzCase: c, status, runs, fixed, slowest, failures, ms: performance.now() - started };
   }
 }
 

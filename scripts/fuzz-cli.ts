@@ -57,6 +57,8 @@ const corpus = loadCorpus();
 console.log(`corpus: ${corpus.length} standard-library files`);
 
 const tally = new Tally();
+/** The runs that came nearest their time budget. */
+const slowest: Array<{ seed: number; index: number; ms: number; inputs: number; budgetMs: number }> = [];
 const failed: CaseResult[] = [];
 const deadline = performance.now() + minutes * 60_000;
 const started = performance.now();
@@ -75,6 +77,11 @@ for (let n = 0; ; n++) {
   const fuzzCase = generateCase(seed, index, corpus, { maxFiles });
   const result = runCase(env, fuzzCase);
   tally.add(result);
+  if (result.slowest) {
+    slowest.push({ seed, index, ...result.slowest });
+    slowest.sort((a, b) => b.ms / b.budgetMs - a.ms / a.budgetMs);
+    slowest.length = Math.min(slowest.length, 3);
+  }
   if (result.failures.length > 0) {
     failed.push(result);
     mkdirSync(failuresDir, { recursive: true });
@@ -91,6 +98,9 @@ if (!env.keep) rmSync(env.workDir, { recursive: true, force: true });
 
 console.log(`\nseed ${seed}: ${[...tally.rows.values()].reduce((s, r) => s + r.cases, 0)} cases in ${((performance.now() - started) / 1000).toFixed(0)} s\n`);
 console.log(tally.table());
+if (slowest.length > 0) {
+  console.log(`\nnearest the time budget: ${slowest.map((s) => `case ${s.index}: ${(s.ms / 1000).toFixed(1)} s for ${s.inputs} input${s.inputs === 1 ? "" : "s"} (budget ${(s.budgetMs / 1000).toFixed(0)} s)`).join("; ")}`);
+}
 if (failed.length > 0) {
   console.log(`\n${failed.length} case${failed.length === 1 ? "" : "s"} failed (seed ${seed}): ${failed.map((r) => r.fuzzCase.index).join(", ")}; inputs saved under ${failuresDir}`);
   process.exit(1);
