@@ -657,8 +657,9 @@ export interface CaseResult {
   status: number | null;
   /** memhint processes started. */
   runs: number;
-  /** Files that --fix changed. */
+  /** Files that --fix changed; of those, files python3 rejected before the fix. */
   fixed: number;
+  fixedBroken: number;
   /** The run that took longest for its number of inputs (how near the time budget it came). */
   slowest: { ms: number; inputs: number; budgetMs: number; args: string[] } | null;
   failures: Failure[];
@@ -764,10 +765,10 @@ export function checkProcess(run: Run, what: string, fail: (f: Failure) => void)
 }
 
 /** Files named as fixed in a run's output ("path: fixed N findings (...)"). */
-function fixedNames(run: Run): Set<string> {
-  const names = new Set<string>();
+function fixedNames(run: Run): Map<string, string> {
+  const names = new Map<string, string>();
   const text = `${run.stdout.toString("utf8")}\n${run.stderr}`;
-  for (const m of text.matchAll(/^(.+): fixed \d+ findings? \(/gm)) names.add(m[1]);
+  for (const m of text.matchAll(/^(.+): (fixed \d+ findings? \(.*)$/gm)) names.set(m[1], m[2]);
   return names;
 }
 
@@ -1075,6 +1076,7 @@ export function runCase(env: FuzzEnv, c: FuzzCase): CaseResult {
   const inDir = join(dir, "in");
   let runs = 0;
   let fixed = 0;
+  let fixedBroken = 0;
   let status: number | null = null;
   let slowest: CaseResult["slowest"] = null;
   const run = (args: string[], cwd: string, files: number, input?: Buffer): Run => {
@@ -1147,7 +1149,10 @@ export function runCase(env: FuzzEnv, c: FuzzCase): CaseResult {
       verdicts.set(`before:ref.py`, raw.get(join(inDir, file.name)) ?? null);
       verdicts.set(`after:ref.py`, raw.get(join(refDir, "ref.py")) ?? null);
       checkFixedFile(env, "ref.py", file.bytes, expected, fixedNames(reference).has("ref.py"), verdicts, fail);
-      if (!expected.equals(file.bytes)) fixed = 1;
+      if (!expected.equals(file.bytes)) {
+        fixed = 1;
+        if (verdicts.get("before:ref.py")) fixedBroken = 1;
+      }
       return done();
     }
 
@@ -1199,6 +1204,7 @@ export function runCase(env: FuzzEnv, c: FuzzCase): CaseResult {
     const reported = fixedNames(fixRun);
     const changed = c.files.filter((f) => after.has(f.name) && !after.get(f.name)!.equals(f.bytes)).map((f) => f.name);
     fixed = changed.length;
+    fixedBroken = changed.filter((n) => verdicts.get(`before:${n}`)).length;
     addVerdictsAfter(verdicts, inDir, changed);
     for (const f of c.files) {
       const now = after.get(f.name);
@@ -1226,7 +1232,7 @@ export function runCase(env: FuzzEnv, c: FuzzCase): CaseResult {
           const b = second.get(f.name);
           if (a && b && !a.equals(b)) fail({ oracle: "fixes converge", message: `a second --fix changed ${f.name} again`, file: f.name });
         }
-        for (const n of fixedNames(again)) fail({ oracle: "fixes converge", message: `a second --fix fixed ${n} again`, file: n });
+        for (const [n, line] of fixedNames(again)) fail({ oracle: "fixes converge", message: `a second --fix says ${n}: ${line}`, file: n });
         checkSideFiles(c, inDir, fail);
       }
     }
@@ -1239,7 +1245,7 @@ export function runCase(env: FuzzEnv, c: FuzzCase): CaseResult {
   }
 
   function done(): CaseResult {
-    return { fuzzCase: c, status, runs, fixed, slowest, failures, ms: performance.now() - started };
+    return { fuzzCase: c, status, runs, fixed, fixedBroken, slowest, failures, ms: performance.now() - started };
   }
 }
 
@@ -1306,17 +1312,18 @@ export function describeFailure(result: CaseResult, saved?: string): string {
 
 /** Tallies for the end-of-run table: per action/input, cases, files and outcomes. */
 export class Tally {
-  readonly rows = new Map<string, { cases: number; files: number; exit0: number; exit1: number; exit2: number; other: number; failed: number; fixed: number; runs: number; ms: number }>();
+  readonly rows = new Map<string, { cases: number; files: number; exit0: number; exit1: number; exit2: number; other: number; failed: number; fixed: number; fixedBroken: number; runs: number; ms: number }>();
   readonly byOracle = new Map<string, number>();
 
   add(result: CaseResult): void {
     const label = caseLabel(result.fuzzCase);
     let row = this.rows.get(label);
-    if (!row) this.rows.set(label, (row = { cases: 0, files: 0, exit0: 0, exit1: 0, exit2: 0, other: 0, failed: 0, fixed: 0, runs: 0, ms: 0 }));
+    if (!row) this.rows.set(label, (row = { cases: 0, files: 0, exit0: 0, exit1: 0, exit2: 0, other: 0, failed: 0, fixed: 0, fixedBroken: 0, runs: 0, ms: 0 }));
     row.cases++;
     row.files += result.fuzzCase.files.length;
     row.runs += result.runs;
     row.fixed += result.fixed;
+    row.fixedBroken += result.fixedBroken;
     row.ms += result.ms;
     if (result.status === 0) row.exit0++;
     else if (result.status === 1) row.exit1++;
@@ -1327,11 +1334,11 @@ export class Tally {
   }
 
   table(): string {
-    const header = ["mode", "cases", "files", "files fixed", "exit 0", "exit 1", "exit 2", "other", "failed", "memhint runs", "seconds"];
+    const header = ["mode", "cases", "files", "files fixed", "of them with syntax errors", "exit 0", "exit 1", "exit 2", "other", "failed", "memhint runs", "seconds"];
     const rows = [...this.rows.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
-    const total = { cases: 0, files: 0, exit0: 0, exit1: 0, exit2: 0, other: 0, failed: 0, fixed: 0, runs: 0, ms: 0 };
+    const total = { cases: 0, files: 0, exit0: 0, exit1: 0, exit2: 0, other: 0, failed: 0, fixed: 0, fixedBroken: 0, runs: 0, ms: 0 };
     for (const [, r] of rows) for (const k of Object.keys(total) as Array<keyof typeof total>) total[k] += r[k];
-    const cells = [...rows, ["total", total] as const].map(([label, r]) => [label, r.cases, r.files, r.fixed, r.exit0, r.exit1, r.exit2, r.other, r.failed, r.runs, (r.ms / 1000).toFixed(0)].map(String));
+    const cells = [...rows, ["total", total] as const].map(([label, r]) => [label, r.cases, r.files, r.fixed, r.fixedBroken, r.exit0, r.exit1, r.exit2, r.other, r.failed, r.runs, (r.ms / 1000).toFixed(0)].map(String));
     const widths = header.map((h, i) => Math.max(h.length, ...cells.map((row) => row[i].length)));
     const line = (row: string[]): string => `| ${row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join(" | ")} |`;
     const out = [line(header), `|${widths.map((w, i) => (i === 0 ? "-".repeat(w + 2) : `${"-".repeat(w + 1)}:`)).join("|")}|`, ...cells.map(line)];
