@@ -55,22 +55,37 @@ export function syntaxErrorCount(tree: Tree): number {
 
 /** Apply `fixes` to `source`, dropping any fix that would add a syntax error. */
 export function applyFixesChecked(parser: PythonParser, source: string, fixes: readonly Fix[], baselineErrors: number): { output: string; applied: Fix[] } {
-  const tryApply = (subset: readonly Fix[]): string | null => {
+  const { output, applied, tree } = applyFixesKeepingTree(parser, source, fixes, baselineErrors);
+  tree?.delete();
+  return { output, applied };
+}
+
+/**
+ * applyFixesChecked, also returning the tree it parsed `output` into (null when no fix was
+ * applied): the caller owns it, and the next pass lints it instead of parsing the text again.
+ */
+function applyFixesKeepingTree(
+  parser: PythonParser, source: string, fixes: readonly Fix[], baselineErrors: number,
+): { output: string; applied: Fix[]; tree: Tree | null } {
+  const tryApply = (subset: readonly Fix[]): { output: string; tree: Tree } | null => {
     const output = applyEdits(source, subset.flatMap((f) => f.edits));
     const tree = parser.parse(output);
-    try {
-      return syntaxErrorCount(tree) > baselineErrors ? null : output;
-    } finally {
-      tree.delete();
-    }
+    if (syntaxErrorCount(tree) <= baselineErrors) return { output, tree };
+    tree.delete();
+    return null;
   };
-  if (fixes.length === 0) return { output: source, applied: [] };
+  const none = { output: source, applied: [], tree: null };
+  if (fixes.length === 0) return none;
   const all = tryApply(fixes);
-  if (all !== null) return { output: all, applied: [...fixes] };
+  if (all !== null) return { ...all, applied: [...fixes] };
   // Find the culprits one at a time; the good ones are applied together.
-  const good = fixes.filter((f) => tryApply([f]) !== null);
-  const output = good.length > 0 ? tryApply(good) : source;
-  return output === null ? { output: source, applied: [] } : { output, applied: good };
+  const good = fixes.filter((f) => {
+    const alone = tryApply([f]);
+    alone?.tree.delete();
+    return alone !== null;
+  });
+  const together = good.length > 0 ? tryApply(good) : null;
+  return together === null ? none : { ...together, applied: good };
 }
 
 export interface FixResult {
@@ -103,12 +118,15 @@ export function fixSource(parser: PythonParser, source: string, rules: readonly 
   const failures: RuleFailure[] = [];
   const disabled = new Set(options.disabled ?? []);
   let baseline: number | null = null;
+  /** The tree of `current`, when the last pass's syntax check parsed it (each text is parsed once). */
+  let parsed: Tree | null = null;
   for (let pass = 1; ; pass++) {
     let result: LintResult;
     if (pass === 1 && options.firstLint) {
       result = options.firstLint;
     } else {
-      const tree = parser.parse(current);
+      const tree = parsed ?? parser.parse(current);
+      parsed = null;
       try {
         result = lintTree(tree, current, rules, settings, { ...options, disabled });
         if (baseline === null) baseline = syntaxErrorCount(tree);
@@ -129,9 +147,13 @@ export function fixSource(parser: PythonParser, source: string, rules: readonly 
       baseline = syntaxErrorCount(tree);
       tree.delete();
     }
-    const { output, applied: fixes } = applyFixesChecked(parser, current, chosen.map((d) => d.fix as Fix), baseline);
-    if (fixes.length === 0 || output === current) return done();
+    const { output, applied: fixes, tree } = applyFixesKeepingTree(parser, current, chosen.map((d) => d.fix as Fix), baseline);
+    if (fixes.length === 0 || output === current) {
+      tree?.delete();
+      return done();
+    }
     applied.push(...chosen.filter((d) => fixes.includes(d.fix as Fix)));
     current = output;
+    parsed = tree;
   }
 }
