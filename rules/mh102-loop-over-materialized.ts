@@ -74,16 +74,47 @@ function checkListCopy(loop: Node, call: Node, fn: Node, ctx: RuleContext): void
   const size = bytes !== null ? ` (≈ ${formatBytes(bytes)})` : "";
   const stable = inner.type === "identifier" || source.replacement ? ` (the loop body does not change it)` : "";
   const message = `\`list()\` copies ${source.label} into a new list${count}${size} only for this loop to iterate it once${stable}; iterate ${source.replacement ? `\`${source.replacement}\`` : source.label} directly`;
-  const text = source.replacement ?? ctx.source.slice(argument.startIndex, argument.endIndex);
-  const commented = hasCommentOutside(call, argument);
-  const fix: Fix = {
-    description: source.replacement && source.replacement !== ctx.source.slice(inner.startIndex, inner.endIndex)
-      ? `Iterate \`${source.replacement}\` instead of a copy`
-      : "Remove the `list()` copy",
-    safety: source.safe && !commented ? "safe" : "unsafe",
+  ctx.report({ node: call, message, estimatedBytes: bytes, fix: copyRemoval(call, argument, source, loop, ctx) });
+}
+
+/**
+ * Replace `list(argument)` with what the loop can iterate. Nested copies (`list(list(y))`) all
+ * go in one fix, so that `--fix` converges in one pass however deep the chain: down to `y` when
+ * the loop may iterate it directly, else down to the last copy, which is then the snapshot.
+ */
+function copyRemoval(call: Node, argument: Node, source: Source, loop: Node, ctx: RuleContext): Fix {
+  let target = argument;
+  let verdict = source;
+  const { innermost, lastCopy } = nestedCopies(argument, ctx.model);
+  if (lastCopy) {
+    const direct = classifySource(innermost, loop, ctx.model, 0);
+    if (direct) [target, verdict] = [innermost, direct];
+    else [target, verdict] = [lastCopy, { safe: true, label: "" }];
+  }
+  const inner = unparenthesize(target);
+  const text = verdict.replacement ?? ctx.source.slice(target.startIndex, target.endIndex);
+  const commented = hasCommentOutside(call, target);
+  return {
+    description: verdict.replacement && verdict.replacement !== ctx.source.slice(inner.startIndex, inner.endIndex)
+      ? `Iterate \`${verdict.replacement}\` instead of a copy`
+      : lastCopy ? "Remove the nested `list()` copies" : "Remove the `list()` copy",
+    safety: verdict.safe && !commented ? "safe" : "unsafe",
     edits: [{ start: call.startIndex, end: call.endIndex, newText: text }],
   };
-  ctx.report({ node: call, message, estimatedBytes: bytes, fix });
+}
+
+/** For `list(list(...list(y)))` given the argument of the outer copy: `y`, and the last `list(y)`. */
+function nestedCopies(argument: Node, model: SemanticModel): { innermost: Node; lastCopy: Node | null } {
+  let innermost = argument;
+  let lastCopy: Node | null = null;
+  for (;;) {
+    const node = unparenthesize(innermost);
+    const fn = node.type === "call" ? node.childForFieldName("function") : null;
+    const inner = fn?.type === "identifier" && fn.text === "list" && model.isBuiltin(fn, "list") ? soleArgument(node) : null;
+    if (!inner || inner.type === "generator_expression") return { innermost, lastCopy };
+    lastCopy = innermost;
+    innermost = inner;
+  }
 }
 
 /**
@@ -140,8 +171,10 @@ function checkSortedOfList(call: Node, fn: Node, ctx: RuleContext): void {
   const copyFn = copy.type === "call" ? copy.childForFieldName("function") : null;
   if (copyFn?.type !== "identifier" || copyFn.text !== "list") return;
   if (!model.isBuiltin(fn, "sorted") || !model.isBuiltin(copyFn, "list")) return;
-  const argument = soleArgument(copy);
-  if (!argument) return;
+  const outerArgument = soleArgument(copy);
+  if (!outerArgument) return;
+  // `sorted(list(list(y)))`: every copy inside `sorted()` is redundant; they all go in one fix.
+  const argument = nestedCopies(outerArgument, model).innermost;
   const length = iterableLength(unparenthesize(argument), model);
   const bytes = length !== null ? presizedListBytes(length, 0) : null;
   const size = bytes !== null ? ` (≈ ${formatBytes(bytes)})` : "";

@@ -162,6 +162,9 @@ export function processFile(
         failed.add(failure.code);
         report.crashed.push(failure.code);
       }
+      if (result.stoppedEarly) {
+        report.notices.push(`${input.display}: note: fixing stopped after ${result.passes - 1} passes with fixes left; run --fix again`);
+      }
       const refusal = result.output === text ? null : cannotWrite(source, result.output);
       let accepted = false;
       if (result.output === text || result.applied.length === 0) {

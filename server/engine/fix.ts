@@ -98,6 +98,8 @@ export interface FixResult {
   /** Rules that threw in any pass (each disabled for the passes after); one entry per rule. */
   failures: RuleFailure[];
   passes: number;
+  /** Fixes were still applicable when the pass limit stopped the loop: running again fixes more. */
+  stoppedEarly: boolean;
 }
 
 /**
@@ -140,7 +142,10 @@ export function fixSource(parser: PythonParser, source: string, rules: readonly 
       failures.push(failure);
     }
     const chosen = chooseFixes(result.diagnostics, options.unsafe ?? false);
-    const done = (): FixResult => ({ output: current, applied, remaining: result.diagnostics, hasSyntaxErrors: result.hasSyntaxErrors, failures, passes: pass });
+    const done = (): FixResult => ({
+      output: current, applied, remaining: result.diagnostics, hasSyntaxErrors: result.hasSyntaxErrors, failures, passes: pass,
+      stoppedEarly: pass > MAX_PASSES && chosen.length > 0,
+    });
     if (chosen.length === 0 || pass > MAX_PASSES) return done();
     if (baseline === null) {
       const tree = parser.parse(current);
