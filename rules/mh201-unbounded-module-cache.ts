@@ -2,7 +2,6 @@ import type { Node } from "web-tree-sitter";
 import { deleteStatementLines, mergeEdits } from "../server/engine/edits.js";
 import { addImportEdit, importedReference } from "../server/engine/imports.js";
 import { parameterName, type Scope, type SemanticModel, unparenthesize } from "../server/engine/model.js";
-import { callsItself } from "../server/engine/recursion.js";
 import { defineRule, type Fix, type RuleContext, type TextEdit } from "../server/engine/types.js";
 
 type ContainerKind = "dict" | "defaultdict" | "list" | "set";
@@ -881,7 +880,7 @@ function memoizationFix(name: string, kind: ContainerKind, value: Node, uses: { 
   const fn = owner.node;
   if (fn.parent?.type !== "module" || fn.child(0)?.type === "async") return null;
   // A memo of a recursive function must keep every entry: a bound would make it recompute.
-  if (callsItself(fn, model)) return null;
+  if (ctx.facts.callsItself(fn)) return null;
   if (fn.descendantsOfType(["yield", "await"]).length > 0) return null;
   const parameters = fn.childForFieldName("parameters");
   const key: string[] = [];

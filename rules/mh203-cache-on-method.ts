@@ -1,9 +1,7 @@
 import type { Node } from "web-tree-sitter";
+import { decoratorText, isStubFunction, parameterList } from "../server/engine/facts/index.js";
 import type { Scope, SemanticModel } from "../server/engine/model.js";
 import { defineRule } from "../server/engine/types.js";
-import {
-  cacheDecoratorOf, decoratorText, isEnumClass, isMetaclass, isModuleSingleton, isStubFunction, methodShapeOf, singletonReads,
-} from "./mh202-unbounded-lru-cache.js";
 
 /** The method is also decorated with the builtin `@property`. */
 function isProperty(definition: Node, scope: Scope, model: SemanticModel): boolean {
@@ -26,45 +24,12 @@ function hasOtherDecorators(definition: Node, cacheDecorator: Node, scope: Scope
   });
 }
 
-const NAMED_TUPLE_BASES: ReadonlySet<string> = new Set(["typing.NamedTuple", "typing_extensions.NamedTuple", "collections.namedtuple"]);
-
-/**
- * Instances without a `__dict__`: the class sets `__slots__` (without `"__dict__"`) or is a named
- * tuple. `functools.cached_property` and `self.method = ...` then fail with an error.
- */
-function lacksInstanceDict(classNode: Node, model: SemanticModel): "slots" | "named tuple" | null {
-  const body = classNode.childForFieldName("body");
-  for (const statement of body?.namedChildren ?? []) {
-    const assignment = statement?.type === "expression_statement" ? statement.namedChild(0) : null;
-    if (assignment?.type !== "assignment" || assignment.childForFieldName("left")?.text !== "__slots__") continue;
-    if ((assignment.childForFieldName("right")?.text ?? "").includes("__dict__")) return null;
-    break;
-  }
-  const bases = classNode.childForFieldName("superclasses");
-  const own = model.scopeOf(classNode);
-  const scope = own.node.equals(classNode) && own.parent ? own.parent : own;
-  const namedTuple = (bases?.namedChildren ?? []).some((base) => {
-    if (!base || base.type === "keyword_argument" || base.type === "comment") return false;
-    const callee = base.type === "call" ? base.childForFieldName("function") : base;
-    const qualified = callee ? model.qualifiedName(callee, scope) : null;
-    return !!qualified && NAMED_TUPLE_BASES.has(qualified);
-  });
-  if (namedTuple) return "named tuple";
-  const slotted = (body?.namedChildren ?? []).some((statement) => {
-    const assignment = statement?.type === "expression_statement" ? statement.namedChild(0) : null;
-    return assignment?.type === "assignment" && assignment.childForFieldName("left")?.text === "__slots__";
-  });
-  return slotted ? "slots" : null;
-}
-
 export default defineRule({
   code: "MH203",
   name: "cache-on-method",
   severity: "warning",
   fixable: "never",
   peers: ["ruff B019", "pylint W1518"],
-  // As for MH202: whether the class is a singleton depends on its other methods.
-  functionSummary: singletonReads,
   docs: {
     what: "Finds `@functools.lru_cache` (bounded or not) and `@functools.cache` on a method that receives the instance (`self`, whatever its name), in any import style.",
     why: "The cache lives on the function, shared by the whole class, and its keys include the instance: it holds a strong reference to every `self` it has been called with, and through it everything the instance refers to. Those instances cannot be freed while their entries live: with `@cache` or `maxsize=None`, never; with a bounded cache, until enough other calls evict them, which in a quiet process may be never either. Deleting the last reference to the object frees nothing.",
@@ -75,20 +40,20 @@ export default defineRule({
   },
   nodeTypes: ["decorator"],
   check(decorator, ctx) {
-    const cached = cacheDecoratorOf(decorator, ctx.model);
+    const cached = ctx.facts.cacheDecorator(decorator);
     if (!cached || cached.bound === "disabled" || isStubFunction(cached.definition)) return;
-    const method = methodShapeOf(cached.definition, ctx.model);
+    const { classes } = ctx.facts;
+    const method = classes.methodShape(cached.definition);
     if (!method || method.binding !== "instance" || !method.receiver) return;
     const { classNode } = method;
-    if (isEnumClass(classNode, ctx.model) || isMetaclass(classNode, ctx.model) || isModuleSingleton(classNode, ctx.model)) return;
+    if (classes.isEnum(classNode) || classes.isMetaclass(classNode) || classes.isModuleSingleton(classNode)) return;
     const className = classNode.childForFieldName("name")?.text ?? "class";
     const methodName = cached.definition.childForFieldName("name")?.text ?? "method";
     const receiver = method.receiver.text;
-    const parameters = cached.definition.childForFieldName("parameters")?.namedChildren
-      .filter((p) => p && p.type !== "comment" && p.type !== "positional_separator" && p.type !== "keyword_separator") ?? [];
+    const parameters = parameterList(cached.definition);
     const lifetime = cached.bound === "unbounded" ? "for the process lifetime" : "until their entries are evicted";
     const dunder = /^__\w+__$/.test(methodName);
-    const noDict = lacksInstanceDict(classNode, ctx.model);
+    const noDict = classes.lacksInstanceDict(classNode);
     let hint: string;
     if (dunder) {
       hint = `Python looks \`${methodName}\` up on the class, so cache on the instance inside the method (an attribute set on the first call), or cache a module-level function keyed by a stable id`;

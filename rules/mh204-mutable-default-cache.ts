@@ -1,7 +1,6 @@
 import type { Node } from "web-tree-sitter";
 import { indentBefore } from "../server/engine/positions.js";
 import { type Mutation, type Scope, unparenthesize } from "../server/engine/model.js";
-import { callsItself, methodAttributeNames } from "../server/engine/recursion.js";
 import { defineRule, type Fix, type RuleContext } from "../server/engine/types.js";
 
 type DefaultKind = "dict" | "list" | "set";
@@ -22,8 +21,6 @@ export default defineRule({
   severity: "warning",
   fixable: "sometimes",
   peers: ["ruff B006", "pylint W0102"],
-  // Whether a method calls itself depends on the attributes its class's other methods read.
-  functionSummary: (fn, ctx) => methodAttributeNames(fn, ctx.model, ctx.bodyStart, ctx.bodyEnd),
   docs: {
     what: "Finds a parameter whose default is a new mutable container (`{}`, `[]`, `set()`, `dict()`, `list()`) that the function adds to: item assignment on a dict, `.append`, `.extend`, `.insert`, `.add`, `.update`, `.setdefault`, `+=` or `|=`.",
     why: "A default value is evaluated once, when `def` runs, and the same object is used by every call that omits the argument. Whatever the function adds to it stays there, so the default grows for the life of the process (and callers see each other's data). Used on purpose as a memo, it is a cache with no bound.",
@@ -68,7 +65,7 @@ export default defineRule({
     // A default that the function reads back (a memo, a set of what was seen) or shares with its
     // own recursive calls is state: a fresh one per call would change what it returns, and for
     // a memo turn a polynomial recursion exponential. No fix then.
-    const keepsState = memo || readsBack(name, scope, ctx) || (fn.type === "function_definition" && callsItself(fn, model));
+    const keepsState = memo || readsBack(name, scope, ctx) || (fn.type === "function_definition" && ctx.facts.callsItself(fn));
     ctx.report({ node: value, message, estimatedBytes: null, fix: keepsState ? null : noneDefaultFix(parameter, value, name, kind, fn, scope, ctx) });
   },
 });

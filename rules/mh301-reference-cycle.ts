@@ -1,8 +1,8 @@
 import type { Node } from "web-tree-sitter";
 import { indentBefore, lastAtMost, nextLineStartOf } from "../server/engine/positions.js";
-import { parameterName, unparenthesize, type Binding, type Scope } from "../server/engine/model.js";
+import { unparenthesize, type Scope } from "../server/engine/model.js";
 import { defineRule, type Fix, type RuleContext, type TextEdit } from "../server/engine/types.js";
-import { isMetaclass } from "./mh202-unbounded-lru-cache.js";
+import { type ClassInfo, classScopes, type MethodInfo } from "../server/engine/facts/index.js";
 
 /**
  * Container methods that keep their argument, and which positional argument they keep
@@ -39,20 +39,11 @@ function isTeardownName(name: string): boolean {
  */
 const PROTOCOL_ATTRIBUTE = /^__\w+__$/;
 
-/** Methods Python makes class methods (`cls` is a class) or static methods without a decorator. */
-const IMPLICIT_CLASS_METHODS: ReadonlySet<string> = new Set(["__init_subclass__", "__class_getitem__", "__new__"]);
-
 /** A first parameter with one of these names is a class, not an instance (metaclass methods, `classmethod(f)`). */
 const CLASS_PARAMETER_NAMES: ReadonlySet<string> = new Set(["cls", "mcs", "mcls", "metacls"]);
 
 /** Attribute access hooks that a property would bypass or fight with. */
 const ATTRIBUTE_HOOKS = ["__getattr__", "__getattribute__", "__setattr__", "__delattr__"];
-
-/** Builtin bases whose subclasses cannot be weakly referenced (variable-size instances). */
-const NO_WEAKREF_BASES: ReadonlySet<string> = new Set([
-  "builtins.int", "builtins.bool", "builtins.tuple", "builtins.bytes", "builtins.str", "builtins.float",
-  "builtins.complex", "typing.NamedTuple",
-]);
 
 /** Code that copies, pickles or inspects instance dictionaries sees `_x_ref` and the weakref itself. */
 const WEAK_FIX_BLOCKERS = /__dict__|\bvars\s*\(|\basdict\s*\(|__getstate__|__setstate__|__reduce(_ex)?__|^\s*(import|from)\s+(copy|pickle|_pickle|cPickle|shelve|dill|cloudpickle)\b/m;
@@ -62,37 +53,6 @@ const FREED_LATE = freedLate(false);
 function freedLate(single: boolean): string {
   const [they, them] = single ? ["it is", "it"] : ["they are", "them"];
   return `so ${they} freed only by the cyclic garbage collector: late, in bulk during a full collection, together with everything reachable from ${them}, and never as soon as the last outside reference goes`;
-}
-
-interface Parameter {
-  name: string;
-  /** Can be passed by position (before `*`, `*args`). */
-  positional: boolean;
-}
-
-interface MethodInfo {
-  node: Node;
-  name: string;
-  /** The instance parameter; null for static and class methods. */
-  selfName: string | null;
-  /** Parameters after the instance parameter (parsed on first use). */
-  readonly parameters: Parameter[];
-}
-
-interface ClassInfo {
-  node: Node;
-  name: string;
-  decorators: Node[];
-  bases: Node[];
-  /** `metaclass=`, `**kwargs` or unpacked bases. */
-  unusualBases: boolean;
-  methods: MethodInfo[];
-  /** Names defined in the class body: methods, class attributes, nested classes. */
-  members: Set<string>;
-  /** Properties and descriptors (class-level `name = SomeDescriptor()`): their storage is unknown. */
-  accessors: Set<string>;
-  /** The value of `__slots__`, when the class body sets it. */
-  slots: Node | null;
 }
 
 /** Something a method stores on its instance: `self.c.append(v)`, `self.c[k] = v`, `self.c = v`. */
@@ -127,11 +87,7 @@ interface NameFacts {
 }
 
 interface FileFacts {
-  classes: Map<number, ClassInfo>;
-  /** Methods by the start of their `def` (shared by the cheap class gate and `classInfoOf`). */
-  methods: Map<number, MethodInfo>;
-  /** Per class: whether it is a metaclass, its `__init__`, which `__init__` parameters it keeps. */
-  metaclasses: Map<number, boolean>;
+  /** Per class: its `__init__`, which `__init__` parameters it keeps. */
   inits: Map<number, MethodInfo | null>;
   keptByInit: Map<number, ReadonlySet<string>>;
   scans: Map<number, MethodScan>;
@@ -149,7 +105,7 @@ function factsOf(ctx: RuleContext): FileFacts {
   let facts = FILE_FACTS.get(ctx.model);
   if (!facts) {
     facts = {
-      classes: new Map(), methods: new Map(), metaclasses: new Map(), inits: new Map(), keptByInit: new Map(), scans: new Map(), links: new Map(), reported: new Set(),
+      inits: new Map(), keptByInit: new Map(), scans: new Map(), links: new Map(), reported: new Set(),
       names: null, fixBlocked: null, weakrefModule: undefined,
     };
     FILE_FACTS.set(ctx.model, facts);
@@ -256,9 +212,9 @@ function checkLinkPair(first: Node, second: Node, ctx: RuleContext, facts: FileF
   if (!block || block.startIndex > second.startIndex || block.endIndex < second.endIndex) return false;
   if (reboundBetween(a, first, second, ctx) || reboundBetween(b, first, second, ctx)) return false;
   const scope = ctx.model.scopeOf(second);
-  const classA = instanceClass(a, scope, ctx, facts);
-  const classB = instanceClass(b, scope, ctx, facts);
-  const onSelf = selfClass(a, scope, ctx, facts) !== null || selfClass(b, scope, ctx, facts) !== null;
+  const classA = ctx.facts.classes.instanceClass(a, scope);
+  const classB = ctx.facts.classes.instanceClass(b, scope);
+  const onSelf = ctx.facts.classes.selfClass(a, scope) !== null || ctx.facts.classes.selfClass(b, scope) !== null;
   if (!onSelf && !(classA && classB)) return false;
   if (PROTOCOL_ATTRIBUTE.test(x) || PROTOCOL_ATTRIBUTE.test(y)) return false;
   if (isManaged(x, classB, ctx, facts) || isManaged(y, classA, ctx, facts)) return false;
@@ -295,7 +251,7 @@ function checkLinkPair(first: Node, second: Node, ctx: RuleContext, facts: FileF
 /** `self.me = self`, or `n.me = n` on an instance of a class defined in the file. */
 function checkSelfReference(assignment: Node, name: string, attr: string, ctx: RuleContext, facts: FileFacts): void {
   const scope = ctx.model.scopeOf(assignment);
-  const cls = instanceClass(name, scope, ctx, facts);
+  const cls = ctx.facts.classes.instanceClass(name, scope);
   if (!cls || isManaged(attr, cls, ctx, facts) || facts.reported.has(assignment.startIndex)) return;
   if (reassignedLater(assignment, name, attr)) return;
   facts.reported.add(assignment.startIndex);
@@ -346,7 +302,7 @@ function checkClass(cls: Node, ctx: RuleContext): void {
   const facts = factsOf(ctx);
   const candidates = methodsWithLinkSites(cls, text, ctx, facts);
   if (candidates.size === 0 || !CLASS_MAY_LINK.test(text)) return;
-  const info = classInfoOf(cls, facts, ctx);
+  const info = ctx.facts.classes.info(cls);
   for (const method of info.methods) {
     if (!method.selfName || !candidates.has(method.node.startIndex) || !handsInstanceOver(method, ctx.source)) continue;
     const scan = scanMethod(method, facts);
@@ -515,7 +471,6 @@ function methodsWithLinkSites(cls: Node, text: string, ctx: RuleContext, facts: 
   let statements: Node[] | null = null;
   let starts: number[] = [];
   const exact = new Map<number, MethodInfo | null>();
-  const metaclass = (): boolean => isMetaclassCached(cls, ctx, facts);
   const statementsOf = (): Node[] => {
     if (!statements) {
       statements = (cls.childForFieldName("body")?.namedChildren ?? []).filter((c): c is Node => c !== null);
@@ -527,7 +482,7 @@ function methodsWithLinkSites(cls: Node, text: string, ctx: RuleContext, facts: 
     let method = exact.get(i);
     if (method === undefined) {
       DEF_START.lastIndex = starts[i];
-      method = DEF_START.test(source) ? methodOfStatement(statementsOf()[i], metaclass, facts) : null;
+      method = DEF_START.test(source) ? ctx.facts.classes.methodOf(statementsOf()[i], cls) : null;
       exact.set(i, method);
     }
     return method;
@@ -728,10 +683,7 @@ function initMethodOf(cls: Node, ctx: RuleContext, facts: FileFacts): MethodInfo
   const cached = facts.inits.get(cls.startIndex);
   if (cached !== undefined) return cached;
   let init: MethodInfo | null = null;
-  const known = facts.classes.get(cls.startIndex);
-  if (known) {
-    init = known.methods.find((m) => m.name === "__init__") ?? null;
-  } else if (INIT_HEADER.test(ctx.source.slice(cls.startIndex, cls.endIndex))) {
+  if (INIT_HEADER.test(ctx.source.slice(cls.startIndex, cls.endIndex))) {
     const source = ctx.source;
     for (const statement of cls.childForFieldName("body")?.namedChildren ?? []) {
       if (!statement) continue;
@@ -740,7 +692,7 @@ function initMethodOf(cls: Node, ctx: RuleContext, facts: FileFacts): MethodInfo
       DEF_NAME.lastIndex = statement.startIndex;
       const name = DEF_NAME.exec(source)?.[1];
       if (name !== undefined && name !== "__init__" && !name.includes("[")) continue;
-      const method = methodOfStatement(statement, () => isMetaclassCached(cls, ctx, facts), facts);
+      const method = ctx.facts.classes.methodOf(statement, cls);
       if (method?.name === "__init__") {
         init = method;
         break;
@@ -749,15 +701,6 @@ function initMethodOf(cls: Node, ctx: RuleContext, facts: FileFacts): MethodInfo
   }
   facts.inits.set(cls.startIndex, init);
   return init;
-}
-
-function isMetaclassCached(cls: Node, ctx: RuleContext, facts: FileFacts): boolean {
-  let metaclass = facts.metaclasses.get(cls.startIndex);
-  if (metaclass === undefined) {
-    metaclass = isMetaclass(cls, ctx.model);
-    facts.metaclasses.set(cls.startIndex, metaclass);
-  }
-  return metaclass;
 }
 
 /** `child.parent = self` while `self` keeps `child` in a container. */
@@ -769,7 +712,7 @@ function checkChildBackLinks(info: ClassInfo, self: string, scan: MethodScan, st
       && !storageDroppedLater(s, self));
     if (!kept || reassignedLater(link.node, link.holder, link.attr)) continue;
     const scope = ctx.model.scopeOf(link.node);
-    const holder = instanceClass(link.holder, scope, ctx, facts) ?? uniqueHolderOf(link.attr, ctx, facts);
+    const holder = ctx.facts.classes.instanceClass(link.holder, scope) ?? uniqueHolderOf(link.attr, ctx, facts);
     if (isManaged(link.attr, holder, ctx, facts)) continue;
     facts.reported.add(link.node.startIndex);
     ctx.report({
@@ -785,7 +728,7 @@ function checkParentLinksKeptByParent(info: ClassInfo, self: string, scan: Metho
   if (scan.parentLinks.length === 0 || scan.keptByParams.length === 0) return;
   for (const link of scan.parentLinks) {
     if (facts.reported.has(link.node.startIndex) || PROTOCOL_ATTRIBUTE.test(link.attr) || isManaged(link.attr, info, ctx, facts)) continue;
-    const declared = parameterClass(link.node, link.param, ctx, facts);
+    const declared = ctx.facts.classes.instanceClass(link.param, ctx.model.scopeOf(link.node));
     const kept = scan.keptByParams.find((k) => k.param === link.param && !isManaged(k.container, declared, ctx, facts)
       && !reassignedLater(k.site, k.param, k.container));
     if (!kept || reassignedLater(link.node, self, link.attr)) continue;
@@ -811,7 +754,7 @@ function checkCreatedChildren(info: ClassInfo, method: MethodInfo, storages: Sto
       created = bindings.length === 1 && bindings[0].kind === "assignment" ? bindings[0].value : null;
     }
     if (created?.type !== "call") continue;
-    const childClass = classReference(created.childForFieldName("function"), ctx.model.scopeOf(created), ctx, facts);
+    const childClass = ctx.facts.classes.reference(created.childForFieldName("function"), ctx.model.scopeOf(created));
     const init = childClass?.methods.find((m) => m.name === "__init__");
     if (!childClass || !init?.selfName) continue;
     const param = parameterReceiving(created, init, self);
@@ -1004,211 +947,6 @@ function positionalArguments(call: Node): Node[] | null {
   return out;
 }
 
-// ---- classes and what instances are ------------------------------------------------------------
-
-function classInfoOf(cls: Node, facts: FileFacts, ctx: RuleContext): ClassInfo {
-  const cached = facts.classes.get(cls.startIndex);
-  if (cached) return cached;
-  const decorated = cls.parent?.type === "decorated_definition" ? cls.parent : null;
-  const info: ClassInfo = {
-    node: cls,
-    name: cls.childForFieldName("name")?.text ?? "",
-    decorators: decorated ? decorated.namedChildren.filter((c): c is Node => c?.type === "decorator") : [],
-    bases: [],
-    unusualBases: false,
-    methods: [],
-    members: new Set(),
-    accessors: new Set(),
-    slots: null,
-  };
-  facts.classes.set(cls.startIndex, info);
-  // The instances of a metaclass are classes, which live as long as their module anyway.
-  const metaclass = (): boolean => isMetaclassCached(cls, ctx, facts);
-  for (const base of cls.childForFieldName("superclasses")?.namedChildren ?? []) {
-    if (!base || base.type === "comment") continue;
-    if (base.type === "keyword_argument" || base.type === "list_splat" || base.type === "dictionary_splat") info.unusualBases = true;
-    else info.bases.push(base);
-  }
-  for (const statement of cls.childForFieldName("body")?.namedChildren ?? []) {
-    if (!statement) continue;
-    const definition = statement.type === "decorated_definition" ? statement.childForFieldName("definition") : statement;
-    const decorators = statement.type === "decorated_definition"
-      ? statement.namedChildren.filter((c): c is Node => c?.type === "decorator")
-      : [];
-    if (definition?.type === "function_definition") {
-      const method = methodOfStatement(statement, metaclass, facts, definition, decorators);
-      info.methods.push(method);
-      info.members.add(method.name);
-      if (decorators.some((d) => ACCESSOR_DECORATOR.test(d.namedChild(0)?.text ?? ""))) info.accessors.add(method.name);
-    } else if (definition?.type === "class_definition") {
-      info.members.add(definition.childForFieldName("name")?.text ?? "");
-    } else if (statement.type === "expression_statement") {
-      const assignment = statement.namedChild(0);
-      if (assignment?.type !== "assignment") continue;
-      const left = assignment.childForFieldName("left");
-      if (left?.type !== "identifier") continue;
-      info.members.add(left.text);
-      const value = assignment.childForFieldName("right");
-      if (left.text === "__slots__") info.slots = value;
-      else if (value?.type === "call" && !ctx.model.qualifiedName(value.childForFieldName("function") ?? value)?.startsWith("builtins.")) {
-        info.accessors.add(left.text);
-      }
-    }
-  }
-  return info;
-}
-
-/** The method a statement of a class body defines (one object per `def` and lint pass). */
-function methodOfStatement(statement: Node, metaclass: () => boolean, facts: FileFacts): MethodInfo | null;
-function methodOfStatement(statement: Node, metaclass: () => boolean, facts: FileFacts, definition: Node, decorators: Node[]): MethodInfo;
-function methodOfStatement(
-  statement: Node, metaclass: () => boolean, facts: FileFacts, definition?: Node | null, decorators?: Node[],
-): MethodInfo | null {
-  const decorated = statement.type === "decorated_definition";
-  definition ??= decorated ? statement.childForFieldName("definition") : statement;
-  if (definition?.type !== "function_definition") return null;
-  const cached = facts.methods.get(definition.startIndex);
-  if (cached) return cached;
-  decorators ??= decorated ? statement.namedChildren.filter((c): c is Node => c?.type === "decorator") : [];
-  const method = methodInfo(definition, decorators, metaclass());
-  facts.methods.set(definition.startIndex, method);
-  return method;
-}
-
-/** A method; its instance parameter is null unless it receives an instance (not a class). */
-function methodInfo(fn: Node, decorators: Node[], metaclass: boolean): MethodInfo {
-  const name = fn.childForFieldName("name")?.text ?? "";
-  const bound = !metaclass && !IMPLICIT_CLASS_METHODS.has(name)
-    && !decorators.some((d) => /(^|\.)(staticmethod|classmethod)$/.test(d.namedChild(0)?.text ?? ""));
-  const list = fn.childForFieldName("parameters");
-  const first = list?.firstNamedChild;
-  const firstName = bound && (first?.type === "identifier" || first?.type === "typed_parameter")
-    ? (first.type === "identifier" ? first : first.namedChildren.find((c) => c?.type === "identifier"))?.text ?? null
-    : null;
-  const selfName = firstName !== null && !CLASS_PARAMETER_NAMES.has(firstName) ? firstName : null;
-  let parameters: Parameter[] | null = null;
-  return {
-    node: fn,
-    name,
-    selfName,
-    get parameters() {
-      parameters ??= parseParameters(list, firstName !== null);
-      return parameters;
-    },
-  };
-}
-
-/** The parameters of a `def`, without the instance parameter when `skipFirst`. */
-function parseParameters(list: Node | null, skipFirst: boolean): Parameter[] {
-  const parameters: Parameter[] = [];
-  let positional = true;
-  let first = true;
-  for (const p of list?.namedChildren ?? []) {
-    if (!p || p.type === "comment" || p.type === "positional_separator") continue;
-    if (p.type === "list_splat_pattern" || p.type === "keyword_separator" || p.type === "dictionary_splat_pattern") {
-      positional = false;
-      first = false;
-      continue;
-    }
-    // A typed `*args: T` is skipped, as an untyped name-less parameter is.
-    const name = p.type === "typed_parameter" && p.namedChild(0)?.type !== "identifier" ? null : parameterName(p);
-    if (!name) continue;
-    if (!(first && skipFirst)) parameters.push({ name: name.text, positional });
-    first = false;
-  }
-  return parameters;
-}
-
-/** The class a method's function definition belongs to, or null for plain functions. */
-function enclosingClass(fn: Node): Node | null {
-  let parent = fn.parent;
-  if (parent?.type === "decorated_definition") parent = parent.parent;
-  return parent?.type === "block" && parent.parent?.type === "class_definition" ? parent.parent : null;
-}
-
-/** The class defined in this file that an expression names (`Node` in `Node(...)`). */
-function classReference(expr: Node | null, scope: Scope, ctx: RuleContext, facts: FileFacts): ClassInfo | null {
-  if (!expr) return null;
-  const node = unparenthesize(expr);
-  if (node.type !== "identifier") return null;
-  const bindings = ctx.model.lookup(node.text, scope);
-  if (bindings.length !== 1 || bindings[0].kind !== "class") return null;
-  return classInfoOf(bindings[0].statement, facts, ctx);
-}
-
-/** When `name` is the instance parameter of a method in `scope`: that method's class. */
-function selfClass(name: string, scope: Scope, ctx: RuleContext, facts: FileFacts): ClassInfo | null {
-  const bindings = ctx.model.lookup(name, scope);
-  if (bindings.length !== 1 || bindings[0].kind !== "parameter") return null;
-  return selfParameterClass(bindings[0], ctx, facts);
-}
-
-function selfParameterClass(binding: Binding, ctx: RuleContext, facts: FileFacts): ClassInfo | null {
-  const fn = binding.scope.node;
-  if (fn.type !== "function_definition") return null;
-  const cls = enclosingClass(fn);
-  if (!cls) return null;
-  const info = classInfoOf(cls, facts, ctx);
-  const method = info.methods.find((m) => m.node.equals(fn));
-  return method?.selfName === binding.name ? info : null;
-}
-
-/**
- * The class (defined in this file) of every object the variable can hold: the instance
- * parameter of a method, a parameter annotated with a local class, `x = Cls(...)`, or another
- * such variable. Null when any binding is something else.
- */
-function instanceClass(name: string, scope: Scope, ctx: RuleContext, facts: FileFacts, depth = 0): ClassInfo | null {
-  if (depth > 4) return null;
-  const bindings = ctx.model.lookup(name, scope);
-  if (bindings.length === 0) return null;
-  let found: ClassInfo | null = null;
-  for (const binding of bindings) {
-    let cls: ClassInfo | null = null;
-    if (binding.kind === "parameter") {
-      cls = selfParameterClass(binding, ctx, facts) ?? annotatedClass(binding.statement.childForFieldName("type"), binding.scope, ctx, facts);
-    } else if (binding.kind === "assignment") {
-      const value = assignedValue(binding);
-      if (!value) return null;
-      if (value.type === "call") cls = classReference(value.childForFieldName("function"), binding.scope, ctx, facts);
-      else if (value.type === "identifier") cls = instanceClass(value.text, binding.scope, ctx, facts, depth + 1);
-    }
-    if (!cls || (found && !found.node.equals(cls.node))) return null;
-    found = cls;
-  }
-  return found;
-}
-
-/** The expression bound: `x = v`, or the matching item of `a, b = v, w`. */
-function assignedValue(binding: Binding): Node | null {
-  if (binding.value) return unparenthesize(binding.value);
-  const left = binding.statement.childForFieldName("left");
-  const right = binding.statement.childForFieldName("right");
-  if (!left || !right || (left.type !== "pattern_list" && left.type !== "tuple_pattern")) return null;
-  if (right.type !== "expression_list" && right.type !== "tuple") return null;
-  const targets = left.namedChildren.filter((c): c is Node => !!c && c.type !== "comment");
-  const values = right.namedChildren.filter((c): c is Node => !!c && c.type !== "comment");
-  const index = targets.findIndex((t) => t.equals(binding.node));
-  if (targets.length !== values.length || index < 0 || values.some((v) => v.type === "list_splat")) return null;
-  return unparenthesize(values[index]);
-}
-
-/** `x: Node` or `x: "Node"` naming a class of this file. */
-function annotatedClass(type: Node | null, scope: Scope, ctx: RuleContext, facts: FileFacts): ClassInfo | null {
-  const inner = type?.namedChild(0);
-  if (!inner) return null;
-  if (inner.type === "identifier") return classReference(inner, scope, ctx, facts);
-  if (inner.type !== "string") return null;
-  const content = inner.namedChildren.find((c) => c?.type === "string_content")?.text ?? "";
-  if (!/^[A-Za-z_]\w*$/.test(content)) return null;
-  const bindings = ctx.model.lookup(content, scope);
-  return bindings.length === 1 && bindings[0].kind === "class" ? classInfoOf(bindings[0].statement, facts, ctx) : null;
-}
-
-function parameterClass(node: Node, param: string, ctx: RuleContext, facts: FileFacts): ClassInfo | null {
-  return instanceClass(param, ctx.model.scopeOf(node), ctx, facts);
-}
-
 /**
  * When the object holding a back-reference has no known class (`child` is an unannotated
  * parameter), the holder is the one class of this file that uses `self.<attr>`, if there is one.
@@ -1219,7 +957,7 @@ function uniqueHolderOf(attr: string, ctx: RuleContext, facts: FileFacts): Class
   for (const scope of classScopes(ctx.model.module)) {
     // A class whose text never spells the name neither defines nor uses it.
     if (!source.slice(scope.start, scope.end).includes(attr)) continue;
-    const info = classInfoOf(scope.node, facts, ctx);
+    const info = ctx.facts.classes.info(scope.node);
     const uses = info.accessors.has(attr) || info.methods.some((m) => m.selfName !== null
       && source.slice(m.node.startIndex, m.node.endIndex).includes(attr)
       && m.node.descendantsOfType("attribute").some((n) =>
@@ -1230,16 +968,6 @@ function uniqueHolderOf(attr: string, ctx: RuleContext, facts: FileFacts): Class
   }
   return found;
 }
-
-function classScopes(scope: Scope, out: Scope[] = []): Scope[] {
-  for (const child of scope.children) {
-    if (child.kind === "class") out.push(child);
-    classScopes(child, out);
-  }
-  return out;
-}
-
-const ACCESSOR_DECORATOR = /(^|\.)(property|cached_property|setter|getter|deleter)$/;
 
 /**
  * Whether `attr` on an object of class `holder` may not be a plain strong attribute, or not one
@@ -1258,7 +986,7 @@ function isManaged(attr: string, holder: ClassInfo | null, ctx: RuleContext, fac
     if (cls.accessors.has(attr)) return true;
     const scope = ctx.model.scopeOf(cls.node);
     return cls.bases.some((base) => {
-      const local = classReference(base, scope, ctx, facts);
+      const local = ctx.facts.classes.reference(base, scope);
       return local !== null && visit(local);
     });
   };
@@ -1292,7 +1020,7 @@ function nameFacts(ctx: RuleContext, facts: FileFacts): NameFacts {
       if (!accessors) {
         accessors = new Set();
         for (const scope of classScopes(ctx.model.module)) {
-          for (const name of classInfoOf(scope.node, facts, ctx).accessors) accessors.add(name);
+          for (const name of ctx.facts.classes.info(scope.node).accessors) accessors.add(name);
         }
       }
       return accessors;
@@ -1484,7 +1212,7 @@ function weakPropertyFix(ctx: RuleContext, facts: FileFacts, holder: ClassInfo |
   if (!propertyCanReplace(holder, attr, ctx, facts)) return null;
   // `weakref.ref(value)` raises TypeError for instances without a `__weakref__` slot: the class
   // of what is stored must be known, and able to be weakly referenced.
-  if (!target || !supportsWeakReferences(target, ctx, facts)) return null;
+  if (!target || !ctx.facts.classes.supportsWeakReferences(target)) return null;
   if (nameFacts(ctx, facts).literalAssigned(attr)) return null;
   facts.fixBlocked ??= WEAK_FIX_BLOCKERS.test(ctx.source);
   if (facts.fixBlocked) return null;
@@ -1508,31 +1236,9 @@ function propertyCanReplace(holder: ClassInfo, attr: string, ctx: RuleContext, f
   return holder.bases.every((base) => {
     const qualified = ctx.model.qualifiedName(base, scope);
     if (qualified === "builtins.object" || qualified === "abc.ABC") return true;
-    const local = classReference(base, scope, ctx, facts);
+    const local = ctx.facts.classes.reference(base, scope);
     return local !== null && propertyCanReplace(local, attr, ctx, facts, depth + 1);
   });
-}
-
-/** Whether `weakref.ref(instance)` works, as far as the file shows. */
-function supportsWeakReferences(cls: ClassInfo, ctx: RuleContext, facts: FileFacts, depth = 0): boolean {
-  if (depth > 8) return false;
-  if (cls.decorators.some((d) => /\bslots\s*=\s*True\b/.test(d.text) && !/\bweakref_slot\s*=\s*True\b/.test(d.text))) return false;
-  const scope = ctx.model.scopeOf(cls.node);
-  const locals: ClassInfo[] = [];
-  for (const base of cls.bases) {
-    const local = classReference(base, scope, ctx, facts);
-    if (local) {
-      if (!supportsWeakReferences(local, ctx, facts, depth + 1)) return false;
-      locals.push(local);
-      continue;
-    }
-    const qualified = ctx.model.qualifiedName(base.type === "call" ? base.childForFieldName("function") ?? base : base, scope);
-    if (qualified && (NO_WEAKREF_BASES.has(qualified) || qualified === "collections.namedtuple")) return false;
-    // An unknown base with `__slots__` here: nothing shows that a `__weakref__` slot exists.
-    if (cls.slots) return false;
-  }
-  if (!cls.slots) return true;
-  return /["']__weakref__["']/.test(cls.slots.text) || locals.some((b) => !b.slots);
 }
 
 /** The name `weakref` is reachable under at module level, and the import to add when it is not. */

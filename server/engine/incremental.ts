@@ -22,7 +22,7 @@ import { MODEL_NODE_TYPES, parameterName, type Scope, SemanticModel, type Shift,
 import { firstOrdinaryStatement } from "./imports.js";
 import type { LineIndex } from "./positions.js";
 import type { Diagnostic, Rule, Settings, TextEdit } from "./types.js";
-import { bodyStartOf, isVariable, unitSummary } from "./unit-summary.js";
+import { bodyStartOf, checkSummaries, isVariable, unitSummary } from "./unit-summary.js";
 
 /** An edit since the last lint: [start, oldEnd) of the old text became [start, newEnd). */
 export interface ChangedSpan {
@@ -55,8 +55,8 @@ export interface LintState {
   readonly model: SemanticModel;
   readonly findings: Finding[];
   /**
-   * The summary of the function edited last, by where it starts, and how many module names had
-   * been queried when it was made (a query since makes it stale).
+   * The summary of the function edited last, by where it starts, and how many module names and
+   * fact kinds had been queried when it was made (a query since makes it stale).
    */
   readonly summary: { start: number; text: string; queried: number } | null;
   /** Incremental lints since the last full one. */
@@ -253,7 +253,8 @@ export function lintIncremental(
     if (!now) return statementsEdit(state, tree, source, lines, span, changedRanges) ?? fallback("function changed shape");
     for (const r of changedRanges) if (r.startIndex < outerStart || r.endIndex > newExtent) return fallback("tree changed outside");
     const model = state.model;
-    const queried = model.queriedModuleNames.size;
+    // (Both sets only grow: the sum of their sizes changes whenever either does.)
+    const queried = model.queriedModuleNames.size + model.queriedFacts.size;
     const cached = state.summary?.start === outerStart && state.summary.queried === queried ? state.summary.text : null;
     const before = cached ?? unitSummary(old.fn, model, state.source, state.dispatch.enabled);
 
@@ -462,10 +463,7 @@ function statementsEdit(
       }
       if (fn) parts.push(unitSummary(fn, m, text, state.dispatch.enabled));
     }
-    for (const rule of state.dispatch.enabled) {
-      const part = rule.functionSummary?.(null, { model: m, source: text, bodyStart: start, bodyEnd: end, moduleReferences });
-      if (part) parts.push(`${rule.code}\n${part}`);
-    }
+    parts.push(...checkSummaries(null, { model: m, source: text, bodyStart: start, bodyEnd: end, moduleReferences }, state.dispatch.enabled));
     return parts.join("\n");
   };
   const boundIn = (m: SemanticModel, holder: Scope, end: number): string[] => {

@@ -4,6 +4,7 @@
  * overrides and select/ignore are applied here, once, for every front end.
  */
 import type { Node, Tree } from "web-tree-sitter";
+import { factsOf } from "./facts/index.js";
 import { MODEL_NODE_TYPES, SemanticModel, StaleNodeError } from "./model.js";
 import type { PythonParser } from "./parser.js";
 import { LineIndex } from "./positions.js";
@@ -101,6 +102,7 @@ export function runRules(
   const ctx: RuleContext = {
     source,
     model,
+    facts: factsOf(model),
     settings,
     report: (args) => findings.push(findingOf(active, args, settings, root, rootHasError, origin, eol)),
   };
@@ -131,7 +133,9 @@ export function runScans(
   for (const rule of dispatch.enabled) {
     if (!rule.scan || failures.some((f) => f.code === rule.code)) continue;
     const rootHasError = root.hasError;
-    const ctx: RuleContext = { source, model, settings, report: (args) => findings.push(findingOf(rule, args, settings, root, rootHasError, null, eol)) };
+    const ctx: RuleContext = {
+      source, model, facts: factsOf(model), settings, report: (args) => findings.push(findingOf(rule, args, settings, root, rootHasError, null, eol)),
+    };
     try {
       rule.scan(start, end, ctx);
     } catch (error) {

@@ -390,6 +390,12 @@ export class SemanticModel {
    * asked about a name cannot depend on where it is used (unit-summary.ts).
    */
   readonly queriedModuleNames: Set<string>;
+  /**
+   * The kinds of facts (facts/index.ts) that read function bodies and were asked for, by any
+   * check since this model's lineage was built in full: an incremental lint compares what each
+   * of them reads of an edited function (unit-summary.ts).
+   */
+  readonly queriedFacts: Set<string>;
 
   constructor(readonly root: Node, nodes: readonly Node[], previous?: SemanticModel) {
     if (previous) {
@@ -401,9 +407,11 @@ export class SemanticModel {
       this.loopForest = previous.loopForest;
       this.mutations = previous.mutations;
       this.queriedModuleNames = previous.queriedModuleNames;
+      this.queriedFacts = previous.queriedFacts;
       return;
     }
     this.queriedModuleNames = new Set();
+    this.queriedFacts = new Set();
     this.locator = new Locator(root);
     this.module = new ScopeRecord(this.locator, "module", root, null);
     this.build(nodes, [this.module]);

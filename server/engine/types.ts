@@ -4,6 +4,7 @@
  * columns for the front ends.
  */
 import type { Node } from "web-tree-sitter";
+import type { Facts } from "./facts/index.js";
 import type { SemanticModel } from "./model.js";
 
 export type { Node };
@@ -93,6 +94,8 @@ export interface ReportArgs {
 export interface RuleContext {
   readonly source: string;
   readonly model: SemanticModel;
+  /** What the engine knows beyond the model: classes, decorators, recursion (facts/index.ts). */
+  readonly facts: Facts;
   readonly settings: Readonly<Settings>;
   report(args: ReportArgs): void;
 }

@@ -15,6 +15,7 @@
  * that read the whole file are re-run instead (Rule.fileNodes).
  */
 import type { Node } from "web-tree-sitter";
+import { FACT_SUMMARIES } from "./facts/index.js";
 import type { Scope, SemanticModel } from "./model.js";
 import type { Rule, SummaryContext } from "./types.js";
 
@@ -189,10 +190,24 @@ export function unitSummary(fn: Node, model: SemanticModel, source: string, rule
       }
     }
   }
-  const ctx: SummaryContext = { model, source, bodyStart, bodyEnd, moduleReferences };
+  parts.push(...checkSummaries(fn, { model, source, bodyStart, bodyEnd, moduleReferences }, rules));
+  return parts.join("\n");
+}
+
+/**
+ * What the checks of other nodes can see of `fn` (or of class-level statements, `fn` null)
+ * beyond the module names: the part each kind of fact they asked for reads (facts/index.ts),
+ * and each rule's own summary (Rule.functionSummary).
+ */
+export function checkSummaries(fn: Node | null, ctx: SummaryContext, rules: readonly Rule[]): string[] {
+  const parts: string[] = [];
+  for (const kind of [...ctx.model.queriedFacts].sort()) {
+    const part = FACT_SUMMARIES[kind]?.(fn, ctx);
+    if (part) parts.push(`fact ${kind}\n${part}`);
+  }
   for (const rule of rules) {
     const part = rule.functionSummary?.(fn, ctx);
     if (part) parts.push(`${rule.code}\n${part}`);
   }
-  return parts.join("\n");
+  return parts;
 }

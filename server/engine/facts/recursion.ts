@@ -13,7 +13,7 @@
  * about a method declares that in its function summary (`methodAttributeNames`).
  */
 import type { Node } from "web-tree-sitter";
-import type { Scope, SemanticModel } from "./model.js";
+import type { Scope, SemanticModel } from "../model.js";
 
 /** The function `definition` (a function_definition) may call itself before it returns. */
 export function callsItself(definition: Node, model: SemanticModel): boolean {
