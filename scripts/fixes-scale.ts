@@ -173,9 +173,11 @@ function unescapeXml(text: string): string {
 /** pytest's node id from a JUnit (xunit1) test case: `path/test_x.py::Class::test_name[param]`. */
 function nodeId(file: string, classname: string, name: string): string {
   if (!file) return `${classname}::${name}`;
-  const module = file.replace(/\.py$/, "").split("/").join(".");
-  const cls = classname.startsWith(`${module}.`) ? classname.slice(module.length + 1) : "";
-  return [file, ...(cls ? [cls] : []), name].join("::");
+  // The classname is the module's dotted name (from wherever pytest rooted it) and the class.
+  const parts = classname.split(".");
+  const at = parts.lastIndexOf(basename(file).replace(/\.py$/, ""));
+  const classes = at >= 0 ? parts.slice(at + 1) : [];
+  return [file, ...classes, name].join("::");
 }
 
 /**
