@@ -120,7 +120,7 @@ describe("loadConfig", () => {
       "pkg/sub/x.py": "",
     });
     const config = loadConfig(join(dir, "pkg", "sub"), { knownCodes: codes });
-    expect(config).toEqual({ settings: { ignore: ["MH202"] }, exclude: [...DEFAULT_EXCLUDE, "gen"], path: join(dir, "pyproject.toml"), root: dir });
+    expect(config).toEqual({ settings: { ignore: ["MH202"] }, exclude: [...DEFAULT_EXCLUDE, "gen"], path: join(dir, "pyproject.toml"), root: dir, skipped: [] });
   });
 
   it("prefers .memhint.toml over memhint.toml over pyproject.toml in one directory", () => {
@@ -148,8 +148,8 @@ describe("loadConfig", () => {
     const dir = tree({ "conf/a.toml": 'select = ["MH101"]\n', "conf/pyproject.toml": "[project]\n" });
     expect(loadConfig(dir, { knownCodes: codes, configFile: join(dir, "conf", "a.toml") })).toMatchObject({ settings: { select: ["MH101"] }, root: join(dir, "conf") });
     expect(errorOf(() => loadConfig(dir, { knownCodes: codes, configFile: join(dir, "conf", "pyproject.toml") })).detail).toBe("has no [tool.memhint] table");
-    expect(errorOf(() => loadConfig(dir, { knownCodes: codes, configFile: join(dir, "none.toml") })).message).toBe(`${join(dir, "none.toml")}: cannot use this config file: no such file`);
-    expect(errorOf(() => loadConfig(dir, { knownCodes: codes, configFile: join(dir, "conf") })).detail).toBe("cannot use this config file: it is a directory, not a file");
+    expect(errorOf(() => loadConfig(dir, { knownCodes: codes, configFile: join(dir, "none.toml") })).message).toBe(`${join(dir, "none.toml")}: cannot use this config file: no such file or directory`);
+    expect(errorOf(() => loadConfig(dir, { knownCodes: codes, configFile: join(dir, "conf") })).detail).toBe("cannot use this config file: it is a directory, not a regular file");
   });
 
   it("reports TOML syntax errors with the file, line and column", () => {
