@@ -22,6 +22,7 @@ import { DiagnosticsService } from "./diagnostics.js";
 import { Backlog } from "./backlog.js";
 import { DocumentStore } from "./documents.js";
 import { DEFAULT_MAX_MESSAGE_BYTES, FramedMessageReader } from "./framing.js";
+import { Lifecycle } from "./lifecycle.js";
 import { negotiatePositionEncoding } from "./encoding.js";
 import { hover } from "./hover.js";
 import { inlayHints } from "./inlay.js";
@@ -112,6 +113,8 @@ export interface ServerOptions {
   writer?: MessageWriter;
   /** Counts of received and handled messages, to lint once a backlog of edits is handled. */
   backlog?: Backlog;
+  /** The lifecycle checks in front of the connection (they log through the server's log). */
+  lifecycle?: Lifecycle;
 }
 
 let shutdownRequested = false;
@@ -166,14 +169,21 @@ export async function startServer(argv: string[], options: ServerOptions = {}): 
   const transport = args.transport;
   const { reader, writer } = channel(args);
   const backlog = new Backlog();
-  const connection = createConnection(backlog.count(reader), writer, { connectionStrategy: cancelStrategy(backlog), messageStrategy: backlog.strategy });
+  const lifecycle = new Lifecycle(writer);
+  const connection = createConnection(backlog.count(lifecycle.reader(reader)), lifecycle.watch(writer), {
+    connectionStrategy: cancelStrategy(backlog),
+    messageStrategy: {
+      handleMessage: (message: Message, next: (message: Message) => void) =>
+        backlog.strategy.handleMessage(message, (counted) => lifecycle.handle(counted, next)),
+    },
+  });
   if (transport.kind === "stdio") {
     // The client closing our stdin ends the session, as in every stdio language server.
     const end = (): never => process.exit(shutdownRequested ? 0 : 1);
     process.stdin.on("end", end);
     process.stdin.on("close", end);
   }
-  await serve(connection, { processHooks: true, ...options, reader, writer, backlog });
+  await serve(connection, { processHooks: true, ...options, reader, writer, backlog, lifecycle });
 }
 
 /** Serve on an existing connection (tests use in-memory streams). */
@@ -190,6 +200,7 @@ export async function serve(connection: Connection, options: ServerOptions = {})
   } else {
     options.reader?.onError((error) => unreadable(error.message));
   }
+  if (options.lifecycle) options.lifecycle.log = log;
   if (options.processHooks) {
     routeConsole(log);
     keepAlive(log);

@@ -47,6 +47,20 @@ describe("malformed and unexpected input", () => {
     await stillServing(client, "json");
   });
 
+  it("answers valid JSON that is not JSON-RPC with InvalidRequest, and drops a $/cancelRequest without an id", async () => {
+    const invalid = (): number => client.received.filter((m) => m.id === null && m.error?.code === -32600).length;
+    const before = invalid();
+    client.writeFrame("[1, 2, 3]");
+    client.writeFrame('{"hello":"world"}');
+    client.writeFrame('{"jsonrpc":"2.0","id":{"x":1},"method":"textDocument/hover","params":{}}');
+    client.notify("$/cancelRequest", null);
+    client.notify("$/cancelRequest", { id: { nested: true } });
+    await expect(client.request("textDocument/hover", "not an object")).rejects.toMatchObject({ code: -32602 });
+    expect(invalid() - before).toBe(3);
+    expect(client.logs().filter((m) => m.startsWith("Ignoring a $/cancelRequest without the id"))).not.toHaveLength(0);
+    await stillServing(client, "not-json-rpc");
+  });
+
   it("answers unknown requests with MethodNotFound and ignores unknown notifications", async () => {
     await expect(client.request("memhint/noSuchThing", {})).rejects.toMatchObject({ code: -32601 });
     client.notify("memhint/noSuchNotification", { x: 1 });
