@@ -7,10 +7,10 @@
  */
 import { createRequire } from "node:module";
 import { createConnection as connectSocket } from "node:net";
-import { fileURLToPath } from "node:url";
+import { isAbsolute, resolve } from "node:path";
 import {
   type ClientCapabilities, type Connection, createConnection, DidChangeConfigurationNotification,
-  DiagnosticRefreshRequest, DidChangeWatchedFilesNotification, ErrorCodes, InlayHintRefreshRequest, type InitializeParams, type InitializeResult,
+  DiagnosticRefreshRequest, DidChangeWatchedFilesNotification, DidChangeWorkspaceFoldersNotification, type WorkspaceFoldersChangeEvent, ErrorCodes, InlayHintRefreshRequest, type InitializeParams, type InitializeResult,
   IPCMessageReader, IPCMessageWriter, type MessageReader, type MessageWriter, MessageType, StreamMessageWriter,
   type Message, type RequestMessage, ResponseError, type ResponseMessage, TextDocumentSyncKind, ShowMessageNotification,
 } from "vscode-languageserver/node.js";
@@ -27,7 +27,7 @@ import { negotiatePositionEncoding } from "./encoding.js";
 import { hover } from "./hover.js";
 import { inlayHints } from "./inlay.js";
 import { createLogger, describeError, type Logger, routeConsole } from "./log.js";
-import { SettingsManager } from "./settings.js";
+import { documentPath, SettingsManager } from "./settings.js";
 
 const CONFIG_GLOB = "**/{pyproject.toml,memhint.toml,.memhint.toml}";
 
@@ -296,14 +296,7 @@ export async function serve(connection: Connection, options: ServerOptions = {})
     const timing = process.env.MEMHINT_LSP_TIMING === "1" ? (line: string) => log.info(line) : null;
     const drained = options.backlog ? (then: () => void, deadline: number) => options.backlog?.drained(then, deadline) : undefined;
     diagnostics = new DiagnosticsService(pull ? "pull" : "push", store, analyzer, () => encoding, send, (m, e) => log.error(m, e), timing, drained);
-    const root = params?.workspaceFolders?.[0]?.uri ?? params?.rootUri ?? null;
-    if (typeof root === "string" && root.startsWith("file:")) {
-      try {
-        settings.setWorkspaceRoot(fileURLToPath(root));
-      } catch {
-        // not a usable path: untitled documents get no config file
-      }
-    }
+    settings.setWorkspaceFolders(workspaceFolderPaths(params));
     settings.setClientSettings(params?.initializationOptions ?? {}, "initializationOptions");
     log.info(`memhint ${packageVersion()} language server: ${encoding} positions, ${pull ? "pull" : "push"} diagnostics`);
     return {
@@ -314,6 +307,7 @@ export async function serve(connection: Connection, options: ServerOptions = {})
         codeActionProvider: { codeActionKinds: CODE_ACTION_KINDS, resolveProvider: true },
         hoverProvider: true,
         inlayHintProvider: true,
+        workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
       },
       serverInfo: { name: "memhint", version: packageVersion() },
     };
@@ -328,6 +322,16 @@ export async function serve(connection: Connection, options: ServerOptions = {})
         .catch((e: unknown) => log.error("registering config file watchers failed", e));
     }
     void pullConfiguration();
+    // Through vscode-languageserver's feature when the client declares workspace folders (the
+    // feature owns the notification then); directly otherwise.
+    const foldersChanged = guardNotification("workspace/didChangeWorkspaceFolders", (event: WorkspaceFoldersChangeEvent) => {
+      const removed = new Set(folderPaths(event?.removed));
+      const next = [...settings.workspaceFolders.filter((f) => !removed.has(f)), ...folderPaths(event?.added)];
+      settings.setWorkspaceFolders(next);
+      settingsChanged();
+    });
+    if (capabilities.workspace?.workspaceFolders) connection.workspace.onDidChangeWorkspaceFolders(foldersChanged);
+    else connection.onNotification(DidChangeWorkspaceFoldersNotification.type, (params) => foldersChanged(params?.event));
   }));
 
   connection.onDidChangeConfiguration(guardNotification("workspace/didChangeConfiguration", (params) => {
@@ -375,6 +379,24 @@ export async function serve(connection: Connection, options: ServerOptions = {})
   });
 
   connection.listen();
+}
+
+/** The paths of the `file:` URIs among workspace folders (others have no config files). */
+function folderPaths(folders: unknown): string[] {
+  if (!Array.isArray(folders)) return [];
+  return folders.flatMap((f: { uri?: unknown }) => {
+    const path = typeof f?.uri === "string" ? documentPath(f.uri) : null;
+    return path === null ? [] : [path];
+  });
+}
+
+/** The workspace folders of `initialize`: `workspaceFolders`, else `rootUri`, else `rootPath`. */
+function workspaceFolderPaths(params: InitializeParams): string[] {
+  const folders = folderPaths(params?.workspaceFolders);
+  if (folders.length > 0) return folders;
+  if (typeof params?.rootUri === "string") return folderPaths([{ uri: params.rootUri }]);
+  const rootPath = (params as { rootPath?: unknown })?.rootPath;
+  return typeof rootPath === "string" && isAbsolute(rootPath) ? [resolve(rootPath)] : [];
 }
 
 let keptAlive = false;

@@ -44,6 +44,8 @@ interface Waiter {
 }
 
 export interface StartOptions {
+  /** The program to run: node by default (another, such as strace, runs node itself). */
+  command?: string;
   /** Arguments after `node`; by default `bin/memhint.js lsp --stdio`. */
   args?: string[];
   cwd?: string;
@@ -84,7 +86,7 @@ export class LspClient {
 
   static start(options: StartOptions = {}): LspClient {
     const args = options.args ?? [BIN, "lsp", "--stdio"];
-    const child = spawn(process.execPath, args, { cwd: options.cwd ?? REPO_ROOT, stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, ...options.env } });
+    const child = spawn(options.command ?? process.execPath, args, { cwd: options.cwd ?? REPO_ROOT, stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, ...options.env } });
     const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
     // A server that exited must not turn the test's later writes into an unhandled EPIPE.
     child.stdin.on("error", () => undefined);
