@@ -62,6 +62,8 @@ export class SettingsManager {
   /** Per scope (`start` and `stop`). */
   private readonly directories = new Map<string, DirectoryConfig>();
   private readonly shown = new Set<string>();
+  /** Config files that are not regular files, already logged. */
+  private readonly skippedLogged = new Set<string>();
   private folders: string[] = [];
   /** The nearest folder holding `.git`, per directory outside the workspace folders. */
   private readonly repositories = new Map<string, string | null>();
@@ -110,6 +112,7 @@ export class SettingsManager {
   invalidateConfigFiles(): void {
     this.directories.clear();
     this.repositories.clear();
+    this.skippedLogged.clear();
     this.generation++;
   }
 
@@ -158,6 +161,11 @@ export class SettingsManager {
     const signature = configSignature(scope);
     try {
       const loaded = loadConfig(scope.start, { stopDir: scope.stop });
+      for (const skipped of loaded.skipped) {
+        if (this.skippedLogged.has(skipped.path)) continue;
+        this.skippedLogged.add(skipped.path);
+        this.log.warn(`Not reading ${skipped.path}: ${skipped.reason}. Config files must be regular files; looking further up, up to ${scope.stop}`);
+      }
       if (loaded.path) this.log.info(`Using ${loaded.path} for files in ${scope.start}`);
       return { settings: loaded.settings, path: loaded.path, signature, checkedAt: now, resolved: null, resolvedGeneration: -1 };
     } catch (error) {

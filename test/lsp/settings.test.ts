@@ -4,7 +4,7 @@
  * client to pull again (pull). Bad settings are shown to the user and logged.
  */
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -255,5 +255,27 @@ describe("which configuration file applies (issue 12: the server read config fil
     expect(touched.length).toBeGreaterThan(0);
     const allowed = [join(root, "ws", "sub"), join(root, "ws"), join(root, "outside")];
     expect(touched.filter((path) => !allowed.includes(dirname(path)))).toEqual([]);
+  });
+});
+
+describe("config files that are not regular files, or too large (issue 12)", () => {
+  it("a FIFO and a link to /dev/zero named pyproject.toml are logged and passed over; the document is linted with the defaults", async () => {
+    const root = tree({ "fifo/": "", "zero/": "", "huge/": "" });
+    execFileSync("mkfifo", [join(root, "fifo", "pyproject.toml")]);
+    symlinkSync("/dev/zero", join(root, "zero", "pyproject.toml"));
+    writeFileSync(join(root, "huge", "pyproject.toml"), `[tool.memhint]\nignore = ["MH101"]\n${"# padding\n".repeat(120_000)}`);
+    const c = start();
+    await c.initialize({}, { workspaceFolders: [folder(join(root, "fifo")), folder(join(root, "zero")), folder(join(root, "huge"))] });
+    for (const name of ["fifo", "zero", "huge"]) {
+      const uri = fileUri(join(root, name, "a.py"));
+      expect(await findingsOf(c, uri), name).toEqual(["MH101"]);
+      // Still answering.
+      expect(await c.request("textDocument/hover", { textDocument: { uri }, position: { line: 0, character: 0 } }, 5000)).toBeNull();
+    }
+    const logs = c.logs();
+    expect(logs).toContain(`Not reading ${join(root, "fifo", "pyproject.toml")}: not a regular file (a FIFO (named pipe)). Config files must be regular files; looking further up, up to ${join(root, "fifo")}`);
+    expect(logs.some((m) => m.startsWith(`Not reading ${join(root, "zero", "pyproject.toml")}: not a regular file (a character device)`))).toBe(true);
+    const shown = c.received.filter((m) => m.method === "window/showMessage").map((m) => m.params.message as string);
+    expect(shown.some((m) => m.includes(join(root, "huge", "pyproject.toml")) && m.includes("larger than 1 MB"))).toBe(true);
   });
 });
