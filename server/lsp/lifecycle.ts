@@ -50,8 +50,22 @@ function isObject(value: unknown): value is Record<string, unknown> {
 function kindOf(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "an array";
+  if (value === undefined) return "nothing";
   return typeof value === "object" ? "an object" : `a ${typeof value}`;
 }
+
+/**
+ * Notifications that vscode-languageserver or vscode-jsonrpc handle themselves, reading their
+ * params unchecked (a `$/setTrace` with null params threw inside the library), and what the
+ * params must hold.
+ */
+const LIBRARY_NOTIFICATIONS: Record<string, { needs: string; ok: (params: unknown) => boolean }> = {
+  "$/cancelRequest": { needs: "the id of a request", ok: (p) => isObject(p) && isId(p.id) },
+  "$/setTrace": { needs: "a trace value", ok: (p) => isObject(p) && typeof p.value === "string" },
+  "$/progress": { needs: "a progress token", ok: (p) => isObject(p) && isId(p.token) },
+  "window/workDoneProgress/cancel": { needs: "a progress token", ok: (p) => isObject(p) && isId(p.token) },
+  "workspace/didChangeWorkspaceFolders": { needs: "an event", ok: (p) => isObject(p) && isObject(p.event) },
+};
 
 /** What a message read from the client is, by JSON-RPC 2.0's rules (the `jsonrpc` member is not required). */
 export function classify(value: unknown): Classified {
@@ -69,9 +83,8 @@ export function classify(value: unknown): Classified {
     return { kind: "request", method: m.method, id: m.id, params: m.params };
   }
   if (!paramsOk) return { kind: "invalid", reason: `a ${m.method} notification whose params are ${kindOf(m.params)}`, code: null, id: null };
-  if (m.method === "$/cancelRequest" && !(isObject(m.params) && isId(m.params.id))) {
-    return { kind: "invalid", reason: "a $/cancelRequest without the id of a request", code: null, id: null };
-  }
+  const library = Object.hasOwn(LIBRARY_NOTIFICATIONS, m.method) ? LIBRARY_NOTIFICATIONS[m.method] : undefined;
+  if (library && !library.ok(m.params)) return { kind: "invalid", reason: `a ${m.method} without ${library.needs}`, code: null, id: null };
   return { kind: "notification", method: m.method, params: m.params };
 }
 
@@ -154,6 +167,8 @@ export class Lifecycle {
     if (method === "initialize") {
       if (this.state !== "uninitialized") return { code: ErrorCodes.InvalidRequest, message: "initialize was sent already; it may be sent once" };
       if (!isObject(params)) return { code: ErrorCodes.InvalidParams, message: `initialize needs InitializeParams, got ${kindOf(params)}` };
+      // (vscode-languageserver reads them unchecked.)
+      if (!isObject(params.capabilities)) return { code: ErrorCodes.InvalidParams, message: `initialize needs the client's capabilities, got ${kindOf(params.capabilities)}` };
       return null;
     }
     if (this.state === "uninitialized") return { code: ErrorCodes.ServerNotInitialized, message: `the server is not initialized; send initialize before ${method}` };

@@ -344,6 +344,7 @@ describe("lifecycle (LSP 3.17)", () => {
     const c = LspClient.start();
     try {
       await expect(c.request("initialize", null)).rejects.toMatchObject({ code: -32602 });
+      await expect(c.request("initialize", { processId: null, rootUri: null })).rejects.toMatchObject({ code: -32602 });
       await expect(c.request("textDocument/hover", hoverAt(URI))).rejects.toMatchObject({ code: -32002 });
       const init = await c.initialize({});
       expect(init.serverInfo.name).toBe("memhint");

@@ -55,9 +55,12 @@ describe("malformed and unexpected input", () => {
     client.writeFrame('{"jsonrpc":"2.0","id":{"x":1},"method":"textDocument/hover","params":{}}');
     client.notify("$/cancelRequest", null);
     client.notify("$/cancelRequest", { id: { nested: true } });
+    client.notify("$/setTrace", null);
+    client.notify("$/progress", { value: 1 });
     await expect(client.request("textDocument/hover", "not an object")).rejects.toMatchObject({ code: -32602 });
     expect(invalid() - before).toBe(3);
     expect(client.logs().filter((m) => m.startsWith("Ignoring a $/cancelRequest without the id"))).not.toHaveLength(0);
+    expect(client.logs().filter((m) => m.includes("Notification handler"))).toEqual([]);
     await stillServing(client, "not-json-rpc");
   });
 
