@@ -9,7 +9,8 @@
  * of a text shows) and sends a random sequence of edits (didChange ranges: insertions, deletions
  * across lines, CJK and emoji, line breaks of every kind, pasted library code; several changes
  * in one didChange; bursts of edits in one write; lines typed a key at a time, with auto-closed
- * brackets, and deleted again; whole-text replacements; close and reopen) interleaved with noise:
+ * brackets, and deleted again; whole-text replacements; close and reopen; client settings
+ * changed, validly or not) interleaved with noise:
  * garbage bytes, bad headers, wrong Content-Lengths, invalid JSON, JSON that is not JSON-RPC,
  * unknown methods, requests and notifications with bad parameters, cancellations, and large
  * messages under the size cap. Then:
@@ -211,6 +212,8 @@ export class Fuzzer {
 
   /** The position encoding of the case (the client's offer, which the server takes). */
   encoding: Encoding = "utf-16";
+  /** The client settings in effect (invalid ones are ignored by the server: then none are). */
+  settings: Record<string, unknown> = {};
 
   constructor(seed: number, private readonly hugeBytes: number) {
     this.rand = random(seed);
@@ -375,6 +378,31 @@ export class Fuzzer {
     }
   }
 
+  /** New client settings (workspace/didChangeConfiguration): valid ones at random, invalid ones at times. */
+  changeSettings(client: LspClient): void {
+    this.count("settings");
+    const codes = ["MH001", "MH101", "MH102", "MH103", "MH104", "MH201", "MH202", "MH203", "MH204", "MH301"];
+    const some = (): string[] => codes.filter(() => this.chance(0.3));
+    const options: Array<() => Record<string, unknown>> = [
+      () => ({}),
+      () => ({ ignore: some() }),
+      () => ({ select: [...some(), this.pick(["MH1", "MH2", "ALL"])] }),
+      () => ({ severity: Object.fromEntries(some().map((c) => [c, this.pick(["error", "warning", "information", "hint"])])) }),
+      () => ({ hugeAllocationBytes: 1 + this.int(2_000_000) }),
+      () => ({ lruCacheMaxsize: 1 + this.int(1000), targetVersion: this.pick(["py38", "py310", "py313"]) }),
+      () => ({ inlayHints: this.chance(0.5), ignore: ["MH001"] }),
+    ];
+    const next = this.pick(options)();
+    if (this.chance(0.1)) {
+      // Invalid: reported (showMessage and log) and ignored, so no client settings apply.
+      client.notify("workspace/didChangeConfiguration", { settings: { memhint: { ...next, select: ["MH1O1"] } } });
+      this.settings = {};
+      return;
+    }
+    client.notify("workspace/didChangeConfiguration", { settings: { memhint: next } });
+    this.settings = next;
+  }
+
   /** Remember a request's answer, to check at the end of the case that it came and was no InternalError. */
   private track(what: string, answer: Promise<unknown>): void {
     this.requests.push({ what, answer: answer.then(() => undefined, (e: unknown) => e) });
@@ -516,13 +544,20 @@ function normalize(items: any[]): string[] {
 class Reference {
   private client: LspClient | null = null;
   private next = 0;
+  private settings = "{}";
 
   constructor(private readonly uriBase: string, private readonly encoding: Encoding) {}
 
-  async diagnostics(text: string): Promise<any[]> {
+  /** The diagnostics of `text` opened afresh, with the client settings `settings`. */
+  async diagnostics(text: string, settings: Record<string, unknown>): Promise<any[]> {
     if (!this.client) {
       this.client = LspClient.start();
       await this.client.initialize({ textDocument: { diagnostic: {} }, general: { positionEncodings: [this.encoding] } });
+      this.settings = "{}";
+    }
+    if (JSON.stringify(settings) !== this.settings) {
+      this.settings = JSON.stringify(settings);
+      this.client.notify("workspace/didChangeConfiguration", { settings: { memhint: settings } });
     }
     const uri = `${this.uriBase}/ref-${this.next++}.py`;
     this.client.notify("textDocument/didOpen", { textDocument: { uri, languageId: "python", version: 1, text } });
@@ -559,7 +594,7 @@ function errorLogs(messages: Message[]): string[] {
   return messages
     .filter((m) => m.method === "window/logMessage" && m.params?.type === 1)
     .map((m) => String(m.params.message))
-    .filter((text) => !text.startsWith("Unreadable message from the client") && !text.startsWith("Invalid message from the client"));
+    .filter((text) => !text.startsWith("Unreadable message from the client") && !text.startsWith("Invalid message from the client") && !text.startsWith("memhint: invalid settings from"));
 }
 
 async function runCase(index: number, seed: number, options: Required<Pick<FuzzOptions, "steps" | "hugeBytes">> & FuzzOptions, references: (encoding: Encoding) => Reference, sent: Record<string, number>): Promise<CaseResult> {
@@ -621,7 +656,9 @@ async function runCase(index: number, seed: number, options: Required<Pick<FuzzO
         }
       } else if (r < 66) {
         if (doc.open) await fuzz.typing(client, doc);
-      } else if (r < 67 && options.hugeBytes > 1024 * 1024) {
+      } else if (r < 69) {
+        fuzz.changeSettings(client);
+      } else if (r < 70 && options.hugeBytes > 1024 * 1024) {
         fuzz.huge(client, base);
       } else {
         fuzz.noise(client, docs);
@@ -652,7 +689,7 @@ async function runCase(index: number, seed: number, options: Required<Pick<FuzzO
         problems.push(`${doc.uri} v${doc.version}: no diagnostics within ${ALIVE_MS / 1000} s (${(error as Error).message.split(";")[0]})`);
         continue;
       }
-      const expected = await references(fuzz.encoding).diagnostics(doc.text);
+      const expected = await references(fuzz.encoding).diagnostics(doc.text, fuzz.settings);
       const a = normalize(got);
       const b = normalize(expected);
       if (a.join("\n") !== b.join("\n")) {
