@@ -339,7 +339,14 @@ export async function serve(connection: Connection, options: ServerOptions = {})
       void pullConfiguration();
       return;
     }
-    if (settings.setClientSettings(params?.settings ?? {}, "workspace/didChangeConfiguration")) settingsChanged();
+    // Without settings (null, or none at all) the notification carries nothing to apply: the
+    // settings in force stay (it used to reset them to the defaults).
+    const sent = (params as { settings?: unknown } | null)?.settings;
+    if (sent === null || sent === undefined) {
+      log.once("config:no-settings", "info", "A workspace/didChangeConfiguration came without settings: the current settings stay");
+      return;
+    }
+    if (settings.setClientSettings(sent, "workspace/didChangeConfiguration")) settingsChanged();
   }));
 
   connection.onDidChangeWatchedFiles(guardNotification("workspace/didChangeWatchedFiles", () => {

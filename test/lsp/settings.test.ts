@@ -99,6 +99,21 @@ describe("client settings", () => {
     expect(c.published()).toEqual([]);
   });
 
+  it("a didChangeConfiguration without settings changes nothing (found by fuzz:lsp: it reset them)", async () => {
+    const c = start();
+    await c.initialize({}, { initializationOptions: { memhint: { ignore: ["MH101"] } } });
+    c.notify("workspace/didChangeConfiguration", { settings: null });
+    c.notify("workspace/didChangeConfiguration", {});
+    const uri = "file:///tmp/memhint-settings/null-settings.py";
+    open(c, uri);
+    expect(codes(await c.diagnostics(uri, 1))).not.toContain("MH101");
+    expect(c.logs()).toContain("A workspace/didChangeConfiguration came without settings: the current settings stay");
+    // Explicit settings still replace them.
+    const next = c.waitForNext((m) => m.method === "textDocument/publishDiagnostics" && m.params.uri === uri);
+    c.notify("workspace/didChangeConfiguration", { settings: { memhint: {} } });
+    expect(codes((await next).params.diagnostics)).toContain("MH101");
+  });
+
   it("shows invalid client settings to the user and keeps working", async () => {
     const c = start();
     await c.initialize({}, { initializationOptions: { memhint: { select: ["MH1O1"], bogus: 1 } } });
