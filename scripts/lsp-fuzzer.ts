@@ -672,6 +672,14 @@ async function runCase(index: number, seed: number, options: Required<Pick<FuzzO
       problems.push(`no answer to a request within ${ALIVE_MS / 1000} s (${alive instanceof Error ? alive.message.split(";")[0] : String(alive)})`);
       return { index, seed, mode, steps, messages, problems, ms: performance.now() - started };
     }
+    if (mode === "push") {
+      // A settings change re-lints and publishes every document again, at the version it has:
+      // an edit that changes nothing makes the next publish the one after everything sent.
+      for (const doc of docs.filter((d) => d.open)) {
+        doc.version++;
+        client.notify("textDocument/didChange", { textDocument: { uri: doc.uri, version: doc.version }, contentChanges: [{ range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, text: "" }] });
+      }
+    }
     for (const doc of docs.filter((d) => d.open)) {
       let got: any[];
       try {
