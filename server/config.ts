@@ -355,13 +355,21 @@ function isCandidate(path: string, skipped: SkippedConfigFile[]): boolean {
   return false;
 }
 
+/** Where the search for a config file ends. */
+export interface SearchBounds {
+  /** The last directory searched (the start directory or one above it); by default the root. */
+  stopDir?: string;
+}
+
 /**
- * The nearest config file at or above `startDir` and what it says. In each directory the files
- * are tried in CONFIG_FILE_NAMES order; a pyproject.toml without `[tool.memhint]` is skipped, and
- * so is a config file that is not a regular file (listed in `skipped`).
+ * The nearest config file at or above `startDir` (up to `stopDir`) and what it says. In each
+ * directory the files are tried in CONFIG_FILE_NAMES order; a pyproject.toml without
+ * `[tool.memhint]` is skipped, and so is a config file that is not a regular file (listed in
+ * `skipped`).
  */
-export function findConfig(startDir: string, options: ValidateOptions & { skipped?: SkippedConfigFile[] } = {}): { path: string; values: ConfigValues } | null {
+export function findConfig(startDir: string, options: ValidateOptions & SearchBounds & { skipped?: SkippedConfigFile[] } = {}): { path: string; values: ConfigValues } | null {
   const skipped = options.skipped ?? [];
+  const stop = options.stopDir === undefined ? null : resolve(options.stopDir);
   let dir = resolve(startDir);
   for (;;) {
     for (const name of CONFIG_FILE_NAMES) {
@@ -370,6 +378,7 @@ export function findConfig(startDir: string, options: ValidateOptions & { skippe
       const values = readConfigFile(candidate, options);
       if (values) return { path: candidate, values };
     }
+    if (dir === stop) return null;
     const parent = dirname(dir);
     if (parent === dir) return null;
     dir = parent;
@@ -382,11 +391,11 @@ export function effectiveExclude(values: Pick<ConfigValues, "exclude" | "extendE
 }
 
 /**
- * Load the configuration for a run starting in `startDir`: the nearest config file, or the one
- * given as `configFile` (which must exist, and if a pyproject.toml, have `[tool.memhint]`), or
- * none when `noConfig` is set.
+ * Load the configuration for a run starting in `startDir`: the nearest config file (at or below
+ * `stopDir`, when given), or the one given as `configFile` (which must exist, and if a
+ * pyproject.toml, have `[tool.memhint]`), or none when `noConfig` is set.
  */
-export function loadConfig(startDir: string, options: ValidateOptions & { configFile?: string; noConfig?: boolean } = {}): LoadedConfig {
+export function loadConfig(startDir: string, options: ValidateOptions & SearchBounds & { configFile?: string; noConfig?: boolean } = {}): LoadedConfig {
   const start = resolve(startDir);
   const skipped: SkippedConfigFile[] = [];
   if (options.noConfig) return { settings: {}, exclude: effectiveExclude(null), path: null, root: start, skipped };

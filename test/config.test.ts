@@ -1,5 +1,5 @@
 /** server/config.ts: finding, parsing and strictly validating memhint's settings. */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
@@ -121,6 +121,15 @@ describe("loadConfig", () => {
     });
     const config = loadConfig(join(dir, "pkg", "sub"), { knownCodes: codes });
     expect(config).toEqual({ settings: { ignore: ["MH202"] }, exclude: [...DEFAULT_EXCLUDE, "gen"], path: join(dir, "pyproject.toml"), root: dir, skipped: [] });
+  });
+
+  it("stops after stopDir, when given (the language server's workspace bound); without it, walks to the root", () => {
+    const dir = tree({ "pyproject.toml": '[tool.memhint]\nignore = ["MH202"]\n', "ws/pkg/x.py": "", "ws/memhint.toml": 'select = ["MH101"]\n' });
+    expect(loadConfig(join(dir, "ws", "pkg"), { knownCodes: codes, stopDir: join(dir, "ws", "pkg") })).toMatchObject({ path: null, root: join(dir, "ws", "pkg") });
+    expect(loadConfig(join(dir, "ws", "pkg"), { knownCodes: codes, stopDir: join(dir, "ws") })).toMatchObject({ path: join(dir, "ws", "memhint.toml") });
+    rmSync(join(dir, "ws", "memhint.toml"));
+    expect(loadConfig(join(dir, "ws", "pkg"), { knownCodes: codes, stopDir: join(dir, "ws") }).path).toBeNull();
+    expect(loadConfig(join(dir, "ws", "pkg"), { knownCodes: codes }).path).toBe(join(dir, "pyproject.toml"));
   });
 
   it("prefers .memhint.toml over memhint.toml over pyproject.toml in one directory", () => {

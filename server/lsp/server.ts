@@ -6,13 +6,13 @@
  * Started by `memhint lsp --stdio` (or `--node-ipc`, `--socket=PORT`, `--pipe=NAME`).
  */
 import { createRequire } from "node:module";
-import { fileURLToPath } from "node:url";
+import { createConnection as connectSocket } from "node:net";
+import { isAbsolute, resolve } from "node:path";
 import {
   type ClientCapabilities, type Connection, createConnection, DidChangeConfigurationNotification,
-  DiagnosticRefreshRequest, DidChangeWatchedFilesNotification, ErrorCodes, InlayHintRefreshRequest, type InitializeParams, type InitializeResult,
-  IPCMessageReader, IPCMessageWriter, type MessageReader, type MessageWriter, MessageType, StreamMessageReader, StreamMessageWriter,
-  type Message, type RequestMessage, ResponseError, type ResponseMessage, TextDocumentSyncKind,
-  createServerPipeTransport, createServerSocketTransport, ShowMessageNotification,
+  DiagnosticRefreshRequest, DidChangeWatchedFilesNotification, DidChangeWorkspaceFoldersNotification, type WorkspaceFoldersChangeEvent, ErrorCodes, InlayHintRefreshRequest, type InitializeParams, type InitializeResult,
+  IPCMessageReader, IPCMessageWriter, type MessageReader, type MessageWriter, MessageType, StreamMessageWriter,
+  type Message, type RequestMessage, ResponseError, type ResponseMessage, TextDocumentSyncKind, ShowMessageNotification,
 } from "vscode-languageserver/node.js";
 import { allRules } from "../../rules/index.js";
 import { loadPythonParser, type PositionEncoding, type Rule } from "../engine/index.js";
@@ -21,12 +21,13 @@ import { Analyzer } from "./analysis.js";
 import { DiagnosticsService } from "./diagnostics.js";
 import { Backlog } from "./backlog.js";
 import { DocumentStore } from "./documents.js";
-import { FrameGuard } from "./framing.js";
+import { DEFAULT_MAX_MESSAGE_BYTES, FramedMessageReader } from "./framing.js";
+import { Lifecycle } from "./lifecycle.js";
 import { negotiatePositionEncoding } from "./encoding.js";
 import { hover } from "./hover.js";
 import { inlayHints } from "./inlay.js";
 import { createLogger, describeError, type Logger, routeConsole } from "./log.js";
-import { SettingsManager } from "./settings.js";
+import { documentPath, SettingsManager } from "./settings.js";
 
 const CONFIG_GLOB = "**/{pyproject.toml,memhint.toml,.memhint.toml}";
 
@@ -48,25 +49,58 @@ function packageVersion(): string {
 
 type Transport = { kind: "stdio" } | { kind: "ipc" } | { kind: "socket"; port: number } | { kind: "pipe"; name: string };
 
-/** The transport named on the command line (`--stdio` when none is). */
-export function parseTransport(argv: readonly string[]): Transport {
+export const LSP_HELP = `Usage: memhint lsp [--stdio | --node-ipc | --socket=PORT | --pipe=NAME] [--max-message-bytes=N]
+
+Starts memhint's language server (on stdio unless another transport is named).
+
+  --max-message-bytes=N   refuse messages larger than N bytes (default ${DEFAULT_MAX_MESSAGE_BYTES}, 64 MiB;
+                          also MEMHINT_LSP_MAX_MESSAGE_BYTES); a refused message is answered with a
+                          parse error and its bytes are skipped
+`;
+
+export interface LspArguments {
+  /** The transport named on the command line (`--stdio` when none is; the first one named wins). */
+  transport: Transport;
+  /** The largest message read (stream transports): `--max-message-bytes`, else MEMHINT_LSP_MAX_MESSAGE_BYTES, else 64 MiB. */
+  maxMessageBytes: number;
+  help: boolean;
+}
+
+function byteCount(value: string | undefined, what: string): number {
+  const n = value !== undefined && /^\d+$/.test(value.trim()) ? Number(value.trim()) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1) throw new Error(`memhint lsp: ${what} needs a positive number of bytes, got "${value ?? ""}"`);
+  return n;
+}
+
+/** `memhint lsp`'s arguments; unknown ones are ignored (clients add their own, such as --clientProcessId). */
+export function parseArguments(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): LspArguments {
+  let transport: Transport | null = null;
+  let maxMessageBytes: number | null = null;
+  let help = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    if (arg === "--stdio") return { kind: "stdio" };
-    if (arg === "--node-ipc") return { kind: "ipc" };
     const [flag, inline] = arg.split("=", 2);
-    const value = inline ?? argv[i + 1];
-    if (flag === "--socket" || flag === "--port") {
-      const port = Number(value);
-      if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new Error(`memhint lsp: ${flag} needs a port number, got "${value ?? ""}"`);
-      return { kind: "socket", port };
-    }
-    if (flag === "--pipe") {
-      if (!value) throw new Error("memhint lsp: --pipe needs a pipe name");
-      return { kind: "pipe", name: value };
+    const value = (): string | undefined => (inline !== undefined ? inline : argv[++i]);
+    if (arg === "--help" || arg === "-h") help = true;
+    else if (arg === "--stdio") transport ??= { kind: "stdio" };
+    else if (arg === "--node-ipc") transport ??= { kind: "ipc" };
+    else if (flag === "--socket" || flag === "--port") {
+      const text = value();
+      const port = Number(text);
+      if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new Error(`memhint lsp: ${flag} needs a port number, got "${text ?? ""}"`);
+      transport ??= { kind: "socket", port };
+    } else if (flag === "--pipe") {
+      const name = value();
+      if (!name) throw new Error("memhint lsp: --pipe needs a pipe name");
+      transport ??= { kind: "pipe", name };
+    } else if (flag === "--max-message-bytes") {
+      maxMessageBytes = byteCount(value(), "--max-message-bytes");
     }
   }
-  return { kind: "stdio" };
+  if (maxMessageBytes === null && env.MEMHINT_LSP_MAX_MESSAGE_BYTES !== undefined && env.MEMHINT_LSP_MAX_MESSAGE_BYTES !== "") {
+    maxMessageBytes = byteCount(env.MEMHINT_LSP_MAX_MESSAGE_BYTES, "MEMHINT_LSP_MAX_MESSAGE_BYTES");
+  }
+  return { transport: transport ?? { kind: "stdio" }, maxMessageBytes: maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES, help };
 }
 
 export interface ServerOptions {
@@ -79,12 +113,11 @@ export interface ServerOptions {
   writer?: MessageWriter;
   /** Counts of received and handled messages, to lint once a backlog of edits is handled. */
   backlog?: Backlog;
+  /** The lifecycle checks in front of the connection (they log through the server's log). */
+  lifecycle?: Lifecycle;
 }
 
 let shutdownRequested = false;
-/** Frames the stdio guard dropped before the log existed. */
-const earlyBadFrames: string[] = [];
-let reportBadFrame = (reason: string): void => void earlyBadFrames.push(reason);
 
 /** Answer `$/cancelRequest` for a request still queued with RequestCancelled, without running it. */
 function cancelStrategy(backlog: Backlog | null) {
@@ -102,39 +135,55 @@ interface Channel {
   writer: MessageWriter;
 }
 
-function channel(transport: Transport): Channel {
+/** The byte-stream transports read frames with framing.ts (bad frames reported, sizes capped). */
+function channel(args: LspArguments): Channel {
+  const { transport, maxMessageBytes } = args;
   switch (transport.kind) {
-    case "stdio": {
-      const guard = new FrameGuard((reason) => reportBadFrame(reason));
-      process.stdin.pipe(guard);
-      return { reader: new StreamMessageReader(guard), writer: new StreamMessageWriter(process.stdout) };
-    }
+    case "stdio":
+      return { reader: new FramedMessageReader(process.stdin, maxMessageBytes), writer: new StreamMessageWriter(process.stdout) };
     case "ipc":
       return { reader: new IPCMessageReader(process), writer: new IPCMessageWriter(process) };
-    case "socket": {
-      const [reader, writer] = createServerSocketTransport(transport.port);
-      return { reader, writer };
-    }
+    case "socket":
     case "pipe": {
-      const [reader, writer] = createServerPipeTransport(transport.name);
-      return { reader, writer };
+      // The client listens; the server connects to it (as vscode-languageserver's own transports do).
+      const socket = transport.kind === "socket" ? connectSocket(transport.port, "127.0.0.1") : connectSocket(transport.name);
+      return { reader: new FramedMessageReader(socket, maxMessageBytes), writer: new StreamMessageWriter(socket) };
     }
   }
 }
 
 /** Start the server on the transport named in `argv`; resolves once it is listening. */
 export async function startServer(argv: string[], options: ServerOptions = {}): Promise<void> {
-  const transport = parseTransport(argv);
-  const { reader, writer } = channel(transport);
+  let args: LspArguments;
+  try {
+    args = parseArguments(argv);
+  } catch (error) {
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  if (args.help) {
+    process.stdout.write(LSP_HELP);
+    return;
+  }
+  const transport = args.transport;
+  const { reader, writer } = channel(args);
   const backlog = new Backlog();
-  const connection = createConnection(backlog.count(reader), writer, { connectionStrategy: cancelStrategy(backlog), messageStrategy: backlog.strategy });
+  const lifecycle = new Lifecycle(writer);
+  const connection = createConnection(backlog.count(lifecycle.reader(reader)), lifecycle.watch(writer), {
+    connectionStrategy: cancelStrategy(backlog),
+    messageStrategy: {
+      handleMessage: (message: Message, next: (message: Message) => void) =>
+        backlog.strategy.handleMessage(message, (counted) => lifecycle.handle(counted, next)),
+    },
+  });
   if (transport.kind === "stdio") {
     // The client closing our stdin ends the session, as in every stdio language server.
     const end = (): never => process.exit(shutdownRequested ? 0 : 1);
     process.stdin.on("end", end);
     process.stdin.on("close", end);
   }
-  await serve(connection, { processHooks: true, ...options, reader, writer, backlog });
+  await serve(connection, { processHooks: true, ...options, reader, writer, backlog, lifecycle });
 }
 
 /** Serve on an existing connection (tests use in-memory streams). */
@@ -145,11 +194,13 @@ export async function serve(connection: Connection, options: ServerOptions = {})
     void options.writer?.write({ jsonrpc: "2.0", id: null, error: { code: ErrorCodes.ParseError, message: `memhint: unreadable message: ${reason}` } } as ResponseMessage)
       .catch(() => undefined);
   };
-  options.reader?.onError((error) => unreadable(error.message));
-  if (options.reader) {
-    for (const reason of earlyBadFrames.splice(0)) unreadable(reason);
-    reportBadFrame = unreadable;
+  if (options.reader instanceof FramedMessageReader) {
+    options.reader.onBadFrame(unreadable);
+    options.reader.onError((error) => log.error("Reading from the client failed", error));
+  } else {
+    options.reader?.onError((error) => unreadable(error.message));
   }
+  if (options.lifecycle) options.lifecycle.log = log;
   if (options.processHooks) {
     routeConsole(log);
     keepAlive(log);
@@ -245,14 +296,7 @@ export async function serve(connection: Connection, options: ServerOptions = {})
     const timing = process.env.MEMHINT_LSP_TIMING === "1" ? (line: string) => log.info(line) : null;
     const drained = options.backlog ? (then: () => void, deadline: number) => options.backlog?.drained(then, deadline) : undefined;
     diagnostics = new DiagnosticsService(pull ? "pull" : "push", store, analyzer, () => encoding, send, (m, e) => log.error(m, e), timing, drained);
-    const root = params?.workspaceFolders?.[0]?.uri ?? params?.rootUri ?? null;
-    if (typeof root === "string" && root.startsWith("file:")) {
-      try {
-        settings.setWorkspaceRoot(fileURLToPath(root));
-      } catch {
-        // not a usable path: untitled documents get no config file
-      }
-    }
+    settings.setWorkspaceFolders(workspaceFolderPaths(params));
     settings.setClientSettings(params?.initializationOptions ?? {}, "initializationOptions");
     log.info(`memhint ${packageVersion()} language server: ${encoding} positions, ${pull ? "pull" : "push"} diagnostics`);
     return {
@@ -263,6 +307,7 @@ export async function serve(connection: Connection, options: ServerOptions = {})
         codeActionProvider: { codeActionKinds: CODE_ACTION_KINDS, resolveProvider: true },
         hoverProvider: true,
         inlayHintProvider: true,
+        workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
       },
       serverInfo: { name: "memhint", version: packageVersion() },
     };
@@ -277,6 +322,16 @@ export async function serve(connection: Connection, options: ServerOptions = {})
         .catch((e: unknown) => log.error("registering config file watchers failed", e));
     }
     void pullConfiguration();
+    // Through vscode-languageserver's feature when the client declares workspace folders (the
+    // feature owns the notification then); directly otherwise.
+    const foldersChanged = guardNotification("workspace/didChangeWorkspaceFolders", (event: WorkspaceFoldersChangeEvent) => {
+      const removed = new Set(folderPaths(event?.removed));
+      const next = [...settings.workspaceFolders.filter((f) => !removed.has(f)), ...folderPaths(event?.added)];
+      settings.setWorkspaceFolders(next);
+      settingsChanged();
+    });
+    if (capabilities.workspace?.workspaceFolders) connection.workspace.onDidChangeWorkspaceFolders(foldersChanged);
+    else connection.onNotification(DidChangeWorkspaceFoldersNotification.type, (params) => foldersChanged(params?.event));
   }));
 
   connection.onDidChangeConfiguration(guardNotification("workspace/didChangeConfiguration", (params) => {
@@ -284,7 +339,14 @@ export async function serve(connection: Connection, options: ServerOptions = {})
       void pullConfiguration();
       return;
     }
-    if (settings.setClientSettings(params?.settings ?? {}, "workspace/didChangeConfiguration")) settingsChanged();
+    // Without settings (null, or none at all) the notification carries nothing to apply: the
+    // settings in force stay (it used to reset them to the defaults).
+    const sent = (params as { settings?: unknown } | null)?.settings;
+    if (sent === null || sent === undefined) {
+      log.once("config:no-settings", "info", "A workspace/didChangeConfiguration came without settings: the current settings stay");
+      return;
+    }
+    if (settings.setClientSettings(sent, "workspace/didChangeConfiguration")) settingsChanged();
   }));
 
   connection.onDidChangeWatchedFiles(guardNotification("workspace/didChangeWatchedFiles", () => {
@@ -324,6 +386,24 @@ export async function serve(connection: Connection, options: ServerOptions = {})
   });
 
   connection.listen();
+}
+
+/** The paths of the `file:` URIs among workspace folders (others have no config files). */
+function folderPaths(folders: unknown): string[] {
+  if (!Array.isArray(folders)) return [];
+  return folders.flatMap((f: { uri?: unknown }) => {
+    const path = typeof f?.uri === "string" ? documentPath(f.uri) : null;
+    return path === null ? [] : [path];
+  });
+}
+
+/** The workspace folders of `initialize`: `workspaceFolders`, else `rootUri`, else `rootPath`. */
+function workspaceFolderPaths(params: InitializeParams): string[] {
+  const folders = folderPaths(params?.workspaceFolders);
+  if (folders.length > 0) return folders;
+  if (typeof params?.rootUri === "string") return folderPaths([{ uri: params.rootUri }]);
+  const rootPath = (params as { rootPath?: unknown })?.rootPath;
+  return typeof rootPath === "string" && isAbsolute(rootPath) ? [resolve(rootPath)] : [];
 }
 
 let keptAlive = false;

@@ -4,9 +4,18 @@
  * or memhint.toml), read and validated by the shared reader in server/config.ts. The client's
  * settings win, as editor settings do in ruff's server. Every change bumps `generation`, which
  * invalidates cached lint results.
+ *
+ * Which config files a document may use (its scope), on its normalised path:
+ *   - inside a workspace folder (the deepest one holding it): its folder and those above it, up
+ *     to that workspace folder, never above;
+ *   - outside every workspace folder: its folder and those above it up to the nearest one holding
+ *     `.git`, or its own folder only when none does;
+ *   - untitled (or any URI that is not a file path): the first workspace folder, if any.
+ * So a file outside the project is never configured by it, and opening a document never reads
+ * config files in system folders, the home folder or `/` unless a repository reaches there.
  */
 import { statSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CONFIG_FILE_NAMES, ConfigError, loadConfig, validateSettingsObject } from "../config.js";
 import { resolveSettings, type Settings } from "../engine/index.js";
@@ -18,6 +27,12 @@ const CONFIG_RECHECK_MS = 1000;
 export interface SettingsProblemSink {
   /** Tell the user (window/showMessage); called once per distinct problem. */
   show(message: string): void;
+}
+
+/** Where a document's config file is looked for: from `start` up to `stop`, both included. */
+export interface ConfigScope {
+  start: string;
+  stop: string;
 }
 
 interface DirectoryConfig {
@@ -44,17 +59,30 @@ export class SettingsManager {
   generation = 0;
   private client: Partial<Settings> = {};
   private clientJson = "{}";
+  /** Per scope (`start` and `stop`). */
   private readonly directories = new Map<string, DirectoryConfig>();
   private readonly shown = new Set<string>();
-  private fallbackDir: string | null = null;
+  /** Config files that are not regular files, already logged. */
+  private readonly skippedLogged = new Set<string>();
+  private folders: string[] = [];
+  /** The nearest folder holding `.git`, per directory outside the workspace folders. */
+  private readonly repositories = new Map<string, string | null>();
   /** Called when a config file change is noticed while answering `forDocument`. */
   onConfigFileChange: (() => void) | null = null;
 
   constructor(private readonly log: Logger, private readonly sink: SettingsProblemSink) {}
 
-  /** Where documents that are not files (untitled buffers) look for a config file. */
-  setWorkspaceRoot(dir: string | null): void {
-    this.fallbackDir = dir;
+  /** The workspace folders (paths): from initialize, then workspace/didChangeWorkspaceFolders. */
+  setWorkspaceFolders(paths: readonly string[]): void {
+    const next = [...new Set(paths.map((p) => resolve(p)))];
+    if (next.join("\n") === this.folders.join("\n")) return;
+    this.folders = next;
+    this.log.info(`Workspace folders: ${next.length === 0 ? "none" : next.join(", ")}`);
+    this.invalidateConfigFiles();
+  }
+
+  get workspaceFolders(): readonly string[] {
+    return this.folders;
   }
 
   /**
@@ -83,27 +111,44 @@ export class SettingsManager {
   /** Forget every config file read (a watched file changed): the next lint reads them again. */
   invalidateConfigFiles(): void {
     this.directories.clear();
+    this.repositories.clear();
+    this.skippedLogged.clear();
     this.generation++;
+  }
+
+  /** The folders whose config files apply to the document `uri`; null when none do. */
+  scopeOf(uri: string): ConfigScope | null {
+    const path = documentPath(uri);
+    if (path === null) {
+      const first = this.folders[0];
+      return first === undefined ? null : { start: first, stop: first };
+    }
+    const dir = dirname(path);
+    let folder: string | null = null;
+    for (const f of this.folders) if (isInside(dir, f) && (folder === null || f.length > folder.length)) folder = f;
+    if (folder !== null) return { start: dir, stop: folder };
+    return { start: dir, stop: this.repositoryOf(dir) ?? dir };
   }
 
   /** The settings for a document, by its URI. */
   forDocument(uri: string): Settings {
-    const dir = this.directoryOf(uri);
-    if (dir === null) return resolveSettings(this.client);
+    const scope = this.scopeOf(uri);
+    if (scope === null) return resolveSettings(this.client);
+    const key = `${scope.start}\n${scope.stop}`;
     const now = Date.now();
-    let entry = this.directories.get(dir);
+    let entry = this.directories.get(key);
     if (entry && now - entry.checkedAt >= CONFIG_RECHECK_MS) {
       entry.checkedAt = now;
-      if (configSignature(dir) !== entry.signature) {
-        this.log.info(`A config file for ${dir} changed: re-reading it`);
+      if (configSignature(scope) !== entry.signature) {
+        this.log.info(`A config file for ${scope.start} changed: re-reading it`);
         this.invalidateConfigFiles();
         entry = undefined;
         queueMicrotask(() => this.onConfigFileChange?.());
       }
     }
     if (!entry) {
-      entry = this.read(dir, now);
-      this.directories.set(dir, entry);
+      entry = this.read(scope, now);
+      this.directories.set(key, entry);
     }
     if (!entry.resolved || entry.resolvedGeneration !== this.generation) {
       entry.resolved = resolveSettings(entry.settings, this.client);
@@ -112,12 +157,16 @@ export class SettingsManager {
     return entry.resolved;
   }
 
-  private read(dir: string, now: number): DirectoryConfig {
-    const signature = configSignature(dir);
+  private read(scope: ConfigScope, now: number): DirectoryConfig {
+    const signature = configSignature(scope);
     try {
-      const loaded = loadConfig(dir);
-      this.shown.delete(`config:${dir}`);
-      if (loaded.path) this.log.info(`Using ${loaded.path} for files in ${dir}`);
+      const loaded = loadConfig(scope.start, { stopDir: scope.stop });
+      for (const skipped of loaded.skipped) {
+        if (this.skippedLogged.has(skipped.path)) continue;
+        this.skippedLogged.add(skipped.path);
+        this.log.warn(`Not reading ${skipped.path}: ${skipped.reason}. Config files must be regular files; looking further up, up to ${scope.stop}`);
+      }
+      if (loaded.path) this.log.info(`Using ${loaded.path} for files in ${scope.start}`);
       return { settings: loaded.settings, path: loaded.path, signature, checkedAt: now, resolved: null, resolvedGeneration: -1 };
     } catch (error) {
       const message = error instanceof ConfigError ? error.message : describe(error);
@@ -133,15 +182,46 @@ export class SettingsManager {
     this.sink.show(message);
   }
 
-  private directoryOf(uri: string): string | null {
-    if (uri.startsWith("file:")) {
-      try {
-        return dirname(fileURLToPath(uri));
-      } catch {
-        return this.fallbackDir;
+  private repositoryOf(dir: string): string | null {
+    let found = this.repositories.get(dir);
+    if (found === undefined) {
+      found = null;
+      for (let d = dir; ; d = dirname(d)) {
+        if (exists(join(d, ".git"))) {
+          found = d;
+          break;
+        }
+        if (dirname(d) === d) break;
       }
+      this.repositories.set(dir, found);
     }
-    return this.fallbackDir;
+    return found;
+  }
+}
+
+/** The normalised path of a `file:` URI (`..` resolved); null for other URIs and unusable ones. */
+export function documentPath(uri: string): string | null {
+  if (typeof uri !== "string" || !uri.startsWith("file:")) return null;
+  try {
+    const path = resolve(fileURLToPath(uri));
+    return isAbsolute(path) ? path : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Whether `dir` is `folder` or inside it (both normalised). */
+function isInside(dir: string, folder: string): boolean {
+  const rel = relative(folder, dir);
+  return rel === "" || (rel !== ".." && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
+}
+
+function exists(path: string): boolean {
+  try {
+    statSync(path);
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -149,10 +229,10 @@ function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** Modification times and sizes of every config file that could apply to `dir`. */
-function configSignature(dir: string): string {
+/** Modification times and sizes of every config file in `scope`. */
+function configSignature(scope: ConfigScope): string {
   const parts: string[] = [];
-  let current = dir;
+  let current = scope.start;
   for (;;) {
     for (const name of CONFIG_FILE_NAMES) {
       try {
@@ -163,7 +243,7 @@ function configSignature(dir: string): string {
       }
     }
     const parent = dirname(current);
-    if (parent === current) return parts.join("|");
+    if (current === scope.stop || parent === current) return parts.join("|");
     current = parent;
   }
 }

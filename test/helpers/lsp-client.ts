@@ -1,14 +1,24 @@
 /**
  * A small JSON-RPC client that drives the real language server process over stdio, for the
- * protocol tests: requests, notifications, server-to-client requests, raw bytes, and waiting
- * for what the server sends.
+ * protocol tests and the fuzzer (scripts/fuzz-lsp.ts, which runs compiled from dist/):
+ * requests, notifications, server-to-client requests, raw bytes, and waiting for what the
+ * server sends.
  */
 import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import type { Readable, Writable } from "node:stream";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 
-export const REPO_ROOT = join(import.meta.dirname, "..", "..");
+/** The package root: the nearest folder above this file with a package.json (from test/ or dist/test/). */
+function packageRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, "package.json"))) return dir;
+    if (dirname(dir) === dir) throw new Error(`no package.json above ${from}`);
+  }
+}
+
+export const REPO_ROOT = packageRoot(import.meta.dirname);
 export const BIN = join(REPO_ROOT, "bin", "memhint.js");
 
 export interface Message {
@@ -34,9 +44,13 @@ interface Waiter {
 }
 
 export interface StartOptions {
+  /** The program to run: node by default (another, such as strace, runs node itself). */
+  command?: string;
   /** Arguments after `node`; by default `bin/memhint.js lsp --stdio`. */
   args?: string[];
   cwd?: string;
+  /** Environment variables added to this process's. */
+  env?: Record<string, string>;
 }
 
 export function fileUri(path: string): string {
@@ -52,12 +66,15 @@ export class LspClient {
   private waiters: Waiter[] = [];
   stderr = "";
   readonly exited: Promise<number | null>;
+  /** The server's process id, when it is a child process. */
+  readonly pid: number | undefined;
 
   /** Where the server reads, where it writes, and how to stop it. */
-  constructor(private readonly io: { stdin: Writable; stdout: Readable; stderr?: Readable; exited: Promise<number | null>; kill(): void }) {
+  constructor(private readonly io: { stdin: Writable; stdout: Readable; stderr?: Readable; exited: Promise<number | null>; kill(): void; pid?: number }) {
     io.stdout.on("data", (chunk: Buffer) => this.onData(chunk));
     io.stderr?.on("data", (chunk: Buffer) => (this.stderr += chunk.toString("utf8")));
     this.exited = io.exited;
+    this.pid = io.pid;
     // Answer the requests every server sends, unless a test overrides them.
     this.onRequest("client/registerCapability", () => null);
     this.onRequest("client/unregisterCapability", () => null);
@@ -69,10 +86,12 @@ export class LspClient {
 
   static start(options: StartOptions = {}): LspClient {
     const args = options.args ?? [BIN, "lsp", "--stdio"];
-    const child = spawn(process.execPath, args, { cwd: options.cwd ?? REPO_ROOT, stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(options.command ?? process.execPath, args, { cwd: options.cwd ?? REPO_ROOT, stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, ...options.env } });
     const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    // A server that exited must not turn the test's later writes into an unhandled EPIPE.
+    child.stdin.on("error", () => undefined);
     return new LspClient({
-      stdin: child.stdin, stdout: child.stdout, stderr: child.stderr, exited,
+      stdin: child.stdin, stdout: child.stdout, stderr: child.stderr, exited, pid: child.pid,
       kill: () => {
         if (child.exitCode === null) child.kill();
       },
@@ -126,6 +145,11 @@ export class LspClient {
   /** The next id `request` will use (to cancel a request right after sending it). */
   peekId(): number {
     return this.nextId;
+  }
+
+  /** An id for a request the test writes itself (raw bytes); wait for its answer with `expectAnswer`. */
+  reserveId(): number {
+    return this.nextId++;
   }
 
   notify(method: string, params: unknown): void {

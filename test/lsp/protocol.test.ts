@@ -284,3 +284,72 @@ describe("hover and inlay hints", () => {
     expect(byLine.has(2)).toBe(false); // a few hundred bytes: no hint
   });
 });
+
+describe("lifecycle (LSP 3.17)", () => {
+  const BAD = "total = sum([x for x in range(10)])\n";
+  const hoverAt = (uri: string) => ({ textDocument: { uri }, position: { line: 0, character: 14 } });
+
+  it("answers a request before initialize with ServerNotInitialized and drops notifications", async () => {
+    const c = LspClient.start();
+    try {
+      await expect(c.request("textDocument/hover", hoverAt(URI))).rejects.toMatchObject({ code: -32002 });
+      await expect(c.request("shutdown", null)).rejects.toMatchObject({ code: -32002 });
+      const early = "file:///tmp/memhint-lsp-test/early.py";
+      open(c, BAD, early);
+      c.notify("initialized", {});
+      await c.initialize({});
+      // The document opened before initialize is not open: no hover over its finding, while
+      // the same text opened now has one.
+      const late = "file:///tmp/memhint-lsp-test/late.py";
+      open(c, BAD, late);
+      expect(await c.diagnostics(late, 1)).toHaveLength(1);
+      expect(await c.request("textDocument/hover", hoverAt(late))).not.toBeNull();
+      expect(await c.request("textDocument/hover", hoverAt(early))).toBeNull();
+      expect(c.published(early)).toEqual([]);
+      expect(c.logs()).toContain("Ignoring the notification textDocument/didOpen before initialize");
+    } finally {
+      c.kill();
+    }
+  });
+
+  it("accepts initialize once; after shutdown refuses every request, ignores notifications, and exit exits 0", async () => {
+    const c = LspClient.start();
+    try {
+      await c.initialize({});
+      await expect(c.request("initialize", { processId: null, rootUri: null, capabilities: {} })).rejects.toMatchObject({ code: -32600 });
+      expect(await c.request("shutdown", null)).toBeNull();
+      await expect(c.request("textDocument/hover", hoverAt(URI))).rejects.toMatchObject({ code: -32600 });
+      await expect(c.request("shutdown", null)).rejects.toMatchObject({ code: -32600 });
+      await expect(c.request("initialize", { processId: null, rootUri: null, capabilities: {} })).rejects.toMatchObject({ code: -32600 });
+      open(c, BAD, "file:///tmp/memhint-lsp-test/after-shutdown.py");
+      await expect(c.request("textDocument/codeAction", { textDocument: { uri: URI } })).rejects.toMatchObject({ code: -32600 });
+      expect(c.logs()).toContain("Ignoring the notification textDocument/didOpen after shutdown");
+      c.notify("exit", null);
+      expect(await c.exited).toBe(0);
+    } finally {
+      c.kill();
+    }
+  });
+
+  it("exit without shutdown exits 1, before and after initialize", async () => {
+    const before = LspClient.start();
+    before.notify("exit", null);
+    const after = LspClient.start();
+    await after.initialize({});
+    after.notify("exit", null);
+    expect(await Promise.all([before.exited, after.exited])).toEqual([1, 1]);
+  });
+
+  it("an initialize that fails leaves the server uninitialized", async () => {
+    const c = LspClient.start();
+    try {
+      await expect(c.request("initialize", null)).rejects.toMatchObject({ code: -32602 });
+      await expect(c.request("initialize", { processId: null, rootUri: null })).rejects.toMatchObject({ code: -32602 });
+      await expect(c.request("textDocument/hover", hoverAt(URI))).rejects.toMatchObject({ code: -32002 });
+      const init = await c.initialize({});
+      expect(init.serverInfo.name).toBe("memhint");
+    } finally {
+      c.kill();
+    }
+  });
+});

@@ -3,11 +3,12 @@
  * and the project's [tool.memhint]; every change re-lints the open documents (push) or asks the
  * client to pull again (pull). Bad settings are shown to the user and logged.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { fileUri, LspClient } from "../helpers/lsp-client.js";
+import { BIN, fileUri, LspClient, type StartOptions } from "../helpers/lsp-client.js";
 
 const BAD = "total = sum([x for x in range(10)])\nsquares = [i * i for i in range(1_000_000)]\n";
 const clients: LspClient[] = [];
@@ -17,10 +18,19 @@ afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-function start(): LspClient {
-  const c = LspClient.start();
+function start(options?: StartOptions): LspClient {
+  const c = LspClient.start(options);
   clients.push(c);
   return c;
+}
+
+function hasStrace(): boolean {
+  try {
+    execFileSync("strace", ["-o", "/dev/null", "true"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function open(c: LspClient, uri: string, text = BAD): void {
@@ -89,6 +99,21 @@ describe("client settings", () => {
     expect(c.published()).toEqual([]);
   });
 
+  it("a didChangeConfiguration without settings changes nothing (found by fuzz:lsp: it reset them)", async () => {
+    const c = start();
+    await c.initialize({}, { initializationOptions: { memhint: { ignore: ["MH101"] } } });
+    c.notify("workspace/didChangeConfiguration", { settings: null });
+    c.notify("workspace/didChangeConfiguration", {});
+    const uri = "file:///tmp/memhint-settings/null-settings.py";
+    open(c, uri);
+    expect(codes(await c.diagnostics(uri, 1))).not.toContain("MH101");
+    expect(c.logs()).toContain("A workspace/didChangeConfiguration came without settings: the current settings stay");
+    // Explicit settings still replace them.
+    const next = c.waitForNext((m) => m.method === "textDocument/publishDiagnostics" && m.params.uri === uri);
+    c.notify("workspace/didChangeConfiguration", { settings: { memhint: {} } });
+    expect(codes((await next).params.diagnostics)).toContain("MH101");
+  });
+
   it("shows invalid client settings to the user and keeps working", async () => {
     const c = start();
     await c.initialize({}, { initializationOptions: { memhint: { select: ["MH1O1"], bogus: 1 } } });
@@ -135,5 +160,137 @@ describe("project configuration", () => {
     expect(shown.params.message).toContain("pyproject.toml");
     expect(codes((await next).params.diagnostics)).toEqual(["MH101"]);
     expect(c.logs().some((m) => m.includes("bad configuration"))).toBe(true);
+  });
+});
+
+/** A fresh folder tree: `files` maps relative paths to contents (a trailing `/` makes a folder). */
+function tree(files: Record<string, string>): string {
+  const root = mkdtempSync(join(tmpdir(), "memhint-lsp-scope-"));
+  dirs.push(root);
+  for (const [path, text] of Object.entries(files)) {
+    if (path.endsWith("/")) {
+      mkdirSync(join(root, path), { recursive: true });
+    } else {
+      mkdirSync(dirname(join(root, path)), { recursive: true });
+      writeFileSync(join(root, path), text);
+    }
+  }
+  return root;
+}
+
+const IGNORE_MH101 = '[tool.memhint]\nignore = ["MH101"]\n';
+const folder = (path: string) => ({ uri: fileUri(path), name: basename(path) });
+
+/** The codes published for `uri` (opened with BAD), one per line of BAD that has a finding. */
+async function findingsOf(c: LspClient, uri: string): Promise<string[]> {
+  open(c, uri);
+  return codes(await c.diagnostics(uri, 1)).sort();
+}
+
+describe("which configuration file applies (issue 12: the server read config files outside the workspace)", () => {
+  it("a document in a workspace folder uses config files up to that folder, never above it", async () => {
+    const root = tree({
+      "pyproject.toml": IGNORE_MH101, // above the workspace: would hide the findings
+      "ws/sub/x.py": "",
+      "ws/configured/pyproject.toml": IGNORE_MH101,
+      "ws/configured/deeper/y.py": "",
+      "nest/pyproject.toml": IGNORE_MH101,
+      "nest/inner/pkg/": "",
+    });
+    const c = start();
+    const folders = [folder(join(root, "ws")), folder(join(root, "nest")), folder(join(root, "nest", "inner"))];
+    await c.initialize({ workspace: { workspaceFolders: true } }, { workspaceFolders: folders });
+    expect(await findingsOf(c, fileUri(join(root, "ws", "sub", "x.py")))).toContain("MH101");
+    // `..` is resolved before anything is decided: this is ws/sub/x2.py.
+    expect(await findingsOf(c, `${fileUri(join(root, "ws", "other"))}/../sub/x2.py`)).toContain("MH101");
+    // Config files inside the workspace apply as before.
+    expect(await findingsOf(c, fileUri(join(root, "ws", "configured", "deeper", "y.py")))).not.toContain("MH101");
+    // The deepest workspace folder holding a document bounds it: nest/inner, not nest.
+    expect(await findingsOf(c, fileUri(join(root, "nest", "inner", "pkg", "z.py")))).toContain("MH101");
+    expect(await findingsOf(c, fileUri(join(root, "nest", "q.py")))).not.toContain("MH101");
+  });
+
+  it("a document outside every workspace folder uses its folder and those above it up to the repository root, or its folder alone", async () => {
+    const root = tree({
+      "pyproject.toml": IGNORE_MH101,
+      "ws/a.py": "",
+      "outside/z.py": "",
+      "repo/.git/": "",
+      "repo/pyproject.toml": IGNORE_MH101,
+      "repo/pkg/w.py": "",
+      "own/pyproject.toml": IGNORE_MH101,
+    });
+    const c = start();
+    await c.initialize({}, { rootUri: fileUri(join(root, "ws")) });
+    // file:///…/ws/../outside/z.py is outside the workspace: no repository above it, so only its
+    // own folder counts and the pyproject.toml above it is not read.
+    expect(await findingsOf(c, `${fileUri(join(root, "ws"))}/../outside/z.py`)).toContain("MH101");
+    expect(await findingsOf(c, fileUri(join(root, "repo", "pkg", "w.py")))).not.toContain("MH101");
+    expect(await findingsOf(c, fileUri(join(root, "own", "v.py")))).not.toContain("MH101");
+  });
+
+  it("untitled documents use the first workspace folder's config; workspace/didChangeWorkspaceFolders moves the bounds", async () => {
+    const root = tree({ "first/pyproject.toml": IGNORE_MH101, "second/": "", "later/pyproject.toml": IGNORE_MH101, "later/pkg/m.py": "" });
+    const c = start();
+    const init = await c.initialize({ workspace: { workspaceFolders: true } }, { workspaceFolders: [folder(join(root, "first")), folder(join(root, "second"))] });
+    expect(init.capabilities.workspace.workspaceFolders).toEqual({ supported: true, changeNotifications: true });
+    const untitled = "untitled:Untitled-1";
+    const module = fileUri(join(root, "later", "pkg", "m.py"));
+    expect(await findingsOf(c, untitled)).not.toContain("MH101");
+    // later/ is not a workspace folder and not a repository: only later/pkg is searched.
+    expect(await findingsOf(c, module)).toContain("MH101");
+    const untitledAgain = c.waitForNext((m) => m.method === "textDocument/publishDiagnostics" && m.params.uri === untitled);
+    const moduleAgain = c.waitForNext((m) => m.method === "textDocument/publishDiagnostics" && m.params.uri === module);
+    c.notify("workspace/didChangeWorkspaceFolders", { event: { added: [folder(join(root, "later"))], removed: [folder(join(root, "first"))] } });
+    // Now the first folder is second/, which has no config; later/ holds m.py.
+    expect(codes((await untitledAgain).params.diagnostics)).toContain("MH101");
+    expect(codes((await moduleAgain).params.diagnostics)).not.toContain("MH101");
+  });
+
+  it("never opens a config file outside a document's bounds", async () => {
+    // An invalid pyproject.toml above the workspace: reading it would be reported.
+    const root = tree({ "pyproject.toml": "[tool.memhint\nselect = ", "ws/sub/x.py": "", "outside/z.py": "" });
+    const trace = join(root, "strace.log");
+    const traced = hasStrace();
+    const c = traced
+      ? start({ command: "strace", args: ["-f", "-qq", "-e", "trace=%file", "-o", trace, process.execPath, BIN, "lsp", "--stdio"] })
+      : start();
+    await c.initialize({}, { workspaceFolders: [folder(join(root, "ws"))] });
+    const inside = fileUri(join(root, "ws", "sub", "x.py"));
+    const outside = fileUri(join(root, "outside", "z.py"));
+    expect(await findingsOf(c, inside)).toContain("MH101");
+    expect(await findingsOf(c, outside)).toContain("MH101");
+    expect(c.received.filter((m) => m.method === "window/showMessage")).toEqual([]);
+    expect(c.logs().filter((m) => m.includes(join(root, "pyproject.toml")))).toEqual([]);
+    if (!traced) return;
+    expect(await c.shutdown()).toBe(0);
+    // Every config file name the server touched (stat or open) is inside the documents' bounds.
+    const touched = readFileSync(trace, "utf8").split("\n")
+      .flatMap((line) => [...line.matchAll(/"([^"]*\/(?:pyproject\.toml|memhint\.toml|\.memhint\.toml))"/g)].map((m) => m[1]));
+    expect(touched.length).toBeGreaterThan(0);
+    const allowed = [join(root, "ws", "sub"), join(root, "ws"), join(root, "outside")];
+    expect(touched.filter((path) => !allowed.includes(dirname(path)))).toEqual([]);
+  });
+});
+
+describe("config files that are not regular files, or too large (issue 12)", () => {
+  it("a FIFO and a link to /dev/zero named pyproject.toml are logged and passed over; the document is linted with the defaults", async () => {
+    const root = tree({ "fifo/": "", "zero/": "", "huge/": "" });
+    execFileSync("mkfifo", [join(root, "fifo", "pyproject.toml")]);
+    symlinkSync("/dev/zero", join(root, "zero", "pyproject.toml"));
+    writeFileSync(join(root, "huge", "pyproject.toml"), `[tool.memhint]\nignore = ["MH101"]\n${"# padding\n".repeat(120_000)}`);
+    const c = start();
+    await c.initialize({}, { workspaceFolders: [folder(join(root, "fifo")), folder(join(root, "zero")), folder(join(root, "huge"))] });
+    for (const name of ["fifo", "zero", "huge"]) {
+      const uri = fileUri(join(root, name, "a.py"));
+      expect(await findingsOf(c, uri), name).toEqual(["MH101"]);
+      // Still answering.
+      expect(await c.request("textDocument/hover", { textDocument: { uri }, position: { line: 0, character: 0 } }, 5000)).toBeNull();
+    }
+    const logs = c.logs();
+    expect(logs).toContain(`Not reading ${join(root, "fifo", "pyproject.toml")}: not a regular file (a FIFO (named pipe)). Config files must be regular files; looking further up, up to ${join(root, "fifo")}`);
+    expect(logs.some((m) => m.startsWith(`Not reading ${join(root, "zero", "pyproject.toml")}: not a regular file (a character device)`))).toBe(true);
+    const shown = c.received.filter((m) => m.method === "window/showMessage").map((m) => m.params.message as string);
+    expect(shown.some((m) => m.includes(join(root, "huge", "pyproject.toml")) && m.includes("larger than 1 MB"))).toBe(true);
   });
 });

@@ -33,9 +33,16 @@ describe("transports", () => {
   it("--node-ipc speaks LSP over Node's IPC channel", async () => {
     const child = fork(BIN, ["lsp", "--node-ipc"], { stdio: ["ignore", "ignore", "ignore", "ipc"] });
     try {
-      const answer = new Promise<any>((resolve) => child.on("message", (m: any) => m.id === 1 && resolve(m)));
+      const answers = new Map<number, (m: any) => void>();
+      child.on("message", (m: any) => answers.get(m.id)?.(m));
+      const answer = (id: number): Promise<any> => new Promise((resolve) => answers.set(id, resolve));
+      // The lifecycle is enforced on every transport: a request before initialize is refused.
+      const early = answer(0);
+      child.send({ jsonrpc: "2.0", id: 0, method: "textDocument/hover", params: { textDocument: { uri: "file:///s.py" }, position: { line: 0, character: 0 } } });
+      expect((await early).error.code).toBe(-32002);
+      const init = answer(1);
       child.send(INIT);
-      expect((await answer).result.serverInfo.name).toBe("memhint");
+      expect((await init).result.serverInfo.name).toBe("memhint");
     } finally {
       child.kill();
     }
