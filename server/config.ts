@@ -48,9 +48,24 @@ export const CONFIG_FILE_NAMES: readonly string[] = Object.freeze([".memhint.tom
 export const SEVERITIES: readonly Severity[] = Object.freeze(["error", "warning", "information", "hint"]);
 export const TARGET_VERSIONS: readonly TargetVersion[] = Object.freeze(["py38", "py39", "py310", "py311", "py312", "py313"]);
 
+/**
+ * Settings only the language server uses (the engine and the CLI never see them). They are read
+ * by the same reader, from `[tool.memhint]` and from the editor.
+ */
+export interface EditorSettings {
+  /** Show size inlay hints. */
+  inlayHints: boolean;
+  /** Report syntax errors (MH000): off by default, since the editor's Python server shows them. */
+  syntaxErrors: boolean;
+}
+
+export const DEFAULT_EDITOR_SETTINGS: Readonly<EditorSettings> = Object.freeze({ inlayHints: true, syntaxErrors: false });
+
 /** What one config table or settings object says; keys it does not set are absent. */
 export interface ConfigValues {
   settings: Partial<Settings>;
+  /** Language-server settings. */
+  editor: Partial<EditorSettings>;
   /** Gitignore-style patterns replacing DEFAULT_EXCLUDE. */
   exclude?: string[];
   /** Gitignore-style patterns added to the excludes. */
@@ -59,6 +74,7 @@ export interface ConfigValues {
 
 export interface LoadedConfig {
   settings: Partial<Settings>;
+  editor: Partial<EditorSettings>;
   /** The effective exclude patterns: `exclude` (or DEFAULT_EXCLUDE) plus `extend-exclude`. */
   exclude: string[];
   /** The config file used, or null when none was found. */
@@ -87,6 +103,9 @@ interface KeySpec {
   kind: Kind;
 }
 
+/** The keys of the editor-only settings, each a boolean. */
+const EDITOR_KEYS: ReadonlySet<string> = new Set<keyof EditorSettings>(["inlayHints", "syntaxErrors"]);
+
 const KEYS: readonly KeySpec[] = [
   { kebab: "select", camel: "select", kind: "selectors" },
   { kebab: "ignore", camel: "ignore", kind: "selectors" },
@@ -95,6 +114,7 @@ const KEYS: readonly KeySpec[] = [
   { kebab: "lru-cache-maxsize", camel: "lruCacheMaxsize", kind: "positive-int" },
   { kebab: "target-version", camel: "targetVersion", kind: "target-version" },
   { kebab: "inlay-hints", camel: "inlayHints", kind: "bool" },
+  { kebab: "syntax-errors", camel: "syntaxErrors", kind: "bool" },
   { kebab: "exclude", camel: "exclude", kind: "patterns" },
   { kebab: "extend-exclude", camel: "extendExclude", kind: "patterns" },
 ];
@@ -138,7 +158,7 @@ function validate(value: unknown, source: string, prefix: string, spelling: "keb
   if (!isTable(value)) {
     throw new ConfigError(source, `${where ? `${where}: ` : ""}expected a table of settings, got ${describe(value)}`);
   }
-  const out: ConfigValues = { settings: {} };
+  const out: ConfigValues = { settings: {}, editor: {} };
   const seen = new Map<KeySpec, string>();
   const names = KEYS.map((k) => (spelling === "kebab" ? k.kebab : `${k.camel}`)).join(", ");
   for (const [key, raw] of Object.entries(value)) {
@@ -181,7 +201,7 @@ function validate(value: unknown, source: string, prefix: string, spelling: "keb
       }
       case "bool":
         if (typeof raw !== "boolean") throw new ConfigError(source, `${at}: expected true or false, got ${describe(raw)}`);
-        out.settings.inlayHints = raw;
+        if (EDITOR_KEYS.has(spec.camel)) out.editor[spec.camel as keyof EditorSettings] = raw;
         break;
       case "patterns": {
         const list = stringList(raw, source, at);
@@ -398,7 +418,7 @@ export function effectiveExclude(values: Pick<ConfigValues, "exclude" | "extendE
 export function loadConfig(startDir: string, options: ValidateOptions & SearchBounds & { configFile?: string; noConfig?: boolean } = {}): LoadedConfig {
   const start = resolve(startDir);
   const skipped: SkippedConfigFile[] = [];
-  if (options.noConfig) return { settings: {}, exclude: effectiveExclude(null), path: null, root: start, skipped };
+  if (options.noConfig) return { settings: {}, editor: {}, exclude: effectiveExclude(null), path: null, root: start, skipped };
   if (options.configFile !== undefined) {
     const path = resolve(options.configFile);
     if (!isFile(path)) {
@@ -411,9 +431,10 @@ export function loadConfig(startDir: string, options: ValidateOptions & SearchBo
       throw new ConfigError(path, `cannot use this config file: ${reason}`);
     }
     const values = readConfigFile(path, { ...options, required: true }) as ConfigValues;
-    return { settings: values.settings, exclude: effectiveExclude(values), path, root: dirname(path), skipped };
+    return { settings: values.settings, editor: values.editor, exclude: effectiveExclude(values), path, root: dirname(path), skipped };
   }
   const found = findConfig(start, { ...options, skipped });
-  if (!found) return { settings: {}, exclude: effectiveExclude(null), path: null, root: start, skipped };
-  return { settings: found.values.settings, exclude: effectiveExclude(found.values), path: found.path, root: dirname(found.path), skipped };
+  if (!found) return { settings: {}, editor: {}, exclude: effectiveExclude(null), path: null, root: start, skipped };
+  const { values } = found;
+  return { settings: values.settings, editor: values.editor, exclude: effectiveExclude(values), path: found.path, root: dirname(found.path), skipped };
 }

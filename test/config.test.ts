@@ -29,6 +29,7 @@ describe("parseConfigTable", () => {
       "lru-cache-maxsize": 256,
       "target-version": "py312",
       "inlay-hints": false,
+      "syntax-errors": true,
       exclude: ["build"],
       "extend-exclude": ["gen/*.py"],
     }, "pyproject.toml", { knownCodes: codes });
@@ -40,15 +41,15 @@ describe("parseConfigTable", () => {
         hugeAllocationBytes: 1048576,
         lruCacheMaxsize: 256,
         targetVersion: "py312",
-        inlayHints: false,
       },
+      editor: { inlayHints: false, syntaxErrors: true },
       exclude: ["build"],
       extendExclude: ["gen/*.py"],
     });
   });
 
   it("accepts an empty table and ALL", () => {
-    expect(parseConfigTable({}, "m.toml", { knownCodes: codes })).toEqual({ settings: {} });
+    expect(parseConfigTable({}, "m.toml", { knownCodes: codes })).toEqual({ settings: {}, editor: {} });
     expect(parseConfigTable({ select: ["ALL"] }, "m.toml", { knownCodes: codes }).settings.select).toEqual(["ALL"]);
   });
 
@@ -92,7 +93,7 @@ describe("parseConfigTable", () => {
 describe("validateSettingsObject (editor settings)", () => {
   it("accepts camelCase and kebab-case spellings", () => {
     expect(validateSettingsObject({ inlayHints: false, "lru-cache-maxsize": 32, hugeAllocationBytes: 10, extendExclude: ["x"] }, "client settings", { knownCodes: codes }))
-      .toEqual({ settings: { inlayHints: false, lruCacheMaxsize: 32, hugeAllocationBytes: 10 }, extendExclude: ["x"] });
+      .toEqual({ settings: { lruCacheMaxsize: 32, hugeAllocationBytes: 10 }, editor: { inlayHints: false }, extendExclude: ["x"] });
   });
 
   it("rejects the same setting spelt both ways, and unknown keys", () => {
@@ -120,7 +121,7 @@ describe("loadConfig", () => {
       "pkg/sub/x.py": "",
     });
     const config = loadConfig(join(dir, "pkg", "sub"), { knownCodes: codes });
-    expect(config).toEqual({ settings: { ignore: ["MH202"] }, exclude: [...DEFAULT_EXCLUDE, "gen"], path: join(dir, "pyproject.toml"), root: dir, skipped: [] });
+    expect(config).toEqual({ settings: { ignore: ["MH202"] }, editor: {}, exclude: [...DEFAULT_EXCLUDE, "gen"], path: join(dir, "pyproject.toml"), root: dir, skipped: [] });
   });
 
   it("stops after stopDir, when given (the language server's workspace bound); without it, walks to the root", () => {

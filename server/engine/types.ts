@@ -52,8 +52,6 @@ export interface Settings {
   /** MH202: the maxsize that the fix writes. */
   lruCacheMaxsize: number;
   targetVersion: TargetVersion;
-  /** Language server only: show size inlay hints. */
-  inlayHints: boolean;
 }
 
 export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
@@ -63,7 +61,6 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   hugeAllocationBytes: 64 * 1024 * 1024,
   lruCacheMaxsize: 128,
   targetVersion: "py39",
-  inlayHints: true,
 });
 
 export interface RuleDocs {

@@ -35,6 +35,11 @@ export class Analyzer {
     return this.settings.forDocument(doc.uri);
   }
 
+  /** Whether size inlay hints are shown for `doc`. */
+  inlayHintsFor(doc: OpenDocument): boolean {
+    return this.settings.editorFor(doc.uri).inlayHints;
+  }
+
   /** The current analysis of `doc` (computed if stale); null when the document is not linted. */
   analyze(doc: OpenDocument): LintSnapshot | null {
     if (doc.skipped) return null;

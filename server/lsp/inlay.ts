@@ -25,8 +25,9 @@ export function inlayHints(ctx: InlayContext, params: InlayHintParams): InlayHin
   const uri = params?.textDocument?.uri;
   const doc = typeof uri === "string" ? ctx.store.get(uri) : undefined;
   if (!doc || doc.skipped) return [];
+  if (!ctx.analyzer.inlayHintsFor(doc)) return [];
   const snapshot = ctx.analyzer.analyze(doc);
-  if (!snapshot || !snapshot.settings.inlayHints) return [];
+  if (!snapshot) return [];
   const encoding = ctx.encoding();
   const lines = doc.lines;
   const [from, to] = params.range ? toOffsets(lines, params.range, encoding) : [0, lines.text.length];

@@ -17,8 +17,8 @@
 import { statSync } from "node:fs";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
-import { CONFIG_FILE_NAMES, ConfigError, loadConfig, validateSettingsObject } from "../config.js";
-import { resolveSettings, type Settings } from "../engine/index.js";
+import { CONFIG_FILE_NAMES, ConfigError, DEFAULT_EDITOR_SETTINGS, type EditorSettings, loadConfig, validateSettingsObject } from "../config.js";
+import { resolveSettings, type Settings, SYNTAX_ERROR_CODE } from "../engine/index.js";
 import type { Logger } from "./log.js";
 
 /** How often (at most) the config files above a directory are stat'ed for changes. */
@@ -37,10 +37,11 @@ export interface ConfigScope {
 
 interface DirectoryConfig {
   settings: Partial<Settings>;
+  editor: Partial<EditorSettings>;
   path: string | null;
   signature: string;
   checkedAt: number;
-  resolved: Settings | null;
+  resolved: { lint: Settings; editor: EditorSettings } | null;
   resolvedGeneration: number;
 }
 
@@ -58,6 +59,7 @@ export class SettingsManager {
   /** Bumped whenever the effective settings of any document may have changed. */
   generation = 0;
   private client: Partial<Settings> = {};
+  private clientEditor: Partial<EditorSettings> = {};
   private clientJson = "{}";
   /** Per scope (`start` and `stop`). */
   private readonly directories = new Map<string, DirectoryConfig>();
@@ -91,17 +93,20 @@ export class SettingsManager {
    */
   setClientSettings(raw: unknown, origin: string): boolean {
     let next: Partial<Settings>;
+    let editor: Partial<EditorSettings>;
     try {
-      next = validateSettingsObject(memhintSection(raw), `${origin} (memhint)`).settings;
+      ({ settings: next, editor } = validateSettingsObject(memhintSection(raw), `${origin} (memhint)`));
       this.shown.delete(`client:${origin}`);
     } catch (error) {
       const message = error instanceof ConfigError ? error.message : String(error);
       this.problem(`client:${origin}`, `memhint: invalid settings from ${origin}: ${message.replace(/^.*?\(memhint\): /, "")}. Using the other settings until this is fixed.`);
       next = {};
+      editor = {};
     }
-    const json = JSON.stringify(next);
+    const json = JSON.stringify({ ...next, ...editor });
     if (json === this.clientJson) return false;
     this.client = next;
+    this.clientEditor = editor;
     this.clientJson = json;
     this.generation++;
     this.log.info(`Client settings: ${json}`);
@@ -130,10 +135,22 @@ export class SettingsManager {
     return { start: dir, stop: this.repositoryOf(dir) ?? dir };
   }
 
-  /** The settings for a document, by its URI. */
+  /**
+   * The settings a document is linted with, by its URI. MH000 (syntax errors) is ignored unless
+   * the editor settings turn it on.
+   */
   forDocument(uri: string): Settings {
+    return this.resolved(uri).lint;
+  }
+
+  /** The language server's own settings for a document (inlay hints, syntax errors). */
+  editorFor(uri: string): EditorSettings {
+    return this.resolved(uri).editor;
+  }
+
+  private resolved(uri: string): { lint: Settings; editor: EditorSettings } {
     const scope = this.scopeOf(uri);
-    if (scope === null) return resolveSettings(this.client);
+    if (scope === null) return this.combine({}, {});
     const key = `${scope.start}\n${scope.stop}`;
     const now = Date.now();
     let entry = this.directories.get(key);
@@ -151,10 +168,17 @@ export class SettingsManager {
       this.directories.set(key, entry);
     }
     if (!entry.resolved || entry.resolvedGeneration !== this.generation) {
-      entry.resolved = resolveSettings(entry.settings, this.client);
+      entry.resolved = this.combine(entry.settings, entry.editor);
       entry.resolvedGeneration = this.generation;
     }
     return entry.resolved;
+  }
+
+  /** A config file's settings with the client's over them. */
+  private combine(file: Partial<Settings>, fileEditor: Partial<EditorSettings>): { lint: Settings; editor: EditorSettings } {
+    const editor: EditorSettings = { ...DEFAULT_EDITOR_SETTINGS, ...fileEditor, ...this.clientEditor };
+    const lint = resolveSettings(file, this.client);
+    return { lint: editor.syntaxErrors ? lint : { ...lint, ignore: [...lint.ignore, SYNTAX_ERROR_CODE] }, editor };
   }
 
   private read(scope: ConfigScope, now: number): DirectoryConfig {
@@ -167,11 +191,11 @@ export class SettingsManager {
         this.log.warn(`Not reading ${skipped.path}: ${skipped.reason}. Config files must be regular files; looking further up, up to ${scope.stop}`);
       }
       if (loaded.path) this.log.info(`Using ${loaded.path} for files in ${scope.start}`);
-      return { settings: loaded.settings, path: loaded.path, signature, checkedAt: now, resolved: null, resolvedGeneration: -1 };
+      return { settings: loaded.settings, editor: loaded.editor, path: loaded.path, signature, checkedAt: now, resolved: null, resolvedGeneration: -1 };
     } catch (error) {
       const message = error instanceof ConfigError ? error.message : describe(error);
       this.problem(`config:${message}`, `memhint: bad configuration: ${message}. Using the defaults and the editor's settings until it is fixed.`);
-      return { settings: {}, path: null, signature, checkedAt: now, resolved: null, resolvedGeneration: -1 };
+      return { settings: {}, editor: {}, path: null, signature, checkedAt: now, resolved: null, resolvedGeneration: -1 };
     }
   }
 

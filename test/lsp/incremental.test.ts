@@ -60,6 +60,13 @@ function corpus(): string {
   return parts.join("\n");
 }
 
+/** The server's settings with MH000 on, so that syntax errors are compared too. */
+function reportingSyntaxErrors(): SettingsManager {
+  const manager = new SettingsManager(quiet, { show() {} });
+  manager.setClientSettings({ syntaxErrors: true }, "test");
+  return manager;
+}
+
 describe("incremental reparse equals a fresh parse", () => {
   const base = corpus();
   const settings = resolveSettings();
@@ -69,7 +76,7 @@ describe("incremental reparse equals a fresh parse", () => {
       const next = random(seed);
       const pick = <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)];
       const store = new DocumentStore(parser, quiet);
-      const analyzer = new Analyzer(store, allRules, new SettingsManager(quiet, { show() {} }), quiet);
+      const analyzer = new Analyzer(store, allRules, reportingSyntaxErrors(), quiet);
       const uri = `untitled:seed-${seed}.py`;
       let expected = seed % 2 === 0 ? base.replace(/\n/g, "\r\n") : base;
       const doc = store.open({ uri, languageId: "python", version: 1, text: expected });
@@ -112,7 +119,7 @@ describe("incremental reparse equals a fresh parse", () => {
 
   it("lints typing inside methods incrementally, exactly as a full lint, and compacts when idle", () => {
     const store = new DocumentStore(parser, quiet);
-    const analyzer = new Analyzer(store, allRules, new SettingsManager(quiet, { show() {} }), quiet);
+    const analyzer = new Analyzer(store, allRules, reportingSyntaxErrors(), quiet);
     const uri = "untitled:typing.py";
     const stdlib = stdlibPath();
     const doc = store.open({ uri, languageId: "python", version: 1, text: readFileSync(join(stdlib, "fractions.py"), "utf8") });

@@ -294,3 +294,18 @@ describe("config files that are not regular files, or too large (issue 12)", () 
     expect(shown.some((m) => m.includes(join(root, "huge", "pyproject.toml")) && m.includes("larger than 1 MB"))).toBe(true);
   });
 });
+
+describe("syntax errors (MH000) in the editor", () => {
+  it("are off by default, and the syntaxErrors setting turns them on", async () => {
+    const c = start();
+    await c.initialize({});
+    const uri = "file:///tmp/memhint-settings/broken.py";
+    c.notify("textDocument/didOpen", { textDocument: { uri, languageId: "python", version: 1, text: "total = sum([x * x for x in range(10)])\n\n\ndef f(:\n    pass\n" } });
+    expect(codes(await c.diagnostics(uri, 1))).toEqual(["MH101"]);
+    const republished = c.waitForNext((m) => m.method === "textDocument/publishDiagnostics" && m.params.uri === uri);
+    c.notify("workspace/didChangeConfiguration", { settings: { memhint: { syntaxErrors: true } } });
+    const pushed = await republished;
+    expect(codes(pushed.params.diagnostics)).toEqual(["MH101", "MH000"]);
+    expect(pushed.params.diagnostics[1].severity).toBe(1);
+  });
+});
