@@ -5,6 +5,7 @@ import { freeNamesStableDuringLoop } from "../server/engine/loop-mutation.js";
 import { unparenthesize } from "../server/engine/model.js";
 import { isPureExpression } from "../server/engine/purity.js";
 import { comprehensionBytes, comprehensionLength, formatBytes } from "../server/engine/size.js";
+import { ruleDocs } from "../server/engine/docs.js";
 import { defineRule, type Fix, type RuleContext, type TextEdit } from "../server/engine/types.js";
 
 /**
@@ -37,14 +38,13 @@ export default defineRule({
   severity: "warning",
   fixable: "always",
   peers: ["ruff C419", "ruff C403", "ruff C404", "pylint R1728", "pylint R1729"],
-  docs: {
-    what: "Finds a list comprehension passed as the only iterable to a consumer that reads it once: `any`, `all`, `sum`, `min`, `max`, `set`, `frozenset`, `dict`, `len`, `enumerate`, `zip`, `collections.Counter`, `heapq.nlargest` and `heapq.nsmallest`.",
-    why: "The list holds every element at once (about 40 bytes per int element: an 8-byte slot plus the int) although the consumer only needs one at a time. A generator expression keeps one element alive, about 0.5 KiB in all. `any` and `all` also lose short-circuiting: the list computes every element even when the first one decides. For small inputs the list form can be slightly faster; memory is the gain.",
-    example: "total = sum([x * x for x in range(1_000_000)])\nunique = set([word.lower() for word in words])",
-    useInstead: "total = sum(x * x for x in range(1_000_000))\nunique = {word.lower() for word in words}",
-    fixSafety: "Safe when the element and conditions call nothing but known pure builtins; for `any`, `all`, `len`, `enumerate` and `zip` they must also be unable to raise or run user code, since those consumers stop early, skip the element, or interleave with the loop that uses them: operators count only on literals and on variables of a `for` clause over `range()` or a literal (`a == b` on objects of unknown type calls their `__eq__`, which `all()` may then skip). Otherwise the fix is unsafe: laziness moves side effects and exceptions. `set([...])` → set comprehension and `dict([(k, v) ...])` → dict comprehension are safe unless a comment inside the call would be lost (then every rewrite of the call is unsafe). `len([...])` → `sum(1 for ...)` drops the element, so it is offered only when computing the element calls nothing (`len([visit(x) for x in xs])` is reported without a fix: the calls would disappear). A bracket alone on its line is removed with its line.",
-    limits: "Silent for `str.join`, `tuple`, `list` and `sorted` (they build a sequence anyway), for set comprehensions (deduplication changes `sum` and `len`), for async comprehensions and comprehensions that `await` outside their first iterable, when the consumer's name is shadowed, for `sum` with a list or tuple `start` (concatenating sequences is the real cost: `itertools.chain`), and for `zip`/`enumerate` feeding a `for` loop whose body may change what the comprehension reads (the list is then a snapshot the loop relies on).",
+  messages: {
+    toSet: "`set()` of a list comprehension builds a throwaway list{{size}} before the set; use a set comprehension",
+    toDict: "`dict()` of a list comprehension of pairs builds a throwaway list{{size}} before the dict; use a dict comprehension",
+    counted: "`len()` of a list comprehension builds the whole list{{size}} only to count it; count with `sum(1 for ...)`",
+    iterated: "`{{consumer}}()` of a list comprehension builds the whole list{{size}} only to iterate it once{{shortCircuit}}; pass a generator expression (for small inputs the list can be faster: memory is the gain)",
   },
+  docs: ruleDocs(new URL("./mh101-comprehension-in-consumer.md", import.meta.url)),
   // Comprehensions are far rarer than calls: start from them and look up at the call.
   nodeTypes: ["list_comprehension"],
   check(comprehension, ctx) {
@@ -134,27 +134,27 @@ function reportComprehension(
   const sole = positionalCount === 1 && args.namedChildren.filter((c) => c && c.type !== "comment").length === 1
     && /^\s*\)$/.test(source.slice(comprehension.endIndex, args.endIndex));
 
-  let message: string;
+  let messageId: string;
   let fix: Fix;
   if (name === "set" && sole) {
-    message = `\`set()\` of a list comprehension builds a throwaway list${size} before the set; use a set comprehension`;
+    messageId = "toSet";
     const safety = losesComment(call, [[open + 1, close]]) ? "unsafe" : "safe";
     fix = { description: "Replace with a set comprehension", safety, edits: [{ start: call.startIndex, end: call.endIndex, newText: `{${inner}}` }] };
   } else if (name === "dict" && sole && body?.type === "tuple" && tupleItems(body).length === 2) {
     const [key, value] = tupleItems(body);
-    message = `\`dict()\` of a list comprehension of pairs builds a throwaway list${size} before the dict; use a dict comprehension`;
+    messageId = "toDict";
     const newText = `{${source.slice(key.startIndex, key.endIndex)}: ${source.slice(value.startIndex, value.endIndex)}${source.slice(body.endIndex, close)}}`;
     const kept: Array<[number, number]> = [[key.startIndex, key.endIndex], [value.startIndex, value.endIndex], [body.endIndex, close]];
     const safety = losesComment(call, kept) ? "unsafe" : "safe";
     fix = { description: "Replace with a dict comprehension", safety, edits: [{ start: call.startIndex, end: call.endIndex, newText }] };
   } else if (name === "len") {
     if (!sole || !body) return;
-    message = `\`len()\` of a list comprehension builds the whole list${size} only to count it; count with \`sum(1 for ...)\``;
+    messageId = "counted";
     const sumVisible = ctx.model.lookup("sum", ctx.model.scopeOf(call)).length === 0 && !ctx.model.hasStarImport;
     // `sum(1 for ...)` drops the element: only when computing it does nothing (no call, no side
     // effect) may it go; `len([visit(x) for x in xs])` runs `visit` on every element.
     if (!sumVisible || !elementPure) {
-      ctx.report({ node: comprehension, message, estimatedBytes: bytes, fix: null });
+      ctx.report({ node: comprehension, messageId, data: { size }, estimatedBytes: bytes, fix: null });
       return;
     }
     const rest = source.slice(body.endIndex, close);
@@ -164,14 +164,14 @@ function reportComprehension(
       edits: [{ start: call.startIndex, end: call.endIndex, newText: `sum(1${rest})` }],
     };
   } else {
-    const shortCircuit = name === "any" || name === "all" ? " and loses short-circuiting" : "";
-    message = `\`${name}()\` of a list comprehension builds the whole list${size} only to iterate it once${shortCircuit}; pass a generator expression (for small inputs the list can be faster: memory is the gain)`;
+    messageId = "iterated";
     const edits: TextEdit[] = sole
       ? [deleteCharacter(source, open), deleteCharacter(source, close)]
       : [{ start: open, end: open + 1, newText: "(" }, { start: close, end: close + 1, newText: ")" }];
     fix = { description: "Replace the list comprehension with a generator expression", safety: pure ? "safe" : "unsafe", edits };
   }
-  ctx.report({ node: comprehension, message, estimatedBytes: bytes, fix });
+  const shortCircuit = name === "any" || name === "all" ? " and loses short-circuiting" : "";
+  ctx.report({ node: comprehension, messageId, data: { size, consumer: name, shortCircuit }, estimatedBytes: bytes, fix });
 }
 
 /** A comment in `call` outside the `kept` ranges would be deleted by rewriting the call. */

@@ -4,6 +4,7 @@ import { freeNamesStableDuringLoop, stableDuringLoop } from "../server/engine/lo
 import { type SemanticModel, unparenthesize } from "../server/engine/model.js";
 import { isPureExpression } from "../server/engine/purity.js";
 import { INT_BYTES, comprehensionBytes, comprehensionLength, constantInt, formatBytes, iterableLength, presizedListBytes } from "../server/engine/size.js";
+import { ruleDocs } from "../server/engine/docs.js";
 import { defineRule, type Fix, type RuleContext } from "../server/engine/types.js";
 
 /** What the loop would iterate once the copy is gone. */
@@ -30,14 +31,12 @@ export default defineRule({
   severity: "warning",
   fixable: "always",
   peers: ["ruff PERF101", "ruff C414"],
-  docs: {
-    what: "Finds a `for` loop that iterates a copy made only for that loop: `for x in list(it)`, `for x in list(range(n))`, `for k in list(d)` / `list(d.keys())` / `list(d.values())` / `list(d.items())`, `for x in [comprehension]`, and the inner copy of `for x in sorted(list(it))`. It fires only when the loop body provably does not change, rebind or consume what is copied.",
-    why: "The copy holds every element at once before the first iteration: a list spine of 8 bytes per element plus, for `list(range(n))` and comprehensions, every element object (about 40 bytes per int; `list(range(10**6))` peaks at 38 MiB where `range(10**6)` needs 48 bytes). Iterating the original, a range or a generator holds one element at a time. `sorted()` already builds its own list, so `sorted(list(it))` holds two lists where one would do.",
-    example: "for i in list(range(1_000_000)):\n    total += i\nfor word, count in list(counts.items()):\n    print(word, count)\nfor square in [n * n for n in numbers]:\n    print(square)\nfor name in sorted(list(names)):\n    print(name)",
-    useInstead: "for i in range(1_000_000):\n    total += i\nfor word, count in counts.items():\n    print(word, count)\nfor square in (n * n for n in numbers):\n    print(square)\nfor name in sorted(names):\n    print(name)",
-    fixSafety: "The rule fires only when the body cannot change what is copied, so what remains is laziness: without the copy, elements are produced between iterations. Safe when nothing can observe that: dropping `list()` around a range, a literal, a list that `sorted()` or `list()` just built, a name whose every binding in scope builds a list, dict, set, tuple or str (and that is not a module's variable read from inside a function, which another thread may change) (`for k in list(d.keys())` becomes `for k in d` when `d` is known to be a dict, `d.keys()` otherwise), `enumerate`/`zip`/`reversed` of those, `map(str, ...)` and `filter(None, ...)`; `[comprehension]` → generator when its element and conditions call nothing and cannot raise (they now run between iterations and stop at `break`) and its first iterable is one of the above; `sorted(list(it))` → `sorted(it)` always (sorted copies first either way). Unsafe: a name of unknown origin (a parameter may hold a generator whose side effects would move), element or conditions that call anything or can raise, `map`/`filter` with a builtin that can raise (`int`, `len`), or a comment inside the removed call.",
-    limits: "Silent when the body mutates, rebinds, or passes on what is copied (`del d[k]`, `d.pop(k)`, `d[k] = v`, `d[k] += 1`, `lst.append(x)`, `lst += [x]`, `d = {}`, `helper(d)`, `alias = d`, any method not known to be read-only), or iterates a name of unknown origin (it may be an iterator). Silent when the body runs code that could reach the container another way (a call of a user function, a method of an unknown object, writing an attribute, `yield`, `await`, `with`) unless the container was built in this scope and never escapes: never stored, passed, aliased or changed from a nested function; `exec`, `eval`, `globals()`, `locals()` or `vars()` in the body always silence it. Silent for copies of attributes, subscripts and calls of user code (`list(self.d)`, `list(get_items())`: their mutation cannot be tracked, and such copies are often deliberate snapshots), and for a comprehension that reads an attribute of a module or class (`[m for m in sys.modules if ...]`) when the body names that module or class or runs code that could reach it (`del sys.modules[m]`), for `map`/`filter` with a user function, `list()` with zero or several arguments, shadowed `list`/`sorted`, `async for`, comprehensions that `await`, and comprehension `for` clauses (`[f(x) for x in list(y)]`). Silent inside a function for copies of the module's own variables (`for k, v in list(REGISTRY.items())`: another thread or a callback may change a shared container during the loop, and this copy is the usual guard against \"dictionary changed size during iteration\"); when a comprehension reads one lazily instead, its fix is unsafe. Silent for a small table: a comprehension of at most 1,000 elements over literals, constant ranges or names bound once to them, whose element and conditions call only builtins (`for cb in [bytes([x]) for x in range(0x80, 0xA0)]`); elements built by user code may be large whatever their number, so those are still reported. Changes made from other modules to this module's globals are not seen.",
+  messages: {
+    listCopy: "`list()` copies {{what}} into a new list{{count}}{{size}} only for this loop to iterate it once{{stable}}; iterate {{iterate}} directly",
+    comprehension: "This list comprehension builds the whole list{{size}} before the loop's first iteration, only to be iterated once; iterate a generator expression, which holds one element at a time",
+    copyInSorted: "`sorted()` builds its own list, so this `list()` is a second full copy{{size}}; pass the iterable to `sorted()` directly",
   },
+  docs: ruleDocs(new URL("./mh102-loop-over-materialized.md", import.meta.url)),
   nodeTypes: ["for_statement"],
   check(loop, ctx) {
     if (loop.child(0)?.type === "async") return;
@@ -73,8 +72,8 @@ function checkListCopy(loop: Node, call: Node, fn: Node, ctx: RuleContext): void
   const count = length !== null && inner.type === "call" ? ` of ${length.toLocaleString("en-US")} ints` : "";
   const size = bytes !== null ? ` (≈ ${formatBytes(bytes)})` : "";
   const stable = inner.type === "identifier" || source.replacement ? ` (the loop body does not change it)` : "";
-  const message = `\`list()\` copies ${source.label} into a new list${count}${size} only for this loop to iterate it once${stable}; iterate ${source.replacement ? `\`${source.replacement}\`` : source.label} directly`;
-  ctx.report({ node: call, message, estimatedBytes: bytes, fix: copyRemoval(call, argument, source, loop, ctx) });
+  const iterate = source.replacement ? `\`${source.replacement}\`` : source.label;
+  ctx.report({ node: call, messageId: "listCopy", data: { what: source.label, count, size, stable, iterate }, estimatedBytes: bytes, fix: copyRemoval(call, argument, source, loop, ctx) });
 }
 
 /**
@@ -148,7 +147,8 @@ function checkComprehension(loop: Node, comprehension: Node, ctx: RuleContext): 
   const close = comprehension.endIndex - 1;
   ctx.report({
     node: comprehension,
-    message: `This list comprehension builds the whole list${size} before the loop's first iteration, only to be iterated once; iterate a generator expression, which holds one element at a time`,
+    messageId: "comprehension",
+    data: { size },
     estimatedBytes: bytes,
     fix: {
       description: "Replace the list comprehension with a generator expression",
@@ -183,7 +183,8 @@ function checkSortedOfList(call: Node, fn: Node, ctx: RuleContext): void {
   if (argument.type === "generator_expression" && items.length === 1) text = text.slice(1, -1);
   ctx.report({
     node: copy,
-    message: `\`sorted()\` builds its own list, so this \`list()\` is a second full copy${size}; pass the iterable to \`sorted()\` directly`,
+    messageId: "copyInSorted",
+    data: { size },
     estimatedBytes: bytes,
     fix: {
       description: "Remove the `list()` copy inside `sorted()`",

@@ -1,6 +1,7 @@
 import type { Node } from "web-tree-sitter";
 import { loopTargetNames, mayReachOtherObjects } from "../server/engine/loop-mutation.js";
 import { type Binding, type SemanticModel, targetNames, unparenthesize } from "../server/engine/model.js";
+import { ruleDocs } from "../server/engine/docs.js";
 import { defineRule, type Fix, type RuleContext } from "../server/engine/types.js";
 
 /** Functions returning a file object whose iteration yields exactly what `readlines()` returns. */
@@ -44,14 +45,12 @@ export default defineRule({
   severity: "warning",
   fixable: "sometimes",
   peers: ["ruff FURB129"],
-  docs: {
-    what: "Finds a file read whole only to be iterated line by line once: `for line in f.readlines()`, `for line in f.read().splitlines()`, `for line in f.read().split(\"\\n\")` and `for line in path.read_text().splitlines()` (any pathlib import style; also `read_bytes()`), as a `for` loop's iterable or the first iterable of a list, set or dict comprehension.",
-    why: "`readlines()` holds every line at once: a list spine of 8 bytes per line plus a string object per line (49 bytes of header for ASCII text, more otherwise). Measured with tracemalloc on an 8 MB file of 40-byte lines: 19 MB for `readlines()`, 27 MB for `read().splitlines()` (the whole file as one string and, at the same time, every line again as its own string), 22 KB for iterating the file object, which reads one buffered line at a time whatever the file's size.",
-    example: "with open(path) as f:\n    for line in f.readlines():\n        handle(line)\n\nfor line in Path(path).read_text().splitlines():\n    handle(line)",
-    useInstead: "with open(path) as f:\n    for line in f:\n        handle(line)\n\nwith Path(path).open() as f:\n    for line in f:\n        handle(line.rstrip(\"\\n\"))",
-    fixSafety: "`f.readlines()` → `f`: iterating a file yields exactly the lines `readlines()` returns (newline kept, in text and binary mode). The fix is safe when `f` is bound in the same scope only by `open()` (or `io`/`gzip`/`bz2`/`lzma.open`), the loop body runs no code that could touch the file (only builtins, str methods and methods of containers built in scope; another call could write the file while it is being read), `f` is not used after the loop (its position differs after a `break`) and no comment would be lost. Otherwise it is unsafe; for a receiver of unknown type it may also not be iterable. A decode or I/O error partway through the file now surfaces after the earlier lines were handled. `f.read().splitlines()` gets an unsafe fix, `(line.rstrip(\"\\n\") for line in f)`, only for a text-mode `open()` without `newline=`: `str.splitlines()` also splits at `\\v`, `\\f`, `\\x1c`–`\\x1e`, `\\x85`, `\\u2028` and `\\u2029`, which iteration does not. `read().split(\"\\n\")` (which yields a trailing empty string when the file ends with a newline) and `Path.read_text().splitlines()` (which needs a `with` block) get no fix, only the hint.",
-    limits: "Silent when the result is stored and reused (`lines = f.readlines()` then `lines[0]`, `len(lines)`), when the loop body uses the file object or path itself (it would see a different position or content), when `readlines`/`read`/`read_text` gets arguments that change what is read (`readlines(hint)`, `read(n)`) or a positional argument to `read_text` (another API, such as `importlib.metadata.Distribution.read_text(filename)`), for `split()` with any separator but a newline or with `maxsplit`, for `async for`, for generator expressions (iterating the file lazily could outlive its `with` block), and for `readlines()` inside a function itself named `readlines` (a file wrapper delegating to the file it wraps, which must return a list anyway). No size estimate: the file's size is not known statically.",
+  messages: {
+    readlines: "`{{call}}` reads the whole file into a list of lines before {{where}}; iterate the file object itself, which holds one line at a time (the lines are the same, newline included)",
+    readThenSplit: "`{{call}}` holds the whole file twice, as one string and as a list of lines, before {{where}}; iterate the file object line by line instead (each line then keeps its line ending){{split}}",
+    pathLines: "`{{call}}` holds the whole file twice, as one string and as a list of lines, before {{where}}; open it and iterate the file object instead: `with {{path}}.open({{openArgs}}) as f: for line in f` (each line then keeps its line ending)",
   },
+  docs: ruleDocs(new URL("./mh103-read-all-lines.md", import.meta.url)),
   nodeTypes: ["for_statement", "for_in_clause"],
   check(node, ctx) {
     if (node.child(0)?.type === "async") return;
@@ -169,11 +168,13 @@ function report(candidate: Candidate, node: Node, statement: Node, repeated: Nod
   }[shape];
   const where = node.type === "for_statement" ? "the loop starts" : "the comprehension walks it";
   const opened = openedFile(receiver, statement, model);
-  let message: string;
+  let messageId: string;
+  let split = "";
+  let openArgs = "";
   let fix: Fix | null = null;
   switch (shape) {
     case "readlines": {
-      message = `\`${callText}\` reads the whole file into a list of lines before ${where}; iterate the file object itself, which holds one line at a time (the lines are the same, newline included)`;
+      messageId = "readlines";
       const safe = opened !== null
         && !hasCommentOutside(call, receiver)
         && !usedOutside(receiver, statement, model)
@@ -187,10 +188,10 @@ function report(candidate: Candidate, node: Node, statement: Node, repeated: Nod
     }
     case "read-splitlines":
     case "read-split": {
-      const split = shape === "read-split"
+      split = shape === "read-split"
         ? " (`split(\"\\n\")` also gives a trailing empty string when the file ends with a newline; iteration does not)"
         : "";
-      message = `\`${callText}\` holds the whole file twice, as one string and as a list of lines, before ${where}; iterate the file object line by line instead (each line then keeps its line ending)${split}`;
+      messageId = "readThenSplit";
       const left = node.type === "for_statement" ? node.childForFieldName("left") : null;
       if (shape === "read-splitlines" && left && opened?.mode === "text" && !opened.newlineArgument && !hasCommentOutside(call, receiver)) {
         const variable = left.type === "identifier" ? left.text : "line";
@@ -203,12 +204,12 @@ function report(candidate: Candidate, node: Node, statement: Node, repeated: Nod
       break;
     }
     case "path-lines": {
-      const openArgs = candidate.pathMethod === "read_bytes" ? "\"rb\"" : candidate.readArguments;
-      message = `\`${callText}\` holds the whole file twice, as one string and as a list of lines, before ${where}; open it and iterate the file object instead: \`with ${shortName}.open(${openArgs}) as f: for line in f\` (each line then keeps its line ending)`;
+      openArgs = candidate.pathMethod === "read_bytes" ? "\"rb\"" : candidate.readArguments;
+      messageId = "pathLines";
       break;
     }
   }
-  ctx.report({ node: call, message, estimatedBytes: null, fix });
+  ctx.report({ node: call, messageId, data: { call: callText, where, split, path: shortName, openArgs }, estimatedBytes: null, fix });
 }
 
 /**

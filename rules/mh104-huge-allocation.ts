@@ -4,6 +4,7 @@ import {
   ARRAY_TYPECODE_BYTES, arrayObjectBytes, bytearrayObjectBytes, bytesObjectBytes, constantInt, formatBytes,
   listOfRangeBytes, ndarrayBytes, numpyDtypeBytes, presizedListBytes, rangeParameters,
 } from "../server/engine/size.js";
+import { ruleDocs } from "../server/engine/docs.js";
 import { defineRule, type RuleContext } from "../server/engine/types.js";
 
 /** Bytes of a str object holding ASCII text: 48-byte header, the characters and a NUL. */
@@ -22,14 +23,10 @@ export default defineRule({
   severity: "information",
   fixable: "never",
   peers: [],
-  docs: {
-    what: "Finds allocations whose size is fixed by constants and reaches the huge-allocation threshold (64 MiB by default; `huge-allocation-bytes` in `[tool.memhint]`, `hugeAllocationBytes` in editor settings): `[x] * N` and `N * [x]`, `bytearray(N)`, `bytes(N)`, `b\"\\0\" * N`, `list(range(N))`, `array.array(t, [0]) * N`, and `numpy.zeros/ones/empty/full` with a constant shape and a known dtype.",
-    why: "The whole block is allocated at once, whatever part of it the program then uses: `[None] * 10**8` takes 763 MiB of pointers before the first item is set, `list(range(10**8))` 3.7 GiB of slots and ints, `numpy.zeros((50_000, 50_000))` 18.6 GiB of float64. A size like that is often a leftover from a test, a unit mistake (bits for bytes, 10**9 for 10**6), or a buffer that could be streamed. The message gives the estimate so the cost is visible where the size is written.",
-    example: "slots = [None] * 200_000_000\nbuffer = bytearray(2 * 1024**3)\ngrid = numpy.zeros((40_000, 40_000))",
-    useInstead: "slots = {}  # fill only what is used\nwith open(path, \"rb\") as f:\n    for chunk in iter(lambda: f.read(1 << 20), b\"\"):\n        process(chunk)\ngrid = numpy.zeros((40_000, 40_000), dtype=numpy.float32)  # or numpy.memmap, or chunks",
-    fixSafety: "No fix: whether a size is intended is a design decision. The diagnostic is information with the estimated bytes; raise `huge-allocation-bytes` to see only larger allocations, or suppress the line when the size is deliberate.",
-    limits: "Only sizes computed from constants: literals, literal arithmetic (`10**9`, `1 << 30`) and names bound once to such values; a size that depends on input or a parameter stays silent, as does a NumPy call whose dtype is not a known type (`dtype=some_variable`, `\"U10\"`, `longdouble`). Estimates assume CPython 3.11 on 64-bit Linux (`array` typecode `l` is 4 bytes on Windows). A huge allocation is reported even inside code that never runs, but not in a function that declares its memory need (decorated with `bigmemtest`, `bigaddrspacetest` or `requires_memory`, or calling `check_free_memory()`, as CPython's, NumPy's and SciPy's big-memory tests do): there the size is deliberate and stated.",
+  messages: {
+    huge: "Allocates ≈ {{size}} at once: {{what}} (the huge-allocation threshold is {{threshold}}); {{hint}}",
   },
+  docs: ruleDocs(new URL("./mh104-huge-allocation.md", import.meta.url)),
   // Calls and binary operators are half the nodes of a file, and only those with a `*` or an
   // allocator's name can be huge allocations: the rule finds those words in the text instead of
   // having every such node fetched.
@@ -373,7 +370,8 @@ function report(node: Node, bytes: number, what: string, hint: string, ctx: Rule
   if (bytes < threshold || declaresMemoryNeed(node)) return;
   ctx.report({
     node,
-    message: `Allocates ≈ ${formatBytes(bytes)} at once: ${what} (the huge-allocation threshold is ${formatBytes(threshold)}); ${hint}`,
+    messageId: "huge",
+    data: { size: formatBytes(bytes), what, threshold: formatBytes(threshold), hint },
     estimatedBytes: bytes,
   });
 }

@@ -2,6 +2,7 @@ import type { Node } from "web-tree-sitter";
 import { deleteStatementLines, mergeEdits } from "../server/engine/edits.js";
 import { addImportEdit, importedReference } from "../server/engine/imports.js";
 import { parameterName, type Scope, type SemanticModel, unparenthesize } from "../server/engine/model.js";
+import { ruleDocs } from "../server/engine/docs.js";
 import { defineRule, type Fix, type RuleContext, type TextEdit } from "../server/engine/types.js";
 
 type ContainerKind = "dict" | "defaultdict" | "list" | "set";
@@ -81,14 +82,10 @@ export default defineRule({
   severity: "warning",
   fixable: "sometimes",
   peers: [],
-  docs: {
-    what: "Finds a module-level dict, list or set (`{}`, `[]`, `set()`, `dict()`, `list()`, `collections.OrderedDict()`, `collections.defaultdict(...)`) that functions add to (`C[k] = v`, `.setdefault`, `.update`, `.append`, `.extend`, `.insert`, `.add`, `+=`, `|=`, or a read of a missing key of a defaultdict) while nothing in the file ever removes from it.",
-    why: "A module-level object lives as long as the process. A cache or log that only grows keeps every key and value it was ever given alive, together with everything they reference: a long-running server leaks memory at the rate of its distinct inputs. A bounded cache (`functools.lru_cache(maxsize=N)`) or a bounded log (`collections.deque(maxlen=N)`) holds at most N entries.",
-    example: "_squares = {}\n\n\ndef square(n):\n    if n not in _squares:\n        _squares[n] = n * n\n    return _squares[n]\n\n\n_events = []\n\n\ndef record(event):\n    _events.append(event)",
-    useInstead: "import collections\nimport functools\n\n\n@functools.lru_cache(maxsize=128)\ndef square(n):\n    return n * n\n\n\n_events = collections.deque(maxlen=128)\n\n\ndef record(event):\n    _events.append(event)",
-    fixSafety: "Both fixes are unsafe: a bound evicts entries, so a value is computed again after eviction (side effects repeat) and an old log entry disappears. The memoization fix is offered only when one function uses the dict and its body is exactly one of the shapes `if k not in C: C[k] = v; return C[k]`, `if k in C: return C[k] ... C[k] = v; return v` or `v = C.get(k); if v is None: ...` (keyed by the parameters in order); it deletes the dict, so code in other modules that imported it breaks, calls with keyword arguments are cached apart from positional ones, and a `.get()`-based memo that recomputed `None` results now caches them. The deque fix is offered only for a list that is filled by `.append` alone and otherwise only iterated, indexed or passed to builtins that treat a deque like a list; it writes the bound from the `lruCacheMaxsize` setting (default 128), as the memoization fix does. Both reuse an existing `functools`/`collections` import or add one.",
-    limits: "Silent when anything in the file removes from the container (`del C[k]`, `.pop`, `.popitem`, `.clear`, `.remove`, `.discard`, slice assignment, `-=`), checks its size (`len(C)`), rebinds the name, or lets it escape (passed to a function other than a reading builtin, returned, aliased, an attribute other than a known method read): the code that receives it may evict. Silent for containers filled only at import time, including by a function that is only called from module level outside an `if __name__ == \"__main__\":` block, and for containers defined in a class body, non-empty literals, `collections.Counter`, `deque(maxlen=...)` and the `weakref` containers. Silent as well when every addition made at run time is bounded by the code: a lazy fill inside `if not C:`; keys (or set elements) with few values: constants, a loop variable over a constant list or tuple, a parameter of a private function (`_name`) that every call in the file passes a constant, a parameter that the function uses as a base class (the keys are classes), or flags (parameters defaulting to `True`, `False`, `0` or `1`, or annotated `bool`, that the function only tests for truth); registrations that store the caller's arguments as given under a key taken from them (`R[name] = factory`, `R[name.lower()] = [klass, instance]`, `R.setdefault(name, value)`), since a registry holds what code registers and a new registration under a known name replaces the old one; callback lists and sets (`functools.partial(...)`, lambdas); and functions nested in a decorator factory that is used only as a decorator at import time. A multimap (`R.setdefault(k, []).append(v)`, a `defaultdict(list)`) grows on every call and stays reported, as do seen-sets and dicts of constants keyed by the arguments. A registration function called in a loop over runtime data, and a private function that other modules call with runtime data, are not seen. Code in other modules that imports the container and evicts from it is not seen.",
+  messages: {
+    onlyGrows: "module-level {{container}} `{{name}}` only grows: {{adders}} add{{s}} to it and nothing in this file removes entries, so everything it holds stays alive for the life of the process",
   },
+  docs: ruleDocs(new URL("./mh201-unbounded-module-cache.md", import.meta.url)),
   nodeTypes: ["assignment"],
   check(assignment, ctx) {
     // Most assignments are in functions: the scope lookup needs no call into the tree.
@@ -127,9 +124,9 @@ export default defineRule({
 
     const names = adders.map(scopeLabel);
     const shown = names.length > 3 ? `${names.slice(0, 3).join(", ")} and ${names.length - 3} more` : names.join(", ");
-    const message = `module-level ${CONTAINER_WORD[kind]} \`${name}\` only grows: ${shown} add${adders.length === 1 ? "s" : ""} to it and nothing in this file removes entries, so everything it holds stays alive for the life of the process`;
+    const data = { container: CONTAINER_WORD[kind], name, adders: shown, s: adders.length === 1 ? "s" : "" };
     const fix = memoizationFix(name, kind, value, uses, ctx) ?? appendLogFix(kind, value, creation.statement, uses, ctx);
-    ctx.report({ node: value, message, estimatedBytes: null, fix });
+    ctx.report({ node: value, messageId: "onlyGrows", data, estimatedBytes: null, fix });
   },
   // How a function uses a module-level container decides whether it is a cache, whether its keys
   // are bounded (loop headers, parameters, callers) and the memoization fix (the whole body,

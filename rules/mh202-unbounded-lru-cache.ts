@@ -3,6 +3,7 @@ import { type CacheDecorator, decoratorText, isStubFunction, parameterList } fro
 import { removeImportedName } from "../server/engine/imports.js";
 import { type Scope, type SemanticModel, unparenthesize } from "../server/engine/model.js";
 import { indentBefore } from "../server/engine/positions.js";
+import { ruleDocs } from "../server/engine/docs.js";
 import { defineRule, type Fix, type RuleContext, type TextEdit } from "../server/engine/types.js";
 
 /**
@@ -153,14 +154,11 @@ export default defineRule({
   severity: "warning",
   fixable: "sometimes",
   peers: ["pylint W1518", "ruff UP033"],
-  docs: {
-    what: "Finds `@functools.cache` and `@functools.lru_cache(maxsize=None)` (also `lru_cache(None)`, and any import style or alias) on a function whose argument space is not obviously small.",
-    why: "An unbounded cache never evicts: it keeps one entry per distinct argument tuple, and each entry holds the arguments and the result for the life of the process. Besides whatever the arguments and the result weigh, an entry costs a dict slot (about 50 bytes, measured with tracemalloc) and, for more than one argument or any keyword argument, a key tuple (40 + 8 bytes per argument). A cache on request data, file paths or ids grows with the traffic, not with the code. Note that ruff's UP033 rewrites `lru_cache(maxsize=None)` to `@cache`: the spelling is shorter, the growth is the same, and this rule reports both. pylint's W1518 (method-cache-max-size-none) reports `maxsize=None` only on methods.",
-    example: "import functools\n\n@functools.cache\ndef user_profile(user_id):\n    return load_profile(user_id)\n\n@functools.lru_cache(maxsize=None)\ndef render(template, context_key):\n    ...",
-    useInstead: "import functools\n\n@functools.lru_cache(maxsize=128)\ndef user_profile(user_id):\n    return load_profile(user_id)\n\n@functools.lru_cache(maxsize=128)\ndef render(template, context_key):\n    ...",
-    fixSafety: "The fix writes `maxsize=N` (the `lruCacheMaxsize` setting, default 128): `@functools.cache` becomes `@functools.lru_cache(maxsize=N)` with the same module alias, `lru_cache(maxsize=None)` becomes `lru_cache(maxsize=N)`, `lru_cache(None)` becomes `lru_cache(N)`, and other arguments such as `typed=` are kept. For `from functools import cache`, the fix uses `lru_cache` when it is already imported from functools, else `functools.lru_cache` when `functools` is imported, else adds `lru_cache` to the same from-import; when none of these is possible (the name `lru_cache` is taken, or a star import could provide it) there is no fix. When the decorator is the last use of `cache`, the fix takes `cache` out of the import (or renames it to `lru_cache`), so no unused import is left. No fix for a function that calls itself, directly, through a function nested in it or through other functions of the file that call it back (for a method: through attributes named like methods of its class): the cache of a recursive memo is what keeps it polynomial, and a bound can make it recompute without end (a partition count `ways(400, 400)` never finishes with `maxsize=128`). The fix is always unsafe: eviction changes the hit rate, recomputes evicted results, and breaks code that relies on getting the identical cached object back (a cached singleton or a mutable result shared between callers).",
-    limits: "Silent for functions without parameters (one entry), for functions whose parameters are all annotated `bool`, `None`, `Literal[...]`, an enum class defined in the same file (subclass of `enum.Enum`, `IntEnum`, `StrEnum`, `Flag` or `IntFlag`, directly or through another class of the file), or `Optional`/`Union`/`|` of these; for methods whose receiver has few values (`cls` of a classmethod, members of an enum, classes of a metaclass, the one instance of a class instantiated once at module level); for `lru_cache()` without arguments and any literal bound; and when `maxsize` is a name or an expression, since its value is not visible. Enum types imported from other modules are not recognised, so a function taking only such parameters is reported. Silent for stubs (a body of only a docstring, `...` or `pass`) and for functions that never return a value (no `return x`, no `yield`): such a cache holds only `None` and runs the body once per argument tuple (`@cache def warn_once(path): log(...)`), so bounding it would repeat the side effect. On methods taking `self`, MH203 also reports that the cache keeps the instances alive.",
+  messages: {
+    unbounded: "`{{decorator}}` never evicts: `{{fn}}({{params}})` keeps one entry per distinct argument tuple{{which}}, each holding its arguments and result for the process lifetime; bound it with `maxsize={{maxsize}}`",
+    recursive: "`{{decorator}}` never evicts: `{{fn}}({{params}})` keeps one entry per distinct argument tuple{{which}}, each holding its arguments and result for the process lifetime; `{{fn}}` calls itself, so a bound makes it recompute (no automatic fix)",
   },
+  docs: ruleDocs(new URL("./mh202-unbounded-lru-cache.md", import.meta.url)),
   nodeTypes: ["decorator"],
   check(decorator, ctx) {
     const cached = ctx.facts.cacheDecorator(decorator);
@@ -175,10 +173,10 @@ export default defineRule({
     const which = growing.length < all.length ? ` (the space grows with ${growing.map((p) => `\`${parameterName(p)}\``).join(", ")})` : "";
     // The cache of a recursive function is what keeps it fast: bounding it is never automatic.
     const recursive = ctx.facts.callsItself(cached.definition);
-    const advice = recursive
-      ? `; \`${fnName}\` calls itself, so a bound makes it recompute (no automatic fix)`
-      : `; bound it with \`maxsize=${maxsize}\``;
-    const message = `\`${decoratorText(cached, ctx.source)}\` never evicts: \`${fnName}(${params})\` keeps one entry per distinct argument tuple${which}, each holding its arguments and result for the process lifetime${advice}`;
-    ctx.report({ start: cached.start, end: cached.end, message, estimatedBytes: null, fix: recursive ? null : boundingFix(cached, maxsize, ctx) });
+    const data = { decorator: decoratorText(cached, ctx.source), fn: fnName, params, which, maxsize };
+    ctx.report({
+      start: cached.start, end: cached.end, messageId: recursive ? "recursive" : "unbounded", data, estimatedBytes: null,
+      fix: recursive ? null : boundingFix(cached, maxsize, ctx),
+    });
   },
 });

@@ -1,6 +1,7 @@
 import type { Node } from "web-tree-sitter";
 import { indentBefore } from "../server/engine/positions.js";
 import { type Mutation, type Scope, unparenthesize } from "../server/engine/model.js";
+import { ruleDocs } from "../server/engine/docs.js";
 import { defineRule, type Fix, type RuleContext } from "../server/engine/types.js";
 
 type DefaultKind = "dict" | "list" | "set";
@@ -21,14 +22,10 @@ export default defineRule({
   severity: "warning",
   fixable: "sometimes",
   peers: ["ruff B006", "pylint W0102"],
-  docs: {
-    what: "Finds a parameter whose default is a new mutable container (`{}`, `[]`, `set()`, `dict()`, `list()`) that the function adds to: item assignment on a dict, `.append`, `.extend`, `.insert`, `.add`, `.update`, `.setdefault`, `+=` or `|=`.",
-    why: "A default value is evaluated once, when `def` runs, and the same object is used by every call that omits the argument. Whatever the function adds to it stays there, so the default grows for the life of the process (and callers see each other's data). Used on purpose as a memo, it is a cache with no bound.",
-    example: "def tokens(text, seen={}):\n    if text in seen:\n        return seen[text]\n    seen[text] = text.split()\n    return seen[text]",
-    useInstead: "def tokens(text, seen=None):\n    if seen is None:\n        seen = {}\n    if text in seen:\n        return seen[text]\n    seen[text] = text.split()\n    return seen[text]\n\n\n# or, when the default was meant as a memo:\n@functools.lru_cache(maxsize=128)\ndef tokens(text):\n    return text.split()",
-    fixSafety: "Unsafe: calls that omit the argument get a fresh container instead of the shared one, which is the point, but it changes what a function that relied on the shared object (a memo, an accumulator) returns; callers that pass `None` explicitly now get a fresh container instead of an error. The fix replaces the default with `None` and inserts `if param is None:` with a fresh container as the body's first statement (after the docstring), indented like the body. No fix when the default is state the function reads back: a memo (item assignment plus a membership test, `.get`, or a read of the same entry such as `try: return param[key]`; the message then points to `functools.lru_cache`), any other read (`x in seen`, `len(acc)`, iterating it, passing it on), or a function that calls itself, whose recursive calls share the default: a fresh container per call would change what it returns, and for a memo turn a polynomial recursion exponential (`fib(300)` would never finish). Adding to the default and returning it as it is does get the fix. No fix for lambdas, annotated parameters (the annotation would need `Optional`), or bodies written on the `def` line.",
-    limits: "Only direct growth in the function (or functions nested in it) counts: a default that is only read, returned, or passed to another function is left alone, as is a parameter rebound anywhere in the function (`param = dict(param)`). Silent when the function also takes items out of the default (`pop`, `popitem`, `clear`, `remove`, `discard`, `del param[k]`: a stack or queue, not a store that only grows), when it fills the default only while it is empty (`if not param: param.append(...)`, or after `if param: return ...`: one batch, computed once), and when every addition sits under an upper-bound test on its key or on the container's size (`if n < 250: param[n] = v`, `if len(param) < 100: ...`). Silent for functions defined inside other functions (each run of the outer function creates a new default), for immutable defaults (`()`, `frozenset()`, `None`), non-empty literals, other container types (`collections.defaultdict(...)`, `collections.deque()`), and when `dict`, `list` or `set` is shadowed.",
+  messages: {
+    sharedDefault: "the default `{{name}}={{value}}` is created once, when {{definer}} defined, and {{fn}} adds to it on every call that omits the argument, so it grows for the life of the process{{advice}}",
   },
+  docs: ruleDocs(new URL("./mh204-mutable-default-cache.md", import.meta.url)),
   nodeTypes: ["default_parameter", "typed_default_parameter"],
   check(parameter, ctx) {
     const value = parameter.childForFieldName("value");
@@ -61,12 +58,12 @@ export default defineRule({
       : fn.type === "lambda"
         ? `; use a \`def\` that defaults to \`None\` and creates the ${kind} in its body`
         : `; default to \`None\` and create the ${kind} in the body`;
-    const message = `the default \`${name}=${value.text}\` is created once, when ${fn.type === "lambda" ? "the lambda is" : "the function is"} defined, and ${fnName} adds to it on every call that omits the argument, so it grows for the life of the process${advice}`;
+    const data = { name, value: value.text, definer: fn.type === "lambda" ? "the lambda is" : "the function is", fn: fnName, advice };
     // A default that the function reads back (a memo, a set of what was seen) or shares with its
     // own recursive calls is state: a fresh one per call would change what it returns, and for
     // a memo turn a polynomial recursion exponential. No fix then.
     const keepsState = memo || readsBack(name, scope, ctx) || (fn.type === "function_definition" && ctx.facts.callsItself(fn));
-    ctx.report({ node: value, message, estimatedBytes: null, fix: keepsState ? null : noneDefaultFix(parameter, value, name, kind, fn, scope, ctx) });
+    ctx.report({ node: value, messageId: "sharedDefault", data, estimatedBytes: null, fix: keepsState ? null : noneDefaultFix(parameter, value, name, kind, fn, scope, ctx) });
   },
 });
 

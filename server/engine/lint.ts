@@ -163,6 +163,18 @@ function withLineEnding(fix: Fix, eol: string): Fix {
   return { ...fix, edits: fix.edits.map((e) => ({ ...e, newText: e.newText.replace(/\r\n|\r|\n/g, eol) })) };
 }
 
+/** The rule's message `args.messageId` with its placeholders filled from `args.data`. */
+export function formatMessage(rule: Pick<Rule, "code" | "messages">, args: Pick<ReportArgs, "messageId" | "data" | "message">): string {
+  if (args.messageId === undefined && args.message !== undefined) return args.message;
+  const template = args.messageId === undefined ? undefined : rule.messages?.[args.messageId];
+  if (template === undefined) throw new Error(`${rule.code}: no message "${args.messageId}"`);
+  return template.replace(/\{\{\s*(\w+)\s*\}\}/g, (_, name: string) => {
+    const value = args.data?.[name];
+    if (value === undefined) throw new Error(`${rule.code}: message "${args.messageId}" needs "${name}"`);
+    return String(value);
+  });
+}
+
 /** A report of `rule` as a finding; `origin` null: the reported node's start. */
 function findingOf(rule: Rule, args: ReportArgs, settings: Settings, root: Node, rootHasError: boolean, origin: number | null, eol: string): Finding {
   const start = args.node ? args.node.startIndex : args.start;
@@ -174,7 +186,7 @@ function findingOf(rule: Rule, args: ReportArgs, settings: Settings, root: Node,
       code: rule.code,
       name: rule.name,
       severity: settings.severity[rule.code] ?? rule.severity,
-      message: args.message,
+      message: formatMessage(rule, args),
       start,
       end,
       estimatedBytes: args.estimatedBytes ?? null,

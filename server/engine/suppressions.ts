@@ -8,18 +8,12 @@
  */
 import type { Node } from "web-tree-sitter";
 import type { LineIndex } from "./positions.js";
+import { ruleDocs } from "./docs.js";
 import type { Diagnostic, RuleDocs } from "./types.js";
 
 export const SUPPRESSION_CODE = "MH001";
 export const SUPPRESSION_NAME = "invalid-suppression";
-export const SUPPRESSION_DOCS: RuleDocs = {
-  what: "Reports suppression comments that name codes memhint does not have, and `ignore-file` comments that are not at the top of the file.",
-  why: "A suppression with a misspelt code silences nothing while looking as if it did; the finding it was meant for is still reported, or a later real finding is hidden by a comment nobody checks.",
-  example: "total = sum([x * x for x in xs])  # memhint: ignore[MH1O1]",
-  useInstead: "total = sum([x * x for x in xs])  # memhint: ignore[MH101]",
-  fixSafety: "No fix: memhint cannot know which code was meant.",
-  limits: "Codes of other tools in `# noqa:` comments (anything not starting with MH) are left alone.",
-};
+export const SUPPRESSION_DOCS: RuleDocs = ruleDocs(new URL("./suppressions.md", import.meta.url));
 
 export interface Suppressions {
   /** The whole file is suppressed (`# memhint: ignore-file`). */

@@ -14,20 +14,14 @@
  * parse, and only files that have errors and one of the gaps' shapes pay it.
  */
 import { Parser, type Node } from "web-tree-sitter";
+import { ruleDocs } from "./docs.js";
 import type { RuleDocs } from "./types.js";
 import { LineIndex } from "./positions.js";
 import { maskedInput, scanBrackets, unclosedBrackets } from "./unclosed.js";
 
 export const SYNTAX_ERROR_CODE = "MH000";
 export const SYNTAX_ERROR_NAME = "invalid-syntax";
-export const SYNTAX_ERROR_DOCS: RuleDocs = {
-  what: "Reports code that memhint cannot parse: a syntax error, at the first place the parser could not read.",
-  why: "Findings inside code that does not parse are skipped, so a file with a syntax error is only partly checked. Reporting the error (and counting it in the exit status) keeps a CI run from passing in silence. The language server reports it only when its `syntaxErrors` setting is on, since the editor's Python server already shows syntax errors.",
-  example: "def f(:\n    return sum([x for x in range(10)])",
-  useInstead: "def f():\n    return sum(x for x in range(10))",
-  fixSafety: "No fix.",
-  limits: "Reports the first syntax error of a file only, as CPython does (its message counts the others): positions are where tree-sitter's error recovery stopped, which can be a line or two after the real mistake, and what follows a mistake may be misread. Never reported for a file that CPython 3.11's `ast.parse` accepts: where tree-sitter-python's grammar differs from CPython's (`from __future__ import *`, a comment dedented between a decorator and its `def`, a line inside brackets dedented below its block after an operator), the file is taken as valid.",
-};
+export const SYNTAX_ERROR_DOCS: RuleDocs = ruleDocs(new URL("./syntax-errors.md", import.meta.url));
 
 /** Errors counted past the first (the count in its message stops here). */
 const MAX_COUNTED = 100;
