@@ -87,3 +87,11 @@ print(json.dumps(accepted))
     expect(JSON.parse(check.stdout)).toEqual([]);
   });
 });
+
+describe("MH000 on deep code", () => {
+  it("walks thousands of nested levels without overflowing the stack", () => {
+    const depth = 20_000;
+    const result = lint(`x = ${"(".repeat(depth)}1${")".repeat(depth - 1)}\n`);
+    expect(result.diagnostics.map((d) => d.code)).toEqual(["MH000"]);
+  });
+});

@@ -55,16 +55,22 @@ export function syntaxProblems(root: Node, source: string): SyntaxProblem[] {
  */
 function errorsOf(root: Node, source: string): SyntaxProblem[] {
   const found: Node[] = [];
-  const visit = (node: Node): void => {
-    if (found.length > MAX_COUNTED) return;
+  // An explicit stack: deeply nested code (thousands of levels) would overflow a recursive walk.
+  const stack: Node[] = [root];
+  while (stack.length > 0 && found.length <= MAX_COUNTED) {
+    const node = stack.pop() as Node;
     if (node.isError || node.isMissing) {
       found.push(node);
-      return;
+      continue;
     }
-    if (!node.hasError) return;
-    for (const child of node.children) if (child) visit(child);
-  };
-  visit(root);
+    if (!node.hasError) continue;
+    // Children pushed last first, so that errors are found in document order.
+    const children = node.children;
+    for (let i = children.length - 1; i >= 0; i--) {
+      const child = children[i];
+      if (child) stack.push(child);
+    }
+  }
   found.sort((a, b) => a.startIndex - b.startIndex);
   const lines = new LineIndex(source);
   const rowOf = (offset: number): number => lines.lineOf(offset);
