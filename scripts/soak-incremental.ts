@@ -9,7 +9,7 @@
  */
 import { readFileSync, statSync } from "node:fs";
 import { allRules } from "../rules/index.js";
-import { disposeLintState, lastFallback, lintFull, lintIncremental, type ChangedSpan, type LintState, mergeSpans } from "../server/engine/incremental.js";
+import { disposeLintState, lintFull, lintIncremental, type ChangedSpan, type LintState, mergeSpans, type StatefulLint } from "../server/engine/incremental.js";
 import { EditableTree } from "../server/engine/editable-tree.js";
 import { LineIndex, lintSource, loadPythonParser, resolveSettings } from "../server/engine/index.js";
 import { pythonFiles, stdlibPath } from "./corpus.js";
@@ -64,10 +64,13 @@ for (const file of files) {
     const { tree: reparsed, changed: ranges, flipped } = tree.reparse(after);
     for (const at of flipped) span = mergeSpans(span, at, at + 1, 1);
     const own = reparsed.copy();
-    let outcome = state ? lintIncremental(state, own, text, after, span, ranges, settings) : null;
-    if (outcome) incremental++;
-    else {
-      fallbacks.set(lastFallback, (fallbacks.get(lastFallback) ?? 0) + 1);
+    const attempt = state ? lintIncremental(state, own, text, after, span, ranges, settings) : null;
+    let outcome: StatefulLint;
+    if (attempt?.ok) {
+      incremental++;
+      outcome = attempt.lint;
+    } else {
+      if (attempt) fallbacks.set(attempt.reason, (fallbacks.get(attempt.reason) ?? 0) + 1);
       if (state) disposeLintState(state);
       outcome = lintFull(own, text, allRules, settings, after);
     }

@@ -63,18 +63,29 @@ export interface LintState {
   readonly steps: number;
 }
 
-/** Why the last `lintIncremental` returned null (for tests and `npm run bench:lsp`). */
-export let lastFallback = "";
-
-function fallback(reason: string): null {
-  lastFallback = reason;
-  return null;
-}
-
 export interface StatefulLint {
   result: LintResult;
   state: LintState | null;
 }
+
+/** An edit this cannot lint exactly, and why (for the log, tests and `npm run bench:lsp`). */
+interface Fallback {
+  fallback: string;
+}
+
+function fallback(reason: string): Fallback {
+  return { fallback: reason };
+}
+
+function isFallback<T extends object>(value: T | Fallback): value is Fallback {
+  return "fallback" in value;
+}
+
+/**
+ * What `lintIncremental` gives: the lint and the state for the next edit, or why the caller must
+ * lint the whole file.
+ */
+export type IncrementalResult = { ok: true; lint: StatefulLint } | { ok: false; reason: string };
 
 /** After this many incremental lints in a row the next is full (it frees the retained trees). */
 export const MAX_INCREMENTAL_STEPS = 256;
@@ -220,15 +231,22 @@ function unitInNewTree(root: Node, old: Unit, text: string, extentEnd: number): 
 }
 
 /**
- * Lint after an edit, reusing `state`, or null when the edit is not one this can handle exactly
+ * Lint after an edit, reusing `state`; when the edit is not one this can handle exactly, says why
  * (the caller then lints in full). `state` is consumed either way: on success its trees move into
- * the new state, which also takes `tree`; on null the caller disposes of `state` and keeps `tree`.
+ * the new state, which also takes `tree`; otherwise the caller disposes of `state` and keeps `tree`.
  */
 export function lintIncremental(
   state: LintState, tree: Tree, source: string, lines: LineIndex, span: ChangedSpan, changedRanges: readonly Range[],
   settings: Settings, disabled?: ReadonlySet<string>,
-): StatefulLint | null {
-  lastFallback = "";
+): IncrementalResult {
+  const outcome = attempt(state, tree, source, lines, span, changedRanges, settings, disabled);
+  return isFallback(outcome) ? { ok: false, reason: outcome.fallback } : { ok: true, lint: outcome };
+}
+
+function attempt(
+  state: LintState, tree: Tree, source: string, lines: LineIndex, span: ChangedSpan, changedRanges: readonly Range[],
+  settings: Settings, disabled?: ReadonlySet<string>,
+): StatefulLint | Fallback {
   try {
     if (keyOf(settings, disabled) !== state.key) return fallback("settings");
     if (state.steps >= MAX_INCREMENTAL_STEPS) return fallback("steps");
@@ -237,9 +255,9 @@ export function lintIncremental(
     const root = tree.rootNode;
     const old = unitAround(state.model, state.source, span.start, span.oldEnd);
     if (!old) {
-      // (undefined: not an edit of blank space, and nothing was changed.)
-      const blank = whitespaceEdit(state, tree, source, lines, span, changedRanges);
-      return blank !== undefined ? blank : statementsEdit(state, tree, source, lines, span, changedRanges);
+      return isWhitespaceEdit(state, span, changedRanges, source)
+        ? whitespaceEdit(state, tree, source, lines, span)
+        : statementsEdit(state, tree, source, lines, span, changedRanges);
     }
 
     // [outerStart, oldExtent) of the old text became [outerStart, newExtent): the function, and
@@ -250,7 +268,10 @@ export function lintIncremental(
     const newExtent = oldExtent + delta;
     const now = unitInNewTree(root, old, source, newExtent);
     // (Typing a statement after the function, which the new tree does not put in it.)
-    if (!now) return statementsEdit(state, tree, source, lines, span, changedRanges) ?? fallback("function changed shape");
+    if (!now) {
+      const statements = statementsEdit(state, tree, source, lines, span, changedRanges);
+      return isFallback(statements) ? fallback("function changed shape") : statements;
+    }
     for (const r of changedRanges) if (r.startIndex < outerStart || r.endIndex > newExtent) return fallback("tree changed outside");
     const model = state.model;
     // (Both sets only grow: the sum of their sizes changes whenever either does.)
@@ -259,8 +280,8 @@ export function lintIncremental(
     const before = cached ?? unitSummary(old.fn, model, state.source, state.dispatch.enabled);
 
     const unitNodes = now.outer.descendantsOfType(state.dispatch.types).filter((n): n is Node => n !== null);
-    // From here on the old model is updated in place: a null return leaves it unusable.
-    const shift: Shift = { at: oldEnd, delta, tail: now.outer.endIndex };
+    // From here on the old model is updated in place: a fallback leaves it unusable.
+    const shift: Shift = { kind: "after", at: oldEnd, delta, tail: now.outer.endIndex };
     const next = SemanticModel.afterUnitEdit(model, root, { start: outerStart, end: oldEnd, functionStart: old.fn.startIndex }, shift, unitNodes);
     const after = unitSummary(now.fn, next, source, state.dispatch.enabled);
     if (after !== before) return fallback("summary");
@@ -268,9 +289,9 @@ export function lintIncremental(
     // The findings of other nodes, moved; the function's own, and those of rules that read the
     // whole file, are found again.
     const kept = keptFindings(state, outerStart, oldEnd, oldExtent, shift, root);
-    if (!kept) return null;
+    if (isFallback(kept)) return kept;
     const findings = checkAgain(state, next, source, root, unitNodes, outerStart, now.outer.endIndex, kept);
-    if (!findings) return null;
+    if (isFallback(findings)) return findings;
     return succeed(state, tree, source, lines, settings, next, findings, { start: outerStart, text: after, queried });
   } catch (error) {
     if (error instanceof StaleNodeError) return fallback("stale node");
@@ -279,23 +300,22 @@ export function lintIncremental(
 }
 
 /**
- * An edit of whitespace at the start of a line between statements (a blank line added, removed,
- * or being indented before code is typed on it): no node changes, the ones after it move.
- * Undefined when the edit is not one.
+ * Whether the edit is one of whitespace at the start of a line between statements (a blank line
+ * added, removed, or being indented before code is typed on it): no node changes.
  */
-function whitespaceEdit(
-  state: LintState, tree: Tree, source: string, lines: LineIndex, span: ChangedSpan, changedRanges: readonly Range[],
-): StatefulLint | null | undefined {
-  if (changedRanges.length > 0) return undefined;
+function isWhitespaceEdit(state: LintState, span: ChangedSpan, changedRanges: readonly Range[], source: string): boolean {
+  if (changedRanges.length > 0) return false;
   if (!isBlank(state.source, span.start, span.oldEnd) || !isBlank(source, span.start, span.newEnd) || !atLineIndent(state.source, span.start)) {
-    return undefined;
+    return false;
   }
   // Between statements: not inside an expression, a string or a function (whose text would change).
   const holder = state.tree.rootNode.descendantForIndex(span.start, span.oldEnd);
-  if (!holder || !(holder.type === "module" || (holder.type === "block" && holder.parent?.type === "class_definition"))) {
-    return undefined;
-  }
-  const shift: Shift = { at: span.start - 0.5, delta: span.newEnd - span.oldEnd, tail: Number.NaN };
+  return !!holder && (holder.type === "module" || (holder.type === "block" && holder.parent?.type === "class_definition"));
+}
+
+/** A whitespace edit (`isWhitespaceEdit`): the nodes after it move, nothing else changes. */
+function whitespaceEdit(state: LintState, tree: Tree, source: string, lines: LineIndex, span: ChangedSpan): StatefulLint | Fallback {
+  const shift: Shift = { kind: "from", at: span.start, delta: span.newEnd - span.oldEnd };
   const root = tree.rootNode;
   const kept: Finding[] = [];
   for (const f of state.findings) {
@@ -376,7 +396,7 @@ function usedInClassScope(classBody: Node, source: string, name: string, start: 
  */
 function statementsEdit(
   state: LintState, tree: Tree, source: string, lines: LineIndex, span: ChangedSpan, changedRanges: readonly Range[],
-): StatefulLint | null {
+): StatefulLint | Fallback {
   const delta = span.newEnd - span.oldEnd;
   const root = tree.rootNode;
   const oldHolder = statementsHolder(state.tree.rootNode, span.start, span.oldEnd);
@@ -421,8 +441,9 @@ function statementsEdit(
     // Fixes that add an import insert it before the module's first statement (imports.ts).
     const oldAnchor = firstOrdinaryStatement(state.tree.rootNode)?.startIndex ?? -1;
     const newAnchor = firstOrdinaryStatement(root)?.startIndex ?? -1;
-    const moved = oldAnchor < start ? oldAnchor : oldAnchor >= oldEnd ? oldAnchor + delta : Number.NaN;
-    if (moved !== newAnchor) return fallback("the module's first statement changed");
+    // (Null: the first statement was in the edited region.)
+    const moved = oldAnchor < start ? oldAnchor : oldAnchor >= oldEnd ? oldAnchor + delta : null;
+    if (moved === null || moved !== newAnchor) return fallback("the module's first statement changed");
   }
 
   const model = state.model;
@@ -478,10 +499,10 @@ function statementsEdit(
   const oldBound = boundIn(model, holderScope, oldEnd);
 
   // Everything from the old region's end on moves.
-  const shift: Shift = { at: oldEnd - 0.5, delta, tail: Number.NaN };
+  const shift: Shift = { kind: "from", at: oldEnd, delta };
   const kept = keptFindings(state, start, oldEnd, oldEnd, shift, root);
-  if (!kept) return null;
-  // From here on the old model is updated in place: a null return leaves it unusable.
+  if (isFallback(kept)) return kept;
+  // From here on the old model is updated in place: a fallback leaves it unusable.
   // (A node's descendantsOfType includes the node itself.)
   const unitNodes: Node[] = [];
   for (const statement of after) for (const n of statement.descendantsOfType(state.dispatch.types)) if (n) unitNodes.push(n);
@@ -494,7 +515,7 @@ function statementsEdit(
   }
 
   const findings = checkAgain(state, next, source, root, unitNodes, start, newEnd, kept);
-  if (!findings) return null;
+  if (isFallback(findings)) return findings;
   // The summary of the function edited last, unless it was in the edited statements.
   const last = state.summary;
   const summary = last && (last.start < start || last.start >= oldEnd) ? { ...last, start: shiftOffset(shift, last.start) } : null;
@@ -504,11 +525,11 @@ function statementsEdit(
 /**
  * The findings of nodes outside [start, end) of the old text (and the blank space after it, up
  * to `extentEnd`), moved, except those of whole-file rules, which are found again; and where the
- * findings of the edited code go among them. Null when one may depend on the edited code.
+ * findings of the edited code go among them. A fallback when one may depend on the edited code.
  */
 function keptFindings(
   state: LintState, start: number, end: number, extentEnd: number, shift: Shift, root: Node,
-): { kept: Finding[]; insertAt: number } | null {
+): { kept: Finding[]; insertAt: number } | Fallback {
   const kept: Finding[] = [];
   let insertAt = -1;
   for (const f of state.findings) {
@@ -523,12 +544,13 @@ function keptFindings(
 
 /**
  * The findings after an edit: the kept ones, with those of the edited code's `nodes` (in
- * [start, end) of the new text) among them, and those of whole-file rules. Null when a rule failed.
+ * [start, end) of the new text) among them, and those of whole-file rules. A fallback when a
+ * rule failed.
  */
 function checkAgain(
   state: LintState, model: SemanticModel, source: string, root: Node, nodes: readonly Node[], start: number, end: number,
   { kept, insertAt }: { kept: Finding[]; insertAt: number },
-): Finding[] | null {
+): Finding[] | Fallback {
   const fresh: Finding[] = [];
   const failures: RuleFailure[] = [];
   const local: Dispatch = { ...state.dispatch, byType: state.dispatch.localByType };

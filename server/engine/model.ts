@@ -84,17 +84,17 @@ export interface Loop {
 }
 
 /**
- * An edit's effect on the offsets of what it left in place: an offset after `at` moves by
- * `delta`, an offset equal to `at` (the end of an edited function, and so of what ends with it)
- * becomes `tail`. `at` may be fractional (x.5) when no offset can equal it.
+ * An edit's effect on the offsets of what it left in place:
+ *   - `from`: an offset at or after `at` moves by `delta` (text inserted or removed at `at`);
+ *   - `after`: an offset after `at` moves by `delta`, and one equal to `at` (the end of an edited
+ *     function, and so of what ends with it) becomes `tail`.
  */
-export interface Shift {
-  at: number;
-  delta: number;
-  tail: number;
-}
+export type Shift =
+  | { kind: "from"; at: number; delta: number }
+  | { kind: "after"; at: number; delta: number; tail: number };
 
 export function shiftOffset(shift: Shift, p: number): number {
+  if (shift.kind === "from") return p >= shift.at ? p + shift.delta : p;
   return p > shift.at ? p + shift.delta : p === shift.at ? shift.tail : p;
 }
 

@@ -4,7 +4,7 @@
  * that document only, and the log says so once.
  */
 import type { LintResult, Rule, Settings } from "../engine/index.js";
-import { disposeLintState, lastFallback, lintFull, lintIncremental, type StatefulLint } from "../engine/incremental.js";
+import { disposeLintState, lintFull, lintIncremental, type StatefulLint } from "../engine/incremental.js";
 import { type DocumentStore, type OpenDocument, setLintState, textOf, versionOf } from "./documents.js";
 import type { Logger } from "./log.js";
 import type { SettingsManager } from "./settings.js";
@@ -58,19 +58,21 @@ export class Analyzer {
     // full lint would; anything else, or any doubt, lints the whole file.
     const own = tree.copy(); // the lint state's own tree: the document's is edited in place
     let outcome: StatefulLint | null = null;
+    let how = !doc.lintState ? "first lint" : !since.exact || !since.span ? "whole text replaced" : since.reparses !== 1 ? "several reparses" : "incremental";
     if (doc.lintState && since.exact && since.span && since.reparses === 1) {
       try {
-        outcome = lintIncremental(doc.lintState, own, text, doc.lines, since.span, since.ranges, settings, doc.disabled);
+        const incremental = lintIncremental(doc.lintState, own, text, doc.lines, since.span, since.ranges, settings, doc.disabled);
+        if (incremental.ok) outcome = incremental.lint;
+        else how = incremental.reason;
       } catch (error) {
         // A bug in the incremental path costs a full lint, never a wrong or missing result.
         this.log.error(`Incremental linting of ${doc.uri} failed (a memhint bug); linting the whole file instead`, error);
+        how = "error";
       }
     }
-    let how = "incremental";
     if (outcome) {
       doc.lintState = null; // consumed: its trees now belong to the new state
     } else {
-      how = !doc.lintState ? "first lint" : !since.exact || !since.span ? "whole text replaced" : since.reparses !== 1 ? "several reparses" : lastFallback || "error";
       outcome = lintFull(own, text, this.rules, settings, doc.lines, doc.disabled);
     }
     let result = outcome.result;

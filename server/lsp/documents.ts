@@ -6,7 +6,6 @@
  * Documents too large or binary are kept (their text must follow later edits) but never parsed.
  */
 import type { DidChangeTextDocumentParams, TextDocumentContentChangeEvent, TextDocumentItem } from "vscode-languageserver";
-import { TextDocument } from "vscode-languageserver-textdocument";
 import { EditableTree } from "../engine/editable-tree.js";
 import { LineIndex, type PositionEncoding, type PythonParser, type Tree } from "../engine/index.js";
 import { type ChangedSpan, disposeLintState, type LintState, mergeSpans } from "../engine/incremental.js";
@@ -22,8 +21,9 @@ export type SkipReason = "too-large" | "binary";
 
 export interface OpenDocument {
   readonly uri: string;
-  /** The text holder; positions are converted by `lines`, never by TextDocument (UTF-16 only). */
-  document: TextDocument;
+  /** The client's version of the document. */
+  version: number;
+  /** The text, and its lines (which convert positions). */
   lines: LineIndex;
   /** The latest tree; when it has edits pending, they are applied but not yet reparsed. */
   parsed: EditableTree | null;
@@ -69,7 +69,7 @@ export function textOf(doc: OpenDocument): string {
 }
 
 export function versionOf(doc: OpenDocument): number {
-  return doc.document.version;
+  return doc.version;
 }
 
 function skipReason(text: string, maybeBinary: boolean): SkipReason | null {
@@ -102,7 +102,7 @@ export class DocumentStore {
     const text = typeof item.text === "string" ? item.text : "";
     const doc: OpenDocument = {
       uri: item.uri,
-      document: TextDocument.create(item.uri, item.languageId ?? "python", Number.isInteger(item.version) ? item.version : 0, text),
+      version: Number.isInteger(item.version) ? item.version : 0,
       lines: new LineIndex(text),
       parsed: null,
       skipped: null,
@@ -126,15 +126,13 @@ export class DocumentStore {
       return null;
     }
     const changes = Array.isArray(params.contentChanges) ? params.contentChanges : [];
-    let text = textOf(doc);
     let maybeBinary = doc.skipped === "binary";
     for (const change of changes) {
       if (!change || typeof change.text !== "string") continue;
-      text = this.applyChange(doc, change, encoding);
+      this.applyChange(doc, change, encoding);
       maybeBinary ||= change.text.includes("\u0000");
     }
-    const version = Number.isInteger(params.textDocument.version) ? params.textDocument.version : versionOf(doc) + 1;
-    doc.document = TextDocument.update(doc.document, [{ text }], version);
+    doc.version = Number.isInteger(params.textDocument.version) ? params.textDocument.version : doc.version + 1;
     doc.lint = null;
     this.updateSkip(doc, maybeBinary);
     return doc;

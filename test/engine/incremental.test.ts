@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { allRules } from "../../rules/index.js";
 import { EditableTree } from "../../server/engine/editable-tree.js";
-import { type ChangedSpan, disposeLintState, lastFallback, lintFull, lintIncremental, type LintState, mergeSpans } from "../../server/engine/incremental.js";
+import { type ChangedSpan, disposeLintState, lintFull, lintIncremental, type LintState, mergeSpans, type StatefulLint } from "../../server/engine/incremental.js";
 import { lintSource } from "../../server/engine/lint.js";
 import type { Scope, SemanticModel } from "../../server/engine/model.js";
 import { LineIndex } from "../../server/engine/positions.js";
@@ -74,10 +74,13 @@ function relint(session: Session): Diagnostic[] {
   const { tree: next, changed: ranges, flipped } = session.tree.reparse(lines);
   for (const at of flipped) session.span = mergeSpans(session.span, at, at + 1, 1);
   const own = next.copy();
-  let outcome = session.state && session.span ? lintIncremental(session.state, own, session.text, lines, session.span, ranges, settings) : null;
-  if (outcome) session.incremental++;
-  else {
-    if (session.state && session.span) reasons.set(lastFallback, (reasons.get(lastFallback) ?? 0) + 1);
+  const attempt = session.state && session.span ? lintIncremental(session.state, own, session.text, lines, session.span, ranges, settings) : null;
+  let outcome: StatefulLint;
+  if (attempt?.ok) {
+    session.incremental++;
+    outcome = attempt.lint;
+  } else {
+    if (attempt) reasons.set(attempt.reason, (reasons.get(attempt.reason) ?? 0) + 1);
     if (session.state) disposeLintState(session.state);
     outcome = lintFull(own, session.text, allRules, settings, lines);
     session.full++;

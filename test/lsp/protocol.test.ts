@@ -80,8 +80,11 @@ describe("push mode", () => {
     }
     client.notifyBatch(edits);
     await client.diagnostics(uri, 31);
-    await new Promise((r) => setTimeout(r, 150));
-    const versions = client.published(uri).map((m) => m.params.version).slice(1);
+    // One more edit: the server handles messages in order, so anything it could still publish for
+    // the burst comes before the publish of version 32.
+    change(client, uri, 32, [{ range: { start: { line: 1, character: 0 }, end: { line: 1, character: 0 } }, text: "y" }]);
+    await client.diagnostics(uri, 32);
+    const versions = client.published(uri).map((m) => m.params.version).slice(1, -1);
     expect(versions.length).toBeLessThanOrEqual(3);
     expect(versions.at(-1)).toBe(31);
     for (let i = 1; i < versions.length; i++) expect(versions[i]).toBeGreaterThan(versions[i - 1]);
@@ -132,15 +135,15 @@ describe("pull mode", () => {
       const queued = client.peekId();
       client.notifyBatch([edit(3), { method: "textDocument/diagnostic", params: { textDocument: { uri: URI } }, id: queued } as never, { method: "$/cancelRequest", params: { id: queued } }]);
       await expect(client.expectAnswer(queued)).rejects.toMatchObject({ code: -32800 });
-      // A pull waiting for a burst of edits to settle, cancelled while it waits.
+      // A pull waiting for a burst of edits to settle, cancelled while it waits: the edit after it
+      // keeps the document unsettled, and the server lints only once every message it has
+      // received is handled, so the cancellation reaches the pull while it still waits.
       const waiting = client.peekId();
-      client.notifyBatch([edit(4), edit(5), { method: "textDocument/diagnostic", params: { textDocument: { uri: URI } }, id: waiting } as never]);
-      const answer = client.expectAnswer(waiting);
-      await new Promise((r) => setTimeout(r, 3));
-      client.notify("$/cancelRequest", { id: waiting });
-      // RequestCancelled, unless the burst had settled and the answer was already on its way.
-      const outcome = await answer.then((report) => report.kind, (error) => error.code);
-      expect([-32800, "full"]).toContain(outcome);
+      client.notifyBatch([
+        edit(4), edit(5), { method: "textDocument/diagnostic", params: { textDocument: { uri: URI } }, id: waiting } as never,
+        edit(6), { method: "$/cancelRequest", params: { id: waiting } },
+      ]);
+      await expect(client.expectAnswer(waiting)).rejects.toMatchObject({ code: -32800 });
 
       // Unknown documents get an empty report.
       expect((await client.request("textDocument/diagnostic", { textDocument: { uri: "file:///nowhere.py" } })).items).toEqual([]);
