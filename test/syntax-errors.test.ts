@@ -8,6 +8,8 @@ import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { stdlibPath } from "../scripts/corpus.js";
 import { lint } from "./helpers/engine.js";
+import { discoverFixtures, readText } from "./helpers/fixtures.js";
+import { random } from "./helpers/random.js";
 import { memhint, tempDir, writeTree } from "./helpers/cli.js";
 
 const codes = (source: string): string[] => lint(source).diagnostics.map((d) => d.code);
@@ -93,5 +95,37 @@ describe("MH000 on deep code", () => {
     const depth = 20_000;
     const result = lint(`x = ${"(".repeat(depth)}1${")".repeat(depth - 1)}\n`);
     expect(result.diagnostics.map((d) => d.code)).toEqual(["MH000"]);
+  });
+});
+
+describe("MH000 ranges", () => {
+  it("end at the line's end when the error starts there (npm run fuzz:cli, seed 1337253537 case 202, minimized)", () => {
+    // A mutated standard-library file with CRLF line endings: the error starts at a line's `\r`.
+    const source = "def check_syntax_warning(testcase, statement, errtext='',\r\n                         *, lineno=1, offset=None):\r\n    testcase.assertTrue(issubclass(warn.category, SyntaxWarning),\r\n                        warn.category)\r\n        check_syntax_error(testcase, statement, errtext,\r\n                           lineno=lineno, offset=offset)\r\n    \"\"\"Decorator to suppress warnings.\r\n    \"\"\"\r\n \u2028               return test(self, *args, **kwargs)\r\n    \"\"\"Context manager to check that no warnings are emitted.\r\n";
+    const [d] = lint(source).diagnostics.filter((x) => x.code === "MH000");
+    expect(source[d.start]).toBe("\r");
+    expect(d.end).toBe(d.start);
+  });
+
+  it("stay on their line, also for an error at a line's end (CRLF), on broken copies of every fixture", () => {
+    const next = random(20261207);
+    let checked = 0;
+    for (const fixture of discoverFixtures()) {
+      const lines = readText(fixture.path).replace(/\n/g, "\r\n").split(/(?<=\n)/);
+      for (let k = 0; k < 12; k++) {
+        // Break it: drop a line, and indent another one deeper or not at all.
+        const copy = [...lines];
+        copy.splice(Math.floor(next() * copy.length), 1);
+        const i = Math.floor(next() * copy.length);
+        copy[i] = next() < 0.5 ? `        ${copy[i]}` : copy[i].trimStart();
+        const source = copy.join("");
+        for (const d of lint(source).diagnostics.filter((d) => d.code === "MH000")) {
+          expect(d.end, source).toBeGreaterThanOrEqual(d.start);
+          expect(source.slice(d.start, d.end), source).not.toMatch(/[\r\n]/);
+          checked++;
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(20);
   });
 });

@@ -86,7 +86,7 @@ function errorsOf(root: Node, source: string): SyntaxProblem[] {
     lastRow = rowOf(Math.max(start, node.endIndex));
     out.push(node.isMissing
       ? { start, end: start, message: `invalid syntax: \`${node.type}\` expected here` }
-      : { start, end: Math.max(start + 1, Math.min(Math.max(node.endIndex, start + 1), lineEnd(source, start))), message: errorMessage(start, source) });
+      : { start, end: Math.min(Math.max(node.endIndex, start + 1), lineEnd(source, start)), message: errorMessage(start, source) });
   }
   return out;
 }
