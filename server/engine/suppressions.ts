@@ -29,46 +29,76 @@ const PATTERN = /#\s*(?:memhint\s*:\s*(ignore-file|ignore)\b(?:\s*\[([^\]\n]*)\]
 /** Whether a file has any suppression comment at all: one scan instead of two. */
 const MENTIONS = /memhint|noqa/;
 
-export function parseSuppressions(source: string, root: Node, lines: LineIndex, knownCodes: ReadonlySet<string>): Suppressions {
-  const result: Suppressions = { file: false, byLine: new Map(), problems: [] };
-  if (!MENTIONS.test(source)) return result;
-  const firstStatement = root.namedChildren.find((c) => c && c.type !== "comment");
-  const headerEnd = firstStatement ? firstStatement.startIndex : source.length;
+/** A suppression comment's directive, as written (the one grammar for the engine and the editor). */
+export interface SuppressionComment {
+  kind: "ignore" | "ignore-file" | "noqa";
+  /** Where the directive starts (its `#`) and ends, in the text. */
+  start: number;
+  end: number;
+  /** The codes it names, upper-cased, with their offsets; null for `# memhint: ignore` and `ignore-file` without a list. */
+  codes: Array<{ code: string; start: number; end: number }> | null;
+  /** Where its list of codes starts and ends: inside the brackets, or after `noqa:` (trailing commas and blanks left out). */
+  listStart: number;
+  listEnd: number;
+}
+
+/** The suppression comments of a file, in order (a `#` inside a string does not count). */
+export function suppressionComments(source: string, root: Node): SuppressionComment[] {
+  const out: SuppressionComment[] = [];
+  if (!MENTIONS.test(source)) return out;
   PATTERN.lastIndex = 0;
   for (let match = PATTERN.exec(source); match; match = PATTERN.exec(source)) {
     const at = match.index;
     const comment = root.descendantForIndex(at, at + 1);
     if (comment?.type !== "comment") continue; // a `#` inside a string
-    const line = lines.lineOf(at);
     const [, directive, bracketCodes, noqaCodes] = match;
-    const codesText = directive ? bracketCodes : noqaCodes;
-    const codesOffset = codesText === undefined ? at : at + match[0].lastIndexOf(codesText);
-    const codes: string[] = [];
-    if (codesText !== undefined) {
+    const listText = directive ? bracketCodes : noqaCodes;
+    const listStart = listText === undefined ? at + match[0].length : at + match[0].lastIndexOf(listText);
+    const trimmed = listText === undefined ? "" : directive ? listText : listText.replace(/[\s,]+$/, "");
+    let codes: SuppressionComment["codes"] = null;
+    if (listText !== undefined) {
+      codes = [];
       const re = /[A-Za-z0-9_]+/g;
-      for (let c = re.exec(codesText); c; c = re.exec(codesText)) {
-        const code = c[0].toUpperCase();
-        if (!code.startsWith("MH")) continue; // another tool's code in a shared noqa
-        if (!knownCodes.has(code)) {
-          result.problems.push(problem(codesOffset + c.index, codesOffset + c.index + c[0].length,
-            `Unknown code ${code} in suppression comment: it suppresses nothing (known codes are MH001 and the rule codes listed by \`memhint rules\`)`));
-          continue;
-        }
-        codes.push(code);
+      for (let c = re.exec(listText); c; c = re.exec(listText)) {
+        codes.push({ code: c[0].toUpperCase(), start: listStart + c.index, end: listStart + c.index + c[0].length });
       }
     }
-    if (directive === "ignore-file") {
-      if (at >= headerEnd) {
-        result.problems.push(problem(at, at + match[0].length,
+    const kind = directive === "ignore-file" ? "ignore-file" : directive === "ignore" ? "ignore" : "noqa";
+    out.push({ kind, start: at, end: at + match[0].length, codes, listStart, listEnd: listStart + (directive ? (listText ?? "").length : trimmed.length) });
+  }
+  return out;
+}
+
+export function parseSuppressions(source: string, root: Node, lines: LineIndex, knownCodes: ReadonlySet<string>): Suppressions {
+  const result: Suppressions = { file: false, byLine: new Map(), problems: [] };
+  const comments = suppressionComments(source, root);
+  if (comments.length === 0) return result;
+  const firstStatement = root.namedChildren.find((c) => c && c.type !== "comment");
+  const headerEnd = firstStatement ? firstStatement.startIndex : source.length;
+  for (const comment of comments) {
+    const line = lines.lineOf(comment.start);
+    const codes: string[] = [];
+    for (const c of comment.codes ?? []) {
+      if (!c.code.startsWith("MH")) continue; // another tool's code in a shared noqa
+      if (!knownCodes.has(c.code)) {
+        result.problems.push(problem(c.start, c.end,
+          `Unknown code ${c.code} in suppression comment: it suppresses nothing (known codes are MH001 and the rule codes listed by \`memhint rules\`)`));
+        continue;
+      }
+      codes.push(c.code);
+    }
+    if (comment.kind === "ignore-file") {
+      if (comment.start >= headerEnd) {
+        result.problems.push(problem(comment.start, comment.end,
           "`# memhint: ignore-file` only works in the comments before the first statement; this one suppresses nothing"));
-      } else if (codesText === undefined) {
+      } else if (comment.codes === null) {
         result.file = true;
       } else {
         for (const code of codes) addCode(result.byLine, -1, code);
       }
       continue;
     }
-    if (codesText === undefined) addCode(result.byLine, line, "*");
+    if (comment.codes === null) addCode(result.byLine, line, "*");
     else for (const code of codes) addCode(result.byLine, line, code);
   }
   return result;

@@ -2,20 +2,13 @@
  * Suppression edits, as engine text edits (UTF-16 offsets): "ignore MHxxx on this line" adds the
  * code to the line's `# memhint: ignore[...]` (or ruff-style `# noqa: ...`) comment or appends
  * one; "ignore MHxxx in this file" extends or inserts `# memhint: ignore-file[...]` in the header
- * comments. The engine's suppressions.ts defines what these comments mean.
+ * comments. The engine's suppressions.ts defines what these comments mean, and finds them.
  */
 import type { Node, Tree } from "web-tree-sitter";
 import type { LineIndex, TextEdit } from "../engine/index.js";
+import { type SuppressionComment, suppressionComments } from "../engine/suppressions.js";
 
-const LINE_IGNORE = /#\s*memhint\s*:\s*ignore\b(?!-)(\s*\[([^\]\n]*)\])?/g;
-const NOQA = /#\s*noqa\s*:\s*([A-Za-z0-9_]+(?:[ \t]*,[ \t]*[A-Za-z0-9_]+)*)/g;
-const FILE_IGNORE = /#\s*memhint\s*:\s*ignore-file\b(\s*\[([^\]\n]*)\])?/g;
 const ENCODING_DECLARATION = /^[ \t\f]*#.*?coding[:=][ \t]*[-\w.]+/;
-
-function commentAt(tree: Tree, offset: number): Node | null {
-  const node = tree.rootNode.descendantForIndex(offset, offset + 1);
-  return node?.type === "comment" ? node : null;
-}
 
 /** Whether a comment can be appended at the end of `line`: not inside a string, no `\` continuation. */
 function lineAcceptsComment(tree: Tree, lines: LineIndex, line: number): boolean {
@@ -34,13 +27,12 @@ function lineAcceptsComment(tree: Tree, lines: LineIndex, line: number): boolean
   return true;
 }
 
-/** Insert `code` into a bracketed code list whose inner text spans [innerStart, innerEnd). */
-function extendList(text: string, innerStart: number, innerEnd: number, code: string): TextEdit | null {
-  const inner = text.slice(innerStart, innerEnd);
-  const codes = inner.split(/[\s,]+/).filter(Boolean).map((c) => c.toUpperCase());
-  if (codes.includes(code)) return null;
-  const trimmedEnd = innerStart + inner.trimEnd().length;
-  if (codes.length === 0) return { start: innerStart, end: innerEnd, newText: code };
+/** Insert `code` into a bracketed code list (`[...]` of an ignore or ignore-file comment). */
+function extendList(text: string, comment: SuppressionComment, code: string): TextEdit | null {
+  const codes = comment.codes ?? [];
+  if (codes.some((c) => c.code === code)) return null;
+  if (codes.length === 0) return { start: comment.listStart, end: comment.listEnd, newText: code };
+  const trimmedEnd = comment.listStart + text.slice(comment.listStart, comment.listEnd).trimEnd().length;
   return { start: trimmedEnd, end: trimmedEnd, newText: `, ${code}` };
 }
 
@@ -49,26 +41,21 @@ export function lineSuppressionEdit(tree: Tree, lines: LineIndex, code: string, 
   const text = lines.text;
   const first = lines.lineOf(start);
   const last = lines.lineOf(Math.max(start, end - 1));
+  const comments = suppressionComments(text, tree.rootNode);
   for (const line of first === last ? [first] : [first, last]) {
     const lineStart = lines.lineStart(line);
     const lineEnd = lines.lineContentEnd(line);
     const lineText = text.slice(lineStart, lineEnd);
-    LINE_IGNORE.lastIndex = 0;
-    for (let m = LINE_IGNORE.exec(lineText); m; m = LINE_IGNORE.exec(lineText)) {
-      const at = lineStart + m.index;
-      if (!commentAt(tree, at)) continue;
-      if (m[1] === undefined) return null; // a bare `# memhint: ignore` already ignores every code
-      const innerStart = at + m[0].indexOf("[") + 1;
-      return extendList(text, innerStart, innerStart + m[2].length, code);
+    const onLine = comments.filter((c) => c.start >= lineStart && c.start < lineEnd);
+    const ignore = onLine.find((c) => c.kind === "ignore");
+    if (ignore) {
+      if (ignore.codes === null) return null; // a bare `# memhint: ignore` already ignores every code
+      return extendList(text, ignore, code);
     }
-    NOQA.lastIndex = 0;
-    for (let m = NOQA.exec(lineText); m; m = NOQA.exec(lineText)) {
-      const at = lineStart + m.index;
-      if (!commentAt(tree, at)) continue;
-      const codes = m[1].split(/[\s,]+/).map((c) => c.toUpperCase());
-      if (codes.includes(code)) return null;
-      const insertAt = at + m[0].length;
-      return { start: insertAt, end: insertAt, newText: `, ${code}` };
+    const noqa = onLine.find((c) => c.kind === "noqa");
+    if (noqa) {
+      if (noqa.codes?.some((c) => c.code === code)) return null;
+      return { start: noqa.listEnd, end: noqa.listEnd, newText: `, ${code}` };
     }
     if (!lineAcceptsComment(tree, lines, line)) continue;
     const trailing = lineText.length - lineText.trimEnd().length;
@@ -88,13 +75,8 @@ export function fileSuppressionEdit(tree: Tree, lines: LineIndex, code: string):
       break;
     }
   }
-  FILE_IGNORE.lastIndex = 0;
-  for (let m = FILE_IGNORE.exec(text); m && m.index < headerEnd; m = FILE_IGNORE.exec(text)) {
-    if (!commentAt(tree, m.index)) continue;
-    if (m[1] === undefined) return null;
-    const innerStart = m.index + m[0].indexOf("[") + 1;
-    return extendList(text, innerStart, innerStart + m[2].length, code);
-  }
+  const fileIgnore = suppressionComments(text, root).find((c) => c.kind === "ignore-file" && c.start < headerEnd);
+  if (fileIgnore) return fileIgnore.codes === null ? null : extendList(text, fileIgnore, code);
   // After a shebang and an encoding declaration, which must stay on the first two lines.
   let line = 0;
   if (lines.lineText(0).startsWith("#!")) line = 1;
