@@ -275,6 +275,25 @@ function unknown(at: Node, reason: string): Verdict {
   return { origin: "unknown", reason, at, shape: "identity" };
 }
 
+/** A literal no operation can change in place: numbers, strings, bytes, `None`, tuples of those. */
+function isImmutableLiteral(value: Node): boolean {
+  const node = unparenthesize(value);
+  switch (node.type) {
+    case "integer":
+    case "float":
+    case "true":
+    case "false":
+    case "none":
+    case "string":
+    case "concatenated_string":
+      return true;
+    case "tuple":
+      return node.namedChildren.every((c) => c === null || c.type === "comment" || isImmutableLiteral(c));
+    default:
+      return false;
+  }
+}
+
 /** The arguments of a call, comments left out (a lone generator argument is one argument). */
 function argumentsOf(call: Node): Node[] {
   const args = call.childForFieldName("arguments");
@@ -601,10 +620,16 @@ export class ProvenanceFacts {
       if (v) parts.push(v);
     }
     if (parts.length === 0) return unknown(node, `${label}, declared without a value`);
-    const valued = bindings.some((b) => b.kind !== "function" && b.kind !== "class" && b.kind !== "import");
-    if (valued) parts.push(...this.changes(name, owner, bindings, hops));
     for (const p of parts) if (p.origin === "runtime") return p;
     for (const p of parts) if (p.origin === "unknown") return p;
+    // Only what is bounded can be made unbounded by changes in place; immutable values cannot be.
+    const immutable = bindings.every((b) => b.kind === "function" || b.kind === "class" || b.kind === "import"
+      || (b.kind === "assignment" && b.value !== null && isImmutableLiteral(b.value)));
+    if (!immutable) {
+      const changes = this.changes(name, owner, bindings, hops);
+      for (const p of changes) if (p.origin === "runtime") return p;
+      for (const p of changes) if (p.origin === "unknown") return p;
+    }
     const loopVariable = bindings.length === 1 && (bindings[0].kind === "for" || bindings[0].kind === "comprehension-for");
     let reason: string;
     if (loopVariable) reason = parts[0].reason;
@@ -803,7 +828,7 @@ export class ProvenanceFacts {
       if (s.kind === "class" && isPrivateName(s.node.childForFieldName("name")?.text ?? "")) privateClass = true;
     }
     if (!nested && !isPrivateName(name) && !privateClass) {
-      return runtime(b.node, `${label}, a parameter of the public ${this.functionLabel(fn, 36)}`);
+      return runtime(b.node, `${quoted(b.name, 20)}, a parameter of the public ${this.functionLabel(fn, 24)}`);
     }
     if (around.kind === "class") return unknown(b.node, `${label}, a parameter of the private ${this.functionLabel(fn)}`);
     return this.passedByCallers(b, fn, around, hops);
@@ -1037,14 +1062,15 @@ export class ProvenanceFacts {
     }
     const method = methodOf(node);
     if (method) {
-      const reading = READING_METHODS.get(method.name);
-      if (reading) return runtime(node, `${quoted(`${method.object.text}.${method.name}()`)}, ${reading}`);
       const object = unparenthesize(method.object);
       if (object.type === "identifier" && BUILTIN_TYPES.has(object.text) && this.model.isBuiltin(object, object.text, scope)) {
         return PURE_METHODS.has(method.name) || method.name === "fromkeys" ? this.combine(node, all()) : unknown(node, `the result of ${shown}`);
       }
       const receiver = this.evaluate(method.object, hops);
+      // (The receiver's source, when it has one, says more: `open()` rather than `.read()`.)
       if (receiver.origin === "runtime") return receiver;
+      const reading = READING_METHODS.get(method.name);
+      if (reading) return runtime(node, `${quoted(`${method.object.text}.${method.name}()`)}, ${reading}`);
       if (BOOL_METHODS.has(method.name)) return code(node, `${quoted(node.text)}, a truth value`);
       if (receiver.origin === "code" && (receiver.shape === "literal" || receiver.shape === "data")) {
         if (method.name === "get") {
