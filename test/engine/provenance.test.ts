@@ -75,6 +75,10 @@ describe("provenance: bounded by the code", () => {
   it("a class attribute written through an instance is not a constant", () => {
     const src = `class Shape:\n    KIND = "shape"\n    def __init__(self, kind):\n        self.KIND = kind\n    def key(self):\n        return self.KIND\n`;
     expectOrigin(at(src, "self.KIND"), "unknown", "`self.KIND`");
+    const registry = `class Base:\n    _instances = {}\n    def __init__(self, key):\n        self._instances[key] = self\n    def all(self):\n        return list(Base._instances)\n`;
+    expectOrigin(at(registry, "Base._instances"), "unknown", "`Base._instances`, also set through an attribute");
+    const appended = `class Base:\n    NAMES = []\n    @classmethod\n    def add(cls, n):\n        cls.NAMES.append(n)\n        return tuple(cls.NAMES)\n`;
+    expectOrigin(at(appended, "cls.NAMES", -1), "unknown", "`cls.NAMES`");
   });
 
   it("a constant table: its keys, values, items and entries, whatever the key", () => {
@@ -176,6 +180,7 @@ describe("provenance: bounded by the code", () => {
     expectOrigin(valueOf(`${src}    key = str(len(NAMES)) + "-".join(parts)\n`), "code");
     expectOrigin(valueOf(`${src}    key = tuple(sorted(NAMES))\n`), "code", "`NAMES`");
     expectOrigin(valueOf(`${src}    key = "%s/%d" % (NAMES[0], 3)\n`), "code");
+    expectOrigin(valueOf(`${src}    key = max(sorted(NAMES, key=lambda n: -len(n), reverse=True), key=str.lower)\n`), "code", "`NAMES`");
     expectOrigin(valueOf(`def f(a, b):\n    key = a < b\n`), "code", "a truth value");
     expectOrigin(valueOf(`def f(a):\n    key = isinstance(a, int)\n`), "code", "a truth value");
   });

@@ -40,7 +40,7 @@
  * constant must not be written through an instance).
  */
 import type { Node } from "web-tree-sitter";
-import { type Binding, type Mutation, parameterName, type Scope, type SemanticModel, unparenthesize } from "../model.js";
+import { type Binding, MUTATING_METHODS, type Mutation, parameterName, type Scope, type SemanticModel, unparenthesize } from "../model.js";
 import type { SummaryContext } from "../types.js";
 import { isFewValuedParameter } from "./annotations.js";
 import { ClassFacts, enclosingClass } from "./classes.js";
@@ -358,11 +358,22 @@ function parameterSlots(fn: Node): ParameterSlot[] {
   return slots;
 }
 
-/** Where attributes are written in `text`: `x.NAME = ...`, `x.NAME += ...`, `setattr(x, "NAME", ...)`. */
+/**
+ * Where attributes are written or changed in place in `text` (a loose, textual match: strings
+ * and comments count too): `x.NAME = ...`, `x.NAME += ...`, `del x.NAME`, `x.NAME[k] = ...`,
+ * `x.NAME.append(...)` and the other mutating methods, `setattr(x, "NAME", ...)`.
+ */
 function attributeWrites(text: string): { names: Set<string>; anySetattr: boolean } {
   const names = new Set<string>();
-  for (const m of text.matchAll(/\.\s*([\p{L}_][\p{L}\p{N}_]*)\s*(?:=(?!=)|(?:\*\*|\/\/|>>|<<|[-+*/%&|^@])=|:[^\n=]*=)/gu)) names.add(m[1]);
-  for (const m of text.matchAll(/\bdel\s+[^\n]*?\.\s*([\p{L}_][\p{L}\p{N}_]*)/gu)) names.add(m[1]);
+  const name = "([\\p{L}_][\\p{L}\\p{N}_]*)";
+  const assign = "(?:=(?!=)|(?:\\*\\*|\\/\\/|>>|<<|[-+*/%&|^@])=)";
+  const patterns = [
+    new RegExp(`\\.\\s*${name}\\s*(?:${assign}|:[^\\n=]*=)`, "gu"),
+    new RegExp(`\\bdel\\s+[^\\n]*?\\.\\s*${name}`, "gu"),
+    new RegExp(`\\.\\s*${name}\\s*\\[[^\\n]*?\\]\\s*${assign}`, "gu"),
+    new RegExp(`\\.\\s*${name}\\s*\\.\\s*(?:${[...MUTATING_METHODS].join("|")})\\s*\\(`, "gu"),
+  ];
+  for (const pattern of patterns) for (const m of text.matchAll(pattern)) names.add(m[1]);
   let anySetattr = false;
   for (const m of text.matchAll(/\bsetattr\s*\(\s*[^,()]*,\s*(?:(['"])([\p{L}_][\p{L}\p{N}_]*)\1\s*,)?/gu)) {
     if (m[2]) names.add(m[2]);
@@ -1111,9 +1122,12 @@ export class ProvenanceFacts {
         const object = args[0] ? this.evaluate(args[0], hops) : null;
         return object?.origin === "runtime" ? object : unknown(node, `the result of ${quoted(node.text)}`);
       }
-      default:
-        if (PURE_BUILTINS.has(name)) return this.combine(node, all(), () => this.derivedReason(node, args, hops));
+      default: {
+        // `key=` picks among the values, `reverse=` orders them: neither adds values.
+        const valued = args.filter((a) => !(a.type === "keyword_argument" && ["key", "reverse"].includes(a.childForFieldName("name")?.text ?? "")));
+        if (PURE_BUILTINS.has(name)) return this.combine(node, valued.map((a) => this.evaluate(a, hops)), () => this.derivedReason(node, valued, hops));
         return unknown(node, `the result of ${quoted(`${name}()`)}`);
+      }
     }
   }
 
