@@ -201,11 +201,11 @@ if __name__ == "__main__":
 
   it("methods Python runs when a class is defined, and __init__ of an object made once at import", () => {
     const base = `REGISTRY = []\nclass Plugin:\n    def __init_subclass__(cls, **kw):\n        fn = cls\n        REGISTRY.append(fn)\n`;
-    expect(once(base)).toEqual({ once: true, reason: "in `__init_subclass__()`, run when a class is defined" });
+    expect(once(base)).toEqual({ once: true, reason: "in `Plugin.__init_subclass__()`, run when a class is defined" });
     const meta = `REGISTRY = []\nclass Meta(type):\n    def __new__(mcs, name, bases, ns):\n        fn = name\n        REGISTRY.append(fn)\n        return super().__new__(mcs, name, bases, ns)\n`;
     expect(once(meta).once).toBe(true);
     const singleton = `REGISTRY = []\nclass Manager:\n    def __init__(self):\n        fn = 1\n        REGISTRY.append(fn)\nMANAGER = Manager()\n`;
-    expect(once(singleton)).toEqual({ once: true, reason: "in `__init__()` of an object made once at import" });
+    expect(once(singleton)).toEqual({ once: true, reason: "in `Manager.__init__()`, for the one object made at import" });
     expect(once(`${singleton}OTHER = Manager()\n`).once).toBe(false);
   });
 

@@ -388,6 +388,32 @@ describe("provenance on real code", () => {
       expect(elapsed, `${file}: ${lines} lines, ${nodes.length} questions`).toBeLessThan(Math.max(1000, (2000 * lines) / 5000));
       expect(origins.code).toBeGreaterThan(0);
       expect(origins.runtime).toBeGreaterThan(0);
+
+      // Where code runs, for every call and statement.
+      const statements = s.root.descendantsOfType(["call", "expression_statement"]).filter((n): n is Node => n !== null);
+      const contextStarted = performance.now();
+      let once = 0;
+      for (const node of statements) {
+        const verdict = s.facts.context.runsOnce(node);
+        if (verdict.once) once++;
+        expect(verdict.reason.length).toBeGreaterThan(0);
+        expect(s.facts.context.isTestCode(node)).toBe(false);
+      }
+      expect(performance.now() - contextStarted, `${file}: runsOnce`).toBeLessThan(Math.max(1000, (2000 * lines) / 5000));
+      expect(once).toBeGreaterThan(0);
+    }
+  });
+
+  it("answers every node of code that does not parse without throwing", () => {
+    const broken = `def f(url:\n    key = url.lower(\n    CACHE[key] = [x for x in\nclass C(:\n    X = {1: 2\n    def m(self, a): return self.X[a] +\nfor line in open(:\n    pass\n@register(\ndef g(): lambda: (yield)\n`;
+    const s = snippet(broken);
+    expect(s.root.hasError).toBe(true);
+    for (const node of s.root.descendantsOfType(["identifier", "call", "attribute", "subscript", "ERROR", "expression_statement"])) {
+      if (!node) continue;
+      expect(["code", "runtime", "unknown"]).toContain(s.facts.provenance.of(node).origin);
+      s.facts.provenance.itemsOf(node);
+      s.facts.context.runsOnce(node);
+      s.facts.context.isTestCode(node);
     }
   });
 });

@@ -82,7 +82,8 @@ interface Once extends RunsOnce {
   factory?: boolean;
 }
 
-const MAX_DEPTH = 8;
+/** How many callers deep `runsOnce` follows (far beyond real code: past it, answers could depend on the order of questions). */
+const MAX_DEPTH = 32;
 
 /** Test code and code that runs once, for one lint (answers cached by function). */
 export class ContextFacts {
@@ -217,7 +218,8 @@ export class ContextFacts {
   private functionRunsOnce(scope: Scope, depth: number): Once {
     const known = this.functions.get(scope.start);
     if (known) return known;
-    if (this.active.has(scope.start) || depth > MAX_DEPTH) return { once: false, reason: "in a function that may call itself" };
+    if (this.active.has(scope.start)) return { once: false, reason: "in a function that may call itself" };
+    if (depth > MAX_DEPTH) return { once: false, reason: "in a function called through too many others" };
     this.active.add(scope.start);
     let verdict: Once;
     try {
@@ -233,8 +235,9 @@ export class ContextFacts {
     const fn = scope.node;
     if (fn.type !== "function_definition") return { once: false, reason: "in a lambda" };
     const name = fn.childForFieldName("name");
-    const label = quoted(`${name?.text ?? ""}()`);
     const around = scope.parent ?? this.model.module;
+    const className = around.kind === "class" ? around.node.childForFieldName("name")?.text : null;
+    const label = quoted(`${className ? `${className}.` : ""}${name?.text ?? ""}()`);
     const many: Once = { once: false, reason: `in ${label}, which may run many times` };
     if (!name) return many;
     if (around.kind === "class") {
@@ -244,7 +247,7 @@ export class ContextFacts {
         return { once: true, reason: `in a metaclass's ${label}, run when a class is defined` };
       }
       if (name.text === "__init__" && enclosingClass(fn) && this.classes.isModuleSingleton(classNode)) {
-        return { once: true, reason: `in ${label} of an object made once at import` };
+        return { once: true, reason: `in ${label}, for the one object made at import` };
       }
     }
     // A function directly in a decorator factory: the decorator it returns.
@@ -255,6 +258,8 @@ export class ContextFacts {
     const bindings = around.bindings.get(name.text) ?? [];
     if (bindings.length !== 1 || bindings[0].kind !== "function") return many;
     const uses = this.model.referencesOf(name.text, around).filter((id) => id.startIndex !== name.startIndex);
+    // (A method is called through attributes, which references do not show.)
+    if (around.kind === "class" && uses.length === 0) return many;
     if (uses.length === 0) return { once: false, reason: `in ${label}, not called in this file` };
     const kinds = new Set<Use>();
     let callerReason = "";

@@ -232,7 +232,12 @@ const ADDING_METHODS = new Map<string, "args" | "items" | "last">([
   ["__ior__", "items"],
 ]);
 
-const MAX_HOPS = 12;
+/**
+ * Guards against pathological code (deep chains of names, expressions nested hundreds deep): past
+ * them the answer is unknown. Answers never depend on the order questions are asked in, except
+ * past these limits, which is why they are far beyond what real code reaches.
+ */
+const MAX_HOPS = 64;
 const MAX_NESTING = 400;
 
 // ---- helpers -------------------------------------------------------------------------------------
