@@ -73,7 +73,7 @@ export class Facts {
   }
 
   /** A parameter annotated with a type that admits few values (`bool`, `Literal`, an enum...). */
-  isFewValuedParameter(parameter: Node, scope: import("../model.js").Scope): boolean {
+  isFewValuedParameter(parameter: Node, scope: Scope): boolean {
     return isFewValuedParameter(parameter, this.model, this.classes, scope);
   }
 }

@@ -120,7 +120,6 @@ const READING_METHODS = table({
   "a directory listing": ["iterdir", "glob", "rglob"],
   "rows from a database": ["fetchall", "fetchone", "fetchmany"],
   "a subprocess's output": ["communicate"],
-  "a network connection": ["accept"],
 });
 
 /** Attributes of a web request (a name `request` or `req`) that hold what the client sent. */
@@ -307,7 +306,7 @@ function argumentsOf(call: Node): Node[] {
   return args.namedChildren.filter((c): c is Node => c !== null && c.type !== "comment");
 }
 
-/** The positional arguments of a call before any keyword or unpacking, or null when there is `*x`. */
+/** The positional arguments of a call (`*x` included), without keywords and `**x`. */
 function positionalArguments(call: Node): Node[] {
   return argumentsOf(call).filter((a) => a.type !== "keyword_argument" && a.type !== "dictionary_splat");
 }
@@ -1100,14 +1099,11 @@ export class ProvenanceFacts {
     if (callee.type === "identifier") {
       const classNode = this.classes.definitionOf(callee, scope);
       if (classNode) return this.instantiation(node, classNode, all);
-      const bindings = this.model.lookup(callee.text, scope);
-      if (bindings.length > 0 && bindings.every((b) => b.kind === "function")) return unknown(node, `the result of ${shown}`);
     }
     return unknown(node, `the result of ${shown}`);
   }
 
   private builtinCall(node: Node, name: string, args: Node[], hops: number): Verdict {
-    const all = (): Verdict[] => args.map((a) => this.evaluate(a, hops));
     switch (name) {
       case "id":
         return runtime(node, `${quoted(node.text)}, an object's identity`);
