@@ -174,20 +174,25 @@ def cli(x): pass
   it("a function called only from code that runs once: main() from the __main__ block, and what main calls once", () => {
     const src = `import sys
 REGISTRY = []
-def setup(fn):
+def _setup(fn):
     REGISTRY.append(fn)
 def main():
-    setup(1)
+    _setup(1)
     for arg in sys.argv:
-        handle(arg)
-def handle(fn):
+        _handle(arg)
+def _handle(fn):
+    REGISTRY.append(fn)
+def api(fn):
     REGISTRY.append(fn)
 if __name__ == "__main__":
     main()
+    api(2)
 `;
-    expect(once(src, "REGISTRY.append(fn)", 0)).toEqual({ once: true, reason: "in `setup()`, called only from `main()`" });
-    expect(once(src, "setup(1)")).toEqual({ once: true, reason: "in `main()`, called only from the `__main__` block" });
-    expect(once(src, "REGISTRY.append(fn)", 1)).toEqual({ once: false, reason: "in `handle()`, called from `main()`, in a loop over `sys.argv`, run-time data" });
+    expect(once(src, "REGISTRY.append(fn)", 0)).toEqual({ once: true, reason: "in `_setup()`, called only from `main()`" });
+    expect(once(src, "_setup(1)")).toEqual({ once: true, reason: "in `main()`, called only from the `__main__` block" });
+    expect(once(src, "REGISTRY.append(fn)", 1)).toEqual({ once: false, reason: "in `_handle()`, called from `main()`, in a loop over `sys.argv`, run-time data" });
+    // A public function: other modules may call it, whatever this file does.
+    expect(once(src, "REGISTRY.append(fn)", 2)).toEqual({ once: false, reason: "in `api()`, which other modules may call" });
   });
 
   it("functions that may run many times: never called here, called at run time, recursive, methods, lambdas", () => {

@@ -18,8 +18,10 @@
  *     decorator makes: that runs on every call);
  *   - in a function passed only as an option callback (`callback=`/`action=` of `click`,
  *     `typer`, `argparse` or `optparse` options);
- *   - in a function called only from code that runs once, outside loops over run-time data
- *     (`main()` called from the `__main__` block, a helper `main` calls once);
+ *   - in a private (`_name`) or nested function, or `main`, called only from code that runs
+ *     once, outside loops over run-time data (`main()` called from the `__main__` block, a
+ *     helper `_setup` that `main` calls once); a public function may be called by other
+ *     modules at any time, whatever this file does;
  *   - in `__init_subclass__`, `__set_name__` or a metaclass's `__new__`/`__init__` (they run when
  *     a class is defined), and in `__init__` of a class instantiated once at import
  *     (`ClassFacts.isModuleSingleton`);
@@ -33,7 +35,7 @@ import type { Node } from "web-tree-sitter";
 import { type Loop, type Scope, type SemanticModel, unparenthesize } from "../model.js";
 import type { SummaryContext } from "../types.js";
 import { ClassFacts, enclosingClass } from "./classes.js";
-import { ProvenanceFacts, quoted } from "./provenance.js";
+import { isPrivateName, ProvenanceFacts, quoted } from "./provenance.js";
 
 export interface RunsOnce {
   once: boolean;
@@ -261,12 +263,16 @@ export class ContextFacts {
     // (A method is called through attributes, which references do not show.)
     if (around.kind === "class" && uses.length === 0) return many;
     if (uses.length === 0) return { once: false, reason: `in ${label}, not called in this file` };
+    // Other modules may call a public function whenever they like: only its decorator and
+    // callback uses say something, not the calls this file makes.
+    const callable = around.kind === "function" || isPrivateName(name.text) || name.text === "main";
     const kinds = new Set<Use>();
     let callerReason = "";
     for (const use of uses) {
       const kind = this.useOf(use);
       if (kind === "other") return many;
       if (kind === "call") {
+        if (!callable) return { once: false, reason: `in ${label}, which other modules may call` };
         const caller = this.runsOnceAt(use, depth);
         if (!caller.once) return { once: false, reason: `in ${label}, called ${caller.where}, ${caller.reason}` };
         callerReason ||= caller.where;

@@ -249,7 +249,7 @@ export function quoted(text: string, max = 28): string {
 }
 
 /** A name that is private by convention (`_x`, not a dunder like `__init__`). */
-function isPrivateName(name: string): boolean {
+export function isPrivateName(name: string): boolean {
   return name.startsWith("_") && !(name.startsWith("__") && name.endsWith("__") && name.length > 4);
 }
 
