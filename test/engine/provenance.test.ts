@@ -273,8 +273,9 @@ describe("provenance: run-time data", () => {
 describe("provenance: unknown", () => {
   it("results of user functions and attributes memhint does not follow", () => {
     expectOrigin(valueOf(`def load(): pass\nkey = load()\n`), "unknown", "the result of `load()`");
-    expectOrigin(valueOf(`import config\nkey = config.settings.name\n`), "unknown", "`config.settings`");
-    expectOrigin(valueOf(`def _f(obj):\n    key = obj.name\n`), "unknown", "never called");
+    expectOrigin(valueOf(`import config\nkey = config.settings.name\n`), "unknown", "`config.settings.name`, an attribute memhint does not follow");
+    expectOrigin(valueOf(`class C:\n    def m(self):\n        key = self.cache\n`), "unknown", "`self.cache`");
+    expectOrigin(valueOf(`def _f(obj):\n    key = obj.name\n`), "unknown", "`obj.name`");
   });
 
   it("star imports and undefined names", () => {

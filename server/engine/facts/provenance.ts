@@ -956,8 +956,8 @@ export class ProvenanceFacts {
       if (member) return member;
     }
     const v = this.evaluate(object, hops);
-    if (v.origin !== "code") return v;
-    if (v.shape === "literal" || v.shape === "data") return { ...v, shape: "data", at: node, classNode: undefined };
+    if (v.origin === "runtime") return v;
+    if (v.origin === "code" && (v.shape === "literal" || v.shape === "data")) return { ...v, shape: "data", at: node, classNode: undefined };
     return unknown(node, `${quoted(node.text)}, an attribute memhint does not follow`);
   }
 
