@@ -104,11 +104,15 @@ function keyOf(settings: Settings, disabled: ReadonlySet<string> | undefined): s
   return `${JSON.stringify(settings)}|${disabled ? [...disabled].sort().join(",") : ""}`;
 }
 
-/** Lint the whole tree, and keep what an incremental lint of the next edit needs. Takes `tree`. */
+/**
+ * Lint the whole tree, and keep what an incremental lint of the next edit needs. Takes `tree`.
+ * `path`: the document's file path, if it has one (the incremental lints that follow keep it).
+ */
 export function lintFull(
   tree: Tree, source: string, rules: readonly Rule[], settings: Settings, lines: LineIndex, disabled?: ReadonlySet<string>,
+  path?: string | null,
 ): StatefulLint {
-  const { result, findings, dispatch } = lintWhole(tree, source, rules, settings, lines, disabled);
+  const { result, findings, dispatch } = lintWhole(tree, source, rules, settings, lines, disabled, path);
   const model = result.model;
   if (result.failures.length > 0) {
     tree.delete();

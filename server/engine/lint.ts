@@ -4,7 +4,7 @@
  * overrides and select/ignore are applied here, once, for every front end.
  */
 import type { Node, Tree } from "web-tree-sitter";
-import { factsOf } from "./facts/index.js";
+import { factsOf, setFilePath } from "./facts/index.js";
 import { MODEL_NODE_TYPES, SemanticModel, StaleNodeError } from "./model.js";
 import type { PythonParser } from "./parser.js";
 import { LineIndex } from "./positions.js";
@@ -40,6 +40,8 @@ export interface LintOptions {
   lines?: LineIndex;
   /** Return the model too (the language server's inlay hints ask it sizes without a second build). */
   keepModel?: boolean;
+  /** The file's path (as given on the command line or by the editor); null or absent: unknown (stdin). */
+  path?: string | null;
 }
 
 /** The enabled rules of one lint, indexed by the node types they want. */
@@ -227,7 +229,7 @@ export function finish(
 }
 
 export function lintTree(tree: Tree, source: string, rules: readonly Rule[], settings: Settings, options: LintOptions = {}): LintResult {
-  const { result } = lintWhole(tree, source, rules, settings, options.lines ?? new LineIndex(source), options.disabled);
+  const { result } = lintWhole(tree, source, rules, settings, options.lines ?? new LineIndex(source), options.disabled, options.path);
   const { model, ...rest } = result;
   return options.keepModel ? { ...rest, model } : rest;
 }
@@ -235,11 +237,13 @@ export function lintTree(tree: Tree, source: string, rules: readonly Rule[], set
 /** The whole lint pass; the result keeps the model and the findings. */
 export function lintWhole(
   tree: Tree, source: string, rules: readonly Rule[], settings: Settings, lines: LineIndex, disabled?: ReadonlySet<string>,
+  path?: string | null,
 ): { result: LintResult & { model: SemanticModel }; findings: Finding[]; dispatch: Dispatch } {
   const root = tree.rootNode;
   const dispatch = dispatchFor(rules, settings, disabled);
   const nodes = root.descendantsOfType(dispatch.types).filter((n): n is Node => n !== null);
   const model = new SemanticModel(root, nodes);
+  setFilePath(model, path ?? null);
   const findings: Finding[] = [];
   const failures: RuleFailure[] = [];
   runRules(nodes, dispatch, source, model, settings, root, findings, failures);

@@ -11,17 +11,22 @@
  * facts therefore needs no incremental reasoning of its own.
  */
 import type { Node } from "web-tree-sitter";
-import type { SemanticModel } from "../model.js";
+import type { Scope, SemanticModel } from "../model.js";
 import type { SummaryContext } from "../types.js";
 import { isFewValuedParameter } from "./annotations.js";
 import { ClassFacts, SINGLETON_FACT, singletonReads } from "./classes.js";
+import { ContextFacts, RUNS_ONCE_FACT, runsOnceReads } from "./context.js";
 import { type CacheDecorator, cacheDecoratorOf } from "./decorators.js";
+import { PROVENANCE_FACT, ProvenanceFacts, provenanceReads } from "./provenance.js";
 import { callsItself, methodAttributeNames } from "./recursion.js";
 
 export type { ClassInfo, MethodInfo, MethodShape, Parameter } from "./classes.js";
 export { classScopes, enclosingClass, parameterList } from "./classes.js";
 export type { CacheBound, CacheDecorator } from "./decorators.js";
 export { decoratorText, isStubFunction } from "./decorators.js";
+export type { Origin, Provenance } from "./provenance.js";
+export type { RunsOnce } from "./context.js";
+export { isTestFile } from "./context.js";
 
 /** The fact kind recorded when a method is asked whether it calls itself. */
 const METHOD_CALLS_FACT = "method-calls";
@@ -30,13 +35,30 @@ const METHOD_CALLS_FACT = "method-calls";
 export const FACT_SUMMARIES: Readonly<Record<string, (fn: Node | null, ctx: SummaryContext) => string>> = {
   [SINGLETON_FACT]: singletonReads,
   [METHOD_CALLS_FACT]: (fn, ctx) => methodAttributeNames(fn, ctx.model, ctx.bodyStart, ctx.bodyEnd),
+  [PROVENANCE_FACT]: provenanceReads,
+  [RUNS_ONCE_FACT]: runsOnceReads,
 };
 
 export class Facts {
   readonly classes: ClassFacts;
+  private provenanceFacts: ProvenanceFacts | null = null;
+  private contextFacts: ContextFacts | null = null;
 
-  constructor(readonly model: SemanticModel) {
+  /** `path`: the file's path as the front end names it (null when unknown, as for stdin). */
+  constructor(readonly model: SemanticModel, readonly path: string | null = null) {
     this.classes = new ClassFacts(model, () => model.queriedFacts.add(SINGLETON_FACT));
+  }
+
+  /** Where values come from: bounded by the code, run-time data, or unknown (facts/provenance.ts). */
+  get provenance(): ProvenanceFacts {
+    this.provenanceFacts ??= new ProvenanceFacts(this.model, this.classes, () => this.model.queriedFacts.add(PROVENANCE_FACT));
+    return this.provenanceFacts;
+  }
+
+  /** Test code, and code that runs once per process (facts/context.ts). */
+  get context(): ContextFacts {
+    this.contextFacts ??= new ContextFacts(this.model, this.classes, this.provenance, this.path, () => this.model.queriedFacts.add(RUNS_ONCE_FACT));
+    return this.contextFacts;
   }
 
   /** A `functools.cache`/`lru_cache` decorator of a function, or null. */
@@ -51,16 +73,23 @@ export class Facts {
   }
 
   /** A parameter annotated with a type that admits few values (`bool`, `Literal`, an enum...). */
-  isFewValuedParameter(parameter: Node, scope: import("../model.js").Scope): boolean {
+  isFewValuedParameter(parameter: Node, scope: Scope): boolean {
     return isFewValuedParameter(parameter, this.model, this.classes, scope);
   }
 }
 
 const FACTS = new WeakMap<SemanticModel, Facts>();
+/** The file's path, by module scope: the models an incremental lint derives from one full build share it. */
+const PATHS = new WeakMap<Scope, string | null>();
+
+/** Record the path of the file `model` describes, for its facts and those of the models derived from it. */
+export function setFilePath(model: SemanticModel, path: string | null): void {
+  PATHS.set(model.module, path);
+}
 
 /** The facts of the lint that built `model` (one object per model). */
 export function factsOf(model: SemanticModel): Facts {
   let facts = FACTS.get(model);
-  if (!facts) FACTS.set(model, (facts = new Facts(model)));
+  if (!facts) FACTS.set(model, (facts = new Facts(model, PATHS.get(model.module) ?? null)));
   return facts;
 }
