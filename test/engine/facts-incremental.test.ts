@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { EditableTree } from "../../server/engine/editable-tree.js";
-import { disposeLintState, lintFull, lintIncremental, type LintState, mergeSpans } from "../../server/engine/incremental.js";
+import { disposeLintState, lintFull, lintIncremental, type LintState, mergeSpans, type StatefulLint } from "../../server/engine/incremental.js";
 import { lintSource } from "../../server/engine/lint.js";
 import { LineIndex } from "../../server/engine/positions.js";
 import { resolveSettings } from "../../server/engine/settings.js";
@@ -53,9 +53,12 @@ function replay(text: string, edits: Array<[string, string]>): { incremental: nu
     text = next;
     const { tree: reparsed, changed } = tree.reparse(lines);
     const own = reparsed.copy();
-    let outcome = state ? lintIncremental(state, own, text, lines, mergeSpans(null, at, at + from.length, to.length), changed, settings) : null;
-    if (outcome) incremental++;
-    else {
+    const attempt = state ? lintIncremental(state, own, text, lines, mergeSpans(null, at, at + from.length, to.length), changed, settings) : null;
+    let outcome: StatefulLint;
+    if (attempt?.ok) {
+      incremental++;
+      outcome = attempt.lint;
+    } else {
       if (state) disposeLintState(state);
       outcome = lintFull(own, text, rules, settings, lines);
     }
