@@ -4,7 +4,7 @@ import { deleteCharacter } from "../server/engine/edits.js";
 import { freeNamesStableDuringLoop } from "../server/engine/loop-mutation.js";
 import { unparenthesize } from "../server/engine/model.js";
 import { isPureExpression } from "../server/engine/purity.js";
-import { comprehensionBytes, comprehensionLength, formatBytes } from "../server/engine/size.js";
+import { comprehensionBytes } from "../server/engine/size.js";
 import { ruleDocs } from "../server/engine/docs.js";
 import { defineRule, type Fix, type RuleContext, type TextEdit } from "../server/engine/types.js";
 
@@ -37,12 +37,14 @@ export default defineRule({
   name: "comprehension-in-consumer",
   severity: "warning",
   fixable: "always",
+  evidence: "size",
   peers: ["ruff C419", "ruff C403", "ruff C404", "pylint R1728", "pylint R1729"],
   messages: {
-    toSet: "`set()` of a list comprehension builds a throwaway list{{size}} before the set; use a set comprehension",
-    toDict: "`dict()` of a list comprehension of pairs builds a throwaway list{{size}} before the dict; use a dict comprehension",
-    counted: "`len()` of a list comprehension builds the whole list{{size}} only to count it; count with `sum(1 for ...)`",
-    iterated: "`{{consumer}}()` of a list comprehension builds the whole list{{size}} only to iterate it once{{shortCircuit}}; pass a generator expression (for small inputs the list can be faster: memory is the gain)",
+    toSet: "`set()` of a list comprehension builds a throwaway list ({{evidence}}); use a set comprehension",
+    toDict: "`dict()` of a list comprehension of pairs builds a throwaway list ({{evidence}}); use a dict comprehension",
+    counted: "`len()` builds the whole list only to count it ({{evidence}}); count with `sum(1 for ...)`",
+    iterated: "`{{consumer}}()` builds the whole list before reading it ({{evidence}}); pass a generator expression",
+    shortCircuit: "`{{consumer}}()` builds the whole list and loses short-circuiting ({{evidence}}); pass a generator expression",
   },
   docs: ruleDocs(new URL("./mh101-comprehension-in-consumer.md", import.meta.url)),
   // Comprehensions are far rarer than calls: start from them and look up at the call.
@@ -116,8 +118,8 @@ function reportComprehension(
 ): void {
   const name = consumer.replace(/^builtins\./, "");
   const bytes = comprehensionBytes(comprehension, ctx.model);
-  const count = comprehensionLength(comprehension, ctx.model);
-  const size = bytes !== null && count !== null ? ` (≈ ${formatBytes(bytes)} for ${count.toLocaleString("en-US")} elements)` : "";
+  const evidence = ctx.facts.evidence.sizeOfComprehension(comprehension, ctx.settings);
+  const data = { evidence: evidence?.text ?? "size unknown", consumer: name };
   const body = comprehension.childForFieldName("body");
   // The first iterable is evaluated eagerly in both forms; only what follows it becomes lazy.
   const clauses = comprehension.namedChildren
@@ -154,7 +156,7 @@ function reportComprehension(
     // `sum(1 for ...)` drops the element: only when computing it does nothing (no call, no side
     // effect) may it go; `len([visit(x) for x in xs])` runs `visit` on every element.
     if (!sumVisible || !elementPure) {
-      ctx.report({ node: comprehension, messageId, data: { size }, estimatedBytes: bytes, fix: null });
+      ctx.report({ node: comprehension, messageId, data, evidence, estimatedBytes: bytes, fix: null });
       return;
     }
     const rest = source.slice(body.endIndex, close);
@@ -164,14 +166,13 @@ function reportComprehension(
       edits: [{ start: call.startIndex, end: call.endIndex, newText: `sum(1${rest})` }],
     };
   } else {
-    messageId = "iterated";
+    messageId = name === "any" || name === "all" ? "shortCircuit" : "iterated";
     const edits: TextEdit[] = sole
       ? [deleteCharacter(source, open), deleteCharacter(source, close)]
       : [{ start: open, end: open + 1, newText: "(" }, { start: close, end: close + 1, newText: ")" }];
     fix = { description: "Replace the list comprehension with a generator expression", safety: pure ? "safe" : "unsafe", edits };
   }
-  const shortCircuit = name === "any" || name === "all" ? " and loses short-circuiting" : "";
-  ctx.report({ node: comprehension, messageId, data: { size, consumer: name, shortCircuit }, estimatedBytes: bytes, fix });
+  ctx.report({ node: comprehension, messageId, data, evidence, estimatedBytes: bytes, fix });
 }
 
 /** A comment in `call` outside the `kept` ranges would be deleted by rewriting the call. */

@@ -30,6 +30,7 @@ export default defineRule({
   name: "loop-over-materialized",
   severity: "warning",
   fixable: "always",
+  evidence: "size",
   peers: ["ruff PERF101", "ruff C414"],
   messages: {
     listCopy: "`list()` copies {{what}} into a new list{{count}}{{size}} only for this loop to iterate it once{{stable}}; iterate {{iterate}} directly",

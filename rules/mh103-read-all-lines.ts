@@ -44,6 +44,7 @@ export default defineRule({
   name: "read-all-lines",
   severity: "warning",
   fixable: "sometimes",
+  evidence: "size",
   peers: ["ruff FURB129"],
   messages: {
     readlines: "`{{call}}` reads the whole file into a list of lines before {{where}}; iterate the file object itself, which holds one line at a time (the lines are the same, newline included)",

@@ -22,6 +22,9 @@ export default defineRule({
   name: "huge-allocation",
   severity: "information",
   fixable: "never",
+  evidence: "size",
+  // Tests allocate huge arrays on purpose.
+  silentInTests: true,
   peers: [],
   messages: {
     huge: "Allocates ≈ {{size}} at once: {{what}} (the huge-allocation threshold is {{threshold}}); {{hint}}",

@@ -81,6 +81,7 @@ export default defineRule({
   name: "unbounded-module-cache",
   severity: "warning",
   fixable: "sometimes",
+  evidence: "growth",
   peers: [],
   messages: {
     onlyGrows: "module-level {{container}} `{{name}}` only grows: {{adders}} add{{s}} to it and nothing in this file removes entries, so everything it holds stays alive for the life of the process",

@@ -153,6 +153,7 @@ export default defineRule({
   name: "unbounded-lru-cache",
   severity: "warning",
   fixable: "sometimes",
+  evidence: "growth",
   peers: ["pylint W1518", "ruff UP033"],
   messages: {
     unbounded: "`{{decorator}}` never evicts: `{{fn}}({{params}})` keeps one entry per distinct argument tuple{{which}}, each holding its arguments and result for the process lifetime; bound it with `maxsize={{maxsize}}`",

@@ -30,6 +30,7 @@ export default defineRule({
   name: "cache-on-method",
   severity: "warning",
   fixable: "never",
+  evidence: "lifetime",
   peers: ["ruff B019", "pylint W1518"],
   messages: {
     keepsInstances: "`{{decorator}}` on method `{{className}}.{{methodName}}` keeps a strong reference to every `{{receiver}}` it is called with: instances stay alive {{lifetime}}; {{hint}}",

@@ -21,6 +21,7 @@ export default defineRule({
   name: "mutable-default-cache",
   severity: "warning",
   fixable: "sometimes",
+  evidence: "growth",
   peers: ["ruff B006", "pylint W0102"],
   messages: {
     sharedDefault: "the default `{{name}}={{value}}` is created once, when {{definer}} defined, and {{fn}} adds to it on every call that omits the argument, so it grows for the life of the process{{advice}}",

@@ -118,6 +118,7 @@ export default defineRule({
   name: "reference-cycle",
   severity: "warning",
   fixable: "sometimes",
+  evidence: "lifetime",
   peers: [],
   docs: {
     what: "Finds classes whose instances point at each other, so that they form reference cycles: a child pointed back at the parent that keeps it (`child.parent = self` with `self.children.append(child)`; `self.parent = parent` in `__init__` where the parent class keeps the children it creates, or where `__init__` adds the instance to `parent.children`), two objects linked in both directions (`a.next = b; b.prev = a`, `other.partner = self; self.partner = other`, on instances of classes defined in the file or on `self`), and an instance that references itself (`self.me = self`).",

@@ -113,6 +113,11 @@ const KEYS: readonly KeySpec[] = [
   { kebab: "huge-allocation-bytes", camel: "hugeAllocationBytes", kind: "positive-int" },
   { kebab: "lru-cache-maxsize", camel: "lruCacheMaxsize", kind: "positive-int" },
   { kebab: "target-version", camel: "targetVersion", kind: "target-version" },
+  { kebab: "report-without-evidence", camel: "reportWithoutEvidence", kind: "bool" },
+  { kebab: "min-size-bytes", camel: "minSizeBytes", kind: "positive-int" },
+  { kebab: "check-test-code", camel: "checkTestCode", kind: "bool" },
+  { kebab: "check-run-once-code", camel: "checkRunOnceCode", kind: "bool" },
+  { kebab: "respect-other-tools", camel: "respectOtherTools", kind: "bool" },
   { kebab: "inlay-hints", camel: "inlayHints", kind: "bool" },
   { kebab: "syntax-errors", camel: "syntaxErrors", kind: "bool" },
   { kebab: "exclude", camel: "exclude", kind: "patterns" },
@@ -188,8 +193,7 @@ function validate(value: unknown, source: string, prefix: string, spelling: "keb
         if (typeof raw !== "number" || !Number.isSafeInteger(raw) || raw < 1) {
           throw new ConfigError(source, `${at}: expected a positive integer, got ${describe(raw)}`);
         }
-        if (spec.camel === "hugeAllocationBytes") out.settings.hugeAllocationBytes = raw;
-        else out.settings.lruCacheMaxsize = raw;
+        out.settings[spec.camel as "hugeAllocationBytes" | "lruCacheMaxsize" | "minSizeBytes"] = raw;
         break;
       }
       case "target-version": {
@@ -202,6 +206,7 @@ function validate(value: unknown, source: string, prefix: string, spelling: "keb
       case "bool":
         if (typeof raw !== "boolean") throw new ConfigError(source, `${at}: expected true or false, got ${describe(raw)}`);
         if (EDITOR_KEYS.has(spec.camel)) out.editor[spec.camel as keyof EditorSettings] = raw;
+        else out.settings[spec.camel as "reportWithoutEvidence" | "checkTestCode" | "checkRunOnceCode" | "respectOtherTools"] = raw;
         break;
       case "patterns": {
         const list = stringList(raw, source, at);

@@ -14,6 +14,7 @@ import { decodeSource, DecodeError, firstInvalidUtf8 } from "../server/cli/sourc
 import { FileChangedError, writeFileAtomically } from "../server/cli/write.js";
 import { defineRule, type Rule } from "../server/engine/types.js";
 import { memhint, memhintWith, ROOT, tempDir, writeTree } from "./helpers/cli.js";
+import { TEST_EVIDENCE } from "./helpers/engine.js";
 
 const BAD = "total = sum([i * i for i in range(10)])\n";
 const GOOD = "total = sum(i * i for i in range(10))\n";
@@ -547,16 +548,17 @@ describe("memhint rules, --version, --help", () => {
 /** MH901: `grow(...)` → `shrink(...)`, an unsafe fix. MH902: throws on a call to `boom`. */
 const testRules: Rule[] = [
   defineRule({
-    code: "MH901", name: "test-grow", severity: "warning", peers: [], nodeTypes: ["call"], fixable: "always",
+    code: "MH901", name: "test-grow", severity: "warning", peers: [], nodeTypes: ["call"], fixable: "always", evidence: "size",
+    messages: { grows: "grow() grows" },
     docs: { what: "", why: "", example: "", useInstead: "", fixSafety: "", limits: "" },
     check(node, ctx) {
       const fn = node.childForFieldName("function");
       if (fn?.text !== "grow") return;
-      ctx.report({ node, message: "grow() grows", fix: { description: "Shrink", safety: "unsafe", edits: [{ start: fn.startIndex, end: fn.endIndex, newText: "shrink" }] } });
+      ctx.report({ node, messageId: "grows", evidence: TEST_EVIDENCE, fix: { description: "Shrink", safety: "unsafe", edits: [{ start: fn.startIndex, end: fn.endIndex, newText: "shrink" }] } });
     },
   }),
   defineRule({
-    code: "MH902", name: "test-crash", severity: "warning", peers: [], nodeTypes: ["call"], fixable: "never",
+    code: "MH902", name: "test-crash", severity: "warning", peers: [], nodeTypes: ["call"], fixable: "never", evidence: "size",
     docs: { what: "", why: "", example: "", useInstead: "", fixSafety: "", limits: "" },
     check(node) {
       if (node.childForFieldName("function")?.text === "boom") throw new Error("kaboom\nsecond line");

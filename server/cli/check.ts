@@ -9,7 +9,7 @@
  */
 import { existsSync, statSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import { dirname, isAbsolute, relative, resolve, sep } from "node:path";
+import { basename, dirname, isAbsolute, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { Worker } from "node:worker_threads";
@@ -360,7 +360,7 @@ export async function runCheck(argv: readonly string[], io: CliIO, rules: readon
   const notice = (text: string): void => {
     io.stderr.write(`${text}\n`);
   };
-  const inputFor = (path: string | null, name: string): Input => ({ path, name, display: quotePath(name) });
+  const inputFor = (path: string | null, name: string): Input => ({ path, name, display: quotePath(name), projectPath: projectPath(config.root, io.cwd, path ?? name) });
   if (options.stdin) {
     inputs = [inputFor(null, options.stdin.name)];
   } else {
@@ -449,6 +449,19 @@ export async function runCheck(argv: readonly string[], io: CliIO, rules: readon
     return interrupt.signal === "SIGINT" ? 130 : 143;
   }
   return printer.finish(problems);
+}
+
+/**
+ * A file's path inside the project, for the facts that read it (a folder named `tests` makes
+ * test code): relative to the project root, else to the working directory, else its name alone
+ * (so that folders above the project never count).
+ */
+export function projectPath(root: string, cwd: string, path: string): string {
+  const inside = (base: string): string | null => {
+    const rel = relative(base, resolve(cwd, path));
+    return rel === "" || rel.startsWith("..") || isAbsolute(rel) ? null : rel;
+  };
+  return (inside(root) ?? inside(cwd) ?? basename(path)).split(sep).join("/");
 }
 
 function isDirectory(path: string): boolean {

@@ -18,6 +18,8 @@ export interface Input {
   name: string;
   /** How the name is printed in text and on stderr (quotePath). */
   display: string;
+  /** The path inside the project (relative to its root), which tells test files apart. */
+  projectPath: string;
 }
 
 /** What `processFile` needs from the command line (plain data: it crosses to workers). */
@@ -136,7 +138,7 @@ export function processFile(
 
   try {
     const text = source.text;
-    const linted = lintSource(parser, text, rules, settings);
+    const linted = lintSource(parser, text, rules, settings, { path: input.projectPath });
     report.linted = true;
     const failed = new Set<string>();
     for (const failure of linted.failures) {
@@ -155,7 +157,7 @@ export function processFile(
     let output = text;
     const applicable = (d: Diagnostic): boolean => d.fix !== null && (d.fix.safety === "safe" || options.unsafeFixes);
     if ((options.fix || options.diff) && linted.diagnostics.some(applicable)) {
-      const result = fixSource(parser, text, rules, settings, { unsafe: options.unsafeFixes, disabled: failed, firstLint: linted });
+      const result = fixSource(parser, text, rules, settings, { unsafe: options.unsafeFixes, disabled: failed, firstLint: linted, path: input.projectPath });
       for (const failure of result.failures) {
         if (failed.has(failure.code)) continue;
         report.notices.push(`${input.display}: internal error in rule ${failure.code} while fixing: ${firstLine(failure.error)}`);

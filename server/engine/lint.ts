@@ -4,7 +4,7 @@
  * overrides and select/ignore are applied here, once, for every front end.
  */
 import type { Node, Tree } from "web-tree-sitter";
-import { factsOf, setFilePath } from "./facts/index.js";
+import { type Facts, factsOf, setFilePath } from "./facts/index.js";
 import { MODEL_NODE_TYPES, SemanticModel, StaleNodeError } from "./model.js";
 import type { PythonParser } from "./parser.js";
 import { LineIndex } from "./positions.js";
@@ -106,7 +106,9 @@ export function runRules(
     model,
     facts: factsOf(model),
     settings,
-    report: (args) => findings.push(findingOf(active, args, settings, root, rootHasError, origin, eol)),
+    report: (args) => {
+      if (atStake(active, args, ctx.facts, settings)) findings.push(findingOf(active, args, settings, root, rootHasError, origin, eol));
+    },
   };
   for (const node of nodes) {
     const interested = dispatch.byType.get(node.type);
@@ -132,11 +134,15 @@ export function runScans(
   findings: Finding[], failures: RuleFailure[],
 ): void {
   const eol = lineEndingOf(source);
+  const facts = factsOf(model);
   for (const rule of dispatch.enabled) {
     if (!rule.scan || failures.some((f) => f.code === rule.code)) continue;
     const rootHasError = root.hasError;
     const ctx: RuleContext = {
-      source, model, facts: factsOf(model), settings, report: (args) => findings.push(findingOf(rule, args, settings, root, rootHasError, null, eol)),
+      source, model, facts, settings,
+      report: (args) => {
+        if (atStake(rule, args, facts, settings)) findings.push(findingOf(rule, args, settings, root, rootHasError, null, eol));
+      },
     };
     try {
       rule.scan(start, end, ctx);
@@ -177,6 +183,26 @@ export function formatMessage(rule: Pick<Rule, "code" | "messages">, args: Pick<
   });
 }
 
+/**
+ * Whether a report shows memory at stake, by the engine's one policy (CATALOG.md, "Evidence"),
+ * so that no rule decides it alone:
+ *   - a finding needs evidence (a size, growth from run-time data, objects kept alive), unless
+ *     `reportWithoutEvidence`;
+ *   - in test code (facts/context.ts), growth and lifetime rules, and rules `silentInTests`, are
+ *     silent, and size rules need a constant size estimate, unless `checkTestCode`;
+ *   - growth made by code that runs once per process is none, unless `checkRunOnceCode`.
+ */
+function atStake(rule: Rule, args: ReportArgs, facts: Facts, settings: Settings): boolean {
+  const evidence = args.evidence ?? null;
+  if (!evidence && !settings.reportWithoutEvidence) return false;
+  const node = args.node ?? (args.start !== undefined ? facts.model.root.descendantForIndex(args.start, Math.max(args.start, (args.end ?? args.start) - 1)) : null);
+  if (!settings.checkTestCode && node && facts.context.isTestCode(node)) {
+    if (rule.evidence !== "size" || rule.silentInTests || !evidence?.constant) return false;
+  }
+  if (!settings.checkRunOnceCode && evidence?.site && facts.context.runsOnce(evidence.site).once) return false;
+  return true;
+}
+
 /** A report of `rule` as a finding; `origin` null: the reported node's start. */
 function findingOf(rule: Rule, args: ReportArgs, settings: Settings, root: Node, rootHasError: boolean, origin: number | null, eol: string): Finding {
   const start = args.node ? args.node.startIndex : args.start;
@@ -204,7 +230,7 @@ function findingOf(rule: Rule, args: ReportArgs, settings: Settings, root: Node,
 export function finish(
   findings: readonly Finding[], source: string, root: Node, lines: LineIndex, dispatch: Dispatch, settings: Settings,
 ): { diagnostics: Diagnostic[]; hasSyntaxErrors: boolean } {
-  const suppressions = parseSuppressions(source, root, lines, dispatch.knownCodes);
+  const suppressions = parseSuppressions(source, root, lines, dispatch.knownCodes, settings.respectOtherTools);
   const diagnostics: Diagnostic[] = [];
   for (const f of findings) if (!f.hasError && !isSuppressed(suppressions, f.diagnostic, lines)) diagnostics.push(f.diagnostic);
   const syntax = syntaxProblems(root, source);

@@ -24,14 +24,33 @@ export interface Suppressions {
   problems: Diagnostic[];
 }
 
-const PATTERN = /#\s*(?:memhint\s*:\s*(ignore-file|ignore)\b(?:\s*\[([^\]\n]*)\])?|noqa\s*:\s*([A-Za-z0-9_, \t]+))/g;
+const PATTERN = /#\s*(?:memhint\s*:\s*(ignore-file|ignore)\b(?:\s*\[([^\]\n]*)\])?|noqa\s*:\s*([A-Za-z0-9_, \t]+)|pylint\s*:\s*disable\s*=\s*([A-Za-z0-9_, \t-]+))/g;
 
 /** Whether a file has any suppression comment at all: one scan instead of two. */
-const MENTIONS = /memhint|noqa/;
+const MENTIONS = /memhint|noqa|pylint/;
+
+/**
+ * Other tools' codes for the same concern as a memhint rule. Where the code's authors silenced
+ * one of these on a line, they already weighed that concern there, so the memhint rules it maps
+ * to are silent on that line too (unless `respectOtherTools` is off).
+ */
+export const OTHER_TOOLS: ReadonlyMap<string, readonly string[]> = new Map([
+  // flake8-bugbear / ruff: functools.lru_cache or cache on methods.
+  ["B019", ["MH202", "MH203"]],
+  // pylint: method-cache-max-size-none.
+  ["W1518", ["MH202", "MH203"]],
+  ["METHOD-CACHE-MAX-SIZE-NONE", ["MH202", "MH203"]],
+  // flake8-bugbear / ruff: mutable argument default; pylint: dangerous-default-value.
+  ["B006", ["MH204"]],
+  ["W0102", ["MH204"]],
+  ["DANGEROUS-DEFAULT-VALUE", ["MH204"]],
+  // ruff: unnecessary comprehension in any()/all().
+  ["C419", ["MH101"]],
+]);
 
 /** A suppression comment's directive, as written (the one grammar for the engine and the editor). */
 export interface SuppressionComment {
-  kind: "ignore" | "ignore-file" | "noqa";
+  kind: "ignore" | "ignore-file" | "noqa" | "pylint";
   /** Where the directive starts (its `#`) and ends, in the text. */
   start: number;
   end: number;
@@ -51,25 +70,27 @@ export function suppressionComments(source: string, root: Node): SuppressionComm
     const at = match.index;
     const comment = root.descendantForIndex(at, at + 1);
     if (comment?.type !== "comment") continue; // a `#` inside a string
-    const [, directive, bracketCodes, noqaCodes] = match;
-    const listText = directive ? bracketCodes : noqaCodes;
+    const [, directive, bracketCodes, noqaCodes, pylintCodes] = match;
+    const listText = directive ? bracketCodes : noqaCodes ?? pylintCodes;
     const listStart = listText === undefined ? at + match[0].length : at + match[0].lastIndexOf(listText);
     const trimmed = listText === undefined ? "" : directive ? listText : listText.replace(/[\s,]+$/, "");
     let codes: SuppressionComment["codes"] = null;
     if (listText !== undefined) {
       codes = [];
-      const re = /[A-Za-z0-9_]+/g;
+      const re = /[A-Za-z0-9_-]+/g;
       for (let c = re.exec(listText); c; c = re.exec(listText)) {
         codes.push({ code: c[0].toUpperCase(), start: listStart + c.index, end: listStart + c.index + c[0].length });
       }
     }
-    const kind = directive === "ignore-file" ? "ignore-file" : directive === "ignore" ? "ignore" : "noqa";
+    const kind = directive === "ignore-file" ? "ignore-file" : directive === "ignore" ? "ignore" : noqaCodes !== undefined ? "noqa" : "pylint";
     out.push({ kind, start: at, end: at + match[0].length, codes, listStart, listEnd: listStart + (directive ? (listText ?? "").length : trimmed.length) });
   }
   return out;
 }
 
-export function parseSuppressions(source: string, root: Node, lines: LineIndex, knownCodes: ReadonlySet<string>): Suppressions {
+export function parseSuppressions(
+  source: string, root: Node, lines: LineIndex, knownCodes: ReadonlySet<string>, respectOtherTools = true,
+): Suppressions {
   const result: Suppressions = { file: false, byLine: new Map(), problems: [] };
   const comments = suppressionComments(source, root);
   if (comments.length === 0) return result;
@@ -79,7 +100,11 @@ export function parseSuppressions(source: string, root: Node, lines: LineIndex, 
     const line = lines.lineOf(comment.start);
     const codes: string[] = [];
     for (const c of comment.codes ?? []) {
-      if (!c.code.startsWith("MH")) continue; // another tool's code in a shared noqa
+      if (respectOtherTools && OTHER_TOOLS.has(c.code)) {
+        for (const code of OTHER_TOOLS.get(c.code) ?? []) addCode(result.byLine, line, code);
+        continue;
+      }
+      if (!c.code.startsWith("MH") || comment.kind === "pylint") continue; // another tool's code in a shared comment
       if (!knownCodes.has(c.code)) {
         result.problems.push(problem(c.start, c.end,
           `Unknown code ${c.code} in suppression comment: it suppresses nothing (known codes are MH001 and the rule codes listed by \`memhint rules\`)`));

@@ -42,6 +42,22 @@ export type TargetVersion = "py38" | "py39" | "py310" | "py311" | "py312" | "py3
 
 /** Settings every front end resolves to (CLI flags, pyproject, LSP settings). */
 export interface Settings {
+  /**
+   * Report findings that carry no evidence that memory is at stake (the pattern advice alone).
+   * Off by default: a finding needs a size, growth from run-time data, or objects kept alive.
+   */
+  reportWithoutEvidence: boolean;
+  /** The smallest constant size estimate that counts as evidence (1 MiB by default). */
+  minSizeBytes: number;
+  /** Check test code like other code (off: see facts/context.ts for what is test code). */
+  checkTestCode: boolean;
+  /** Count additions made by code that runs once per process as growth (off: facts/context.ts). */
+  checkRunOnceCode: boolean;
+  /**
+   * Honour other tools' suppressions of the same concern (`# noqa: B019` silences MH202 and
+   * MH203 on that line; suppressions.ts lists the mapping).
+   */
+  respectOtherTools: boolean;
   /** Codes or prefixes ("MH1", "MH101", "ALL"); empty means all rules. */
   select: string[];
   ignore: string[];
@@ -55,6 +71,11 @@ export interface Settings {
 }
 
 export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
+  reportWithoutEvidence: false,
+  minSizeBytes: 1024 * 1024,
+  checkTestCode: false,
+  checkRunOnceCode: false,
+  respectOtherTools: true,
   select: [],
   ignore: [],
   severity: {},
@@ -78,6 +99,23 @@ export interface RuleDocs {
   limits: string;
 }
 
+/** What a finding needs to be worth a user's attention (CATALOG.md, "Evidence"). */
+export type EvidenceKind = "size" | "growth" | "lifetime";
+
+/** The evidence that memory is at stake behind one finding. */
+export interface Evidence {
+  kind: EvidenceKind;
+  /**
+   * A few words for the message: "≈ 38 MiB for 1,000,000 elements", "keys come from `url`, a
+   * parameter of the public `fetch()`", "a `Node` is made per call of `parse()`".
+   */
+  text: string;
+  /** Size evidence from constants (an estimate), not a length that comes from run-time data. */
+  constant?: boolean;
+  /** For growth: where the container grows (growth from code that runs once does not count). */
+  site?: Node;
+}
+
 export interface ReportArgs {
   /** The node whose range the diagnostic covers; or give start/end. */
   node?: Node;
@@ -90,6 +128,8 @@ export interface ReportArgs {
   message?: string;
   estimatedBytes?: number | null;
   fix?: Fix | null;
+  /** Why memory is at stake; without it the finding is dropped unless `reportWithoutEvidence`. */
+  evidence?: Evidence | null;
 }
 
 export interface RuleContext {
@@ -113,6 +153,13 @@ export interface Rule {
   messages?: Readonly<Record<string, string>>;
   /** Nearest rules of other linters ("ruff C419"). */
   peers: string[];
+  /**
+   * The evidence its findings need (`Evidence.kind`). In test code, growth and lifetime rules are
+   * silent, and size rules need a constant size estimate (`silentInTests`: silent there too).
+   */
+  evidence: EvidenceKind;
+  /** Silent in test code whatever the evidence (tests allocate huge arrays on purpose). */
+  silentInTests?: boolean;
   /** Node types this rule wants to see; the engine fetches them natively and dispatches. */
   nodeTypes: readonly string[];
   /** Whether the rule can offer a fix (for docs and tables). */

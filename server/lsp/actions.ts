@@ -188,7 +188,9 @@ export function fixAllEdit(ctx: ActionContext, doc: OpenDocument): WorkspaceEdit
   const snapshot = ctx.analyzer.analyze(doc);
   if (!snapshot) return null;
   const text = textOf(doc);
-  const result = fixSource(ctx.parser, text, ctx.rules, snapshot.settings, { unsafe: false, disabled: doc.disabled, firstLint: snapshot.result });
+  const result = fixSource(ctx.parser, text, ctx.rules, snapshot.settings, {
+    unsafe: false, disabled: doc.disabled, firstLint: snapshot.result, path: ctx.analyzer.projectPathOf(doc),
+  });
   for (const failure of result.failures) ctx.onRuleFailure(doc, failure.code, failure.error);
   if (result.output === text) return null;
   const edit = minimalEdit(text, result.output);

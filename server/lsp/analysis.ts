@@ -35,6 +35,11 @@ export class Analyzer {
     return this.settings.forDocument(doc.uri);
   }
 
+  /** The document's path inside its project (the facts tell test files by it). */
+  projectPathOf(doc: OpenDocument): string | null {
+    return this.settings.projectPath(doc.uri);
+  }
+
   /** Whether size inlay hints are shown for `doc`. */
   inlayHintsFor(doc: OpenDocument): boolean {
     return this.settings.editorFor(doc.uri).inlayHints;
@@ -73,7 +78,7 @@ export class Analyzer {
     if (outcome) {
       doc.lintState = null; // consumed: its trees now belong to the new state
     } else {
-      outcome = lintFull(own, text, this.rules, settings, doc.lines, doc.disabled);
+      outcome = lintFull(own, text, this.rules, settings, doc.lines, doc.disabled, this.settings.projectPath(doc.uri));
     }
     let result = outcome.result;
     if (result.failures.length > 0) {
@@ -85,7 +90,7 @@ export class Analyzer {
         );
       }
       // Lint again without the failed rules so that no half-finished findings of theirs remain.
-      outcome = lintFull(tree.copy(), text, this.rules, settings, doc.lines, doc.disabled);
+      outcome = lintFull(tree.copy(), text, this.rules, settings, doc.lines, doc.disabled, this.settings.projectPath(doc.uri));
       result = outcome.result;
     }
     setLintState(doc, outcome.state);
@@ -106,7 +111,7 @@ export class Analyzer {
     if (!snapshot || !state || state.steps === 0 || doc.skipped || snapshot.version !== versionOf(doc)) return false;
     const tree = this.store.tree(doc);
     if (!tree || doc.sinceLint.span || !doc.sinceLint.exact) return false;
-    const outcome = lintFull(tree.copy(), textOf(doc), this.rules, snapshot.settings, doc.lines, doc.disabled);
+    const outcome = lintFull(tree.copy(), textOf(doc), this.rules, snapshot.settings, doc.lines, doc.disabled, this.settings.projectPath(doc.uri));
     if (outcome.result.failures.length > 0) {
       if (outcome.state) disposeLintState(outcome.state);
       return false;

@@ -121,6 +121,17 @@ export class SettingsManager {
     this.generation++;
   }
 
+  /**
+   * The document's path inside its project (relative to the folder its config scope stops at:
+   * its workspace folder or repository), for the facts that read it; its name for other URIs.
+   */
+  projectPath(uri: string): string | null {
+    const path = documentPath(uri);
+    const scope = this.scopeOf(uri);
+    if (path === null || scope === null) return null;
+    return relative(scope.stop, path).split(sep).join("/");
+  }
+
   /** The folders whose config files apply to the document `uri`; null when none do. */
   scopeOf(uri: string): ConfigScope | null {
     const path = documentPath(uri);

@@ -10,7 +10,7 @@ import { lintSource } from "../../server/engine/lint.js";
 import { LineIndex } from "../../server/engine/positions.js";
 import { resolveSettings } from "../../server/engine/settings.js";
 import { defineRule, type Diagnostic, type Rule } from "../../server/engine/types.js";
-import { parser } from "../helpers/engine.js";
+import { parser, TEST_EVIDENCE } from "../helpers/engine.js";
 import { random } from "../helpers/random.js";
 
 const probe: Rule = defineRule({
@@ -21,6 +21,8 @@ const probe: Rule = defineRule({
   peers: [],
   nodeTypes: ["call"],
   fixable: "never",
+  evidence: "size",
+  messages: { answer: "{{answer}}" },
   check(node, ctx) {
     const fn = node.childForFieldName("function");
     if (fn?.type !== "attribute" || fn.childForFieldName("attribute")?.text !== "append") return;
@@ -28,7 +30,7 @@ const probe: Rule = defineRule({
     if (!arg) return;
     const p = ctx.facts.provenance.of(arg);
     const once = ctx.facts.context.runsOnce(node);
-    ctx.report({ node, message: `${p.origin} ${p.reason} | ${once.once} ${once.reason}` });
+    ctx.report({ node, messageId: "answer", data: { answer: `${p.origin} ${p.reason} | ${once.once} ${once.reason}` }, evidence: TEST_EVIDENCE });
   },
 });
 const rules = [probe];

@@ -3,7 +3,7 @@ import { loadPythonParser, type PythonParser } from "../../server/engine/parser.
 import { lintSource, type LintResult } from "../../server/engine/lint.js";
 import { fixSource, type FixResult } from "../../server/engine/fix.js";
 import { resolveSettings } from "../../server/engine/settings.js";
-import type { Rule, Settings } from "../../server/engine/types.js";
+import type { Evidence, Rule, Settings } from "../../server/engine/types.js";
 import { allRules } from "../../rules/index.js";
 
 export const parser: PythonParser = await loadPythonParser();
@@ -19,3 +19,6 @@ export function lint(source: string, codes?: readonly string[], settings: Partia
 export function fix(source: string, codes?: readonly string[], unsafe = false, settings: Partial<Settings> = {}): FixResult {
   return fixSource(parser, source, allRules, resolveSettings(settings, codes ? { select: [...codes] } : {}), { unsafe });
 }
+
+/** Evidence for test rules' findings: a constant size, which every context accepts. */
+export const TEST_EVIDENCE: Evidence = { kind: "size", text: "a test size", constant: true };

@@ -287,6 +287,7 @@ describe("a rule that throws", () => {
       name: "brittle",
       severity: "warning",
       fixable: "never",
+      evidence: "size",
       peers: [],
       docs: { what: "x", why: "x", example: "x", useInstead: "x", fixSafety: "x", limits: "x" },
       nodeTypes: ["call"],

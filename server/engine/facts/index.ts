@@ -18,6 +18,7 @@ import { ClassFacts, SINGLETON_FACT, singletonReads } from "./classes.js";
 import { ContextFacts, RUNS_ONCE_FACT, runsOnceReads } from "./context.js";
 import { type CacheDecorator, cacheDecoratorOf } from "./decorators.js";
 import { PROVENANCE_FACT, ProvenanceFacts, provenanceReads } from "./provenance.js";
+import { EvidenceFacts } from "./evidence.js";
 import { callsItself, methodAttributeNames } from "./recursion.js";
 
 export type { ClassInfo, MethodInfo, MethodShape, Parameter } from "./classes.js";
@@ -43,6 +44,7 @@ export class Facts {
   readonly classes: ClassFacts;
   private provenanceFacts: ProvenanceFacts | null = null;
   private contextFacts: ContextFacts | null = null;
+  private evidenceFacts: EvidenceFacts | null = null;
 
   /** `path`: the file's path as the front end names it (null when unknown, as for stdin). */
   constructor(readonly model: SemanticModel, readonly path: string | null = null) {
@@ -59,6 +61,12 @@ export class Facts {
   get context(): ContextFacts {
     this.contextFacts ??= new ContextFacts(this.model, this.classes, this.provenance, this.path, () => this.model.queriedFacts.add(RUNS_ONCE_FACT));
     return this.contextFacts;
+  }
+
+  /** Evidence that memory is at stake: size, growth, lifetime (facts/evidence.ts). */
+  get evidence(): EvidenceFacts {
+    this.evidenceFacts ??= new EvidenceFacts(this.model, this.classes, this.provenance, () => this.context);
+    return this.evidenceFacts;
   }
 
   /** A `functools.cache`/`lru_cache` decorator of a function, or null. */
