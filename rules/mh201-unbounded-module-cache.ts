@@ -74,8 +74,6 @@ const CREATION_CALLS: ReadonlyMap<string, ContainerKind> = new Map([
 
 const CONTAINER_WORD: Record<ContainerKind, string> = { dict: "dict", defaultdict: "defaultdict", list: "list", set: "set" };
 
-const MAIN_GUARD = /^__name__\s*==\s*(['"])__main__\1$|^(['"])__main__\2\s*==\s*__name__$/;
-
 export default defineRule({
   code: "MH201",
   name: "unbounded-module-cache",
@@ -84,7 +82,8 @@ export default defineRule({
   evidence: "growth",
   peers: [],
   messages: {
-    onlyGrows: "module-level {{container}} `{{name}}` only grows: {{adders}} add{{s}} to it and nothing in this file removes entries, so everything it holds stays alive for the life of the process",
+    onlyGrows: "module-level {{container}} `{{name}}` only grows: {{evidence}}",
+    recursive: "module-level {{container}} `{{name}}` only grows, as the memo of a recursion ({{adders}} calls itself)",
   },
   docs: ruleDocs(new URL("./mh201-unbounded-module-cache.md", import.meta.url)),
   nodeTypes: ["assignment"],
@@ -114,20 +113,31 @@ export default defineRule({
       if (use.kind === "stop") return;
       uses.push({ id, use });
     }
-    const adders: Scope[] = [];
+    // The additions made in functions that the code does not bound by its shape (a lazy fill,
+    // a registration...): what they add decides whether the container grows with run-time data.
+    const additions: { use: AddUse; owner: Scope }[] = [];
     for (const { use } of uses) {
       if (use.kind !== "add") continue;
       const owner = model.ownerScopeOf(use.node);
-      if ((owner.kind !== "function" && owner.kind !== "lambda") || adders.includes(owner)) continue;
-      if (!boundedAddition(use, name, kind, owner, ctx)) adders.push(owner);
+      if (owner.kind !== "function" && owner.kind !== "lambda") continue;
+      if (!boundedAddition(use, name, kind, owner, ctx)) additions.push({ use, owner });
     }
-    if (adders.length === 0 || adders.every((scope) => runsOnlyAtImport(scope, ctx))) return;
-
-    const names = adders.map(scopeLabel);
-    const shown = names.length > 3 ? `${names.slice(0, 3).join(", ")} and ${names.length - 3} more` : names.join(", ");
-    const data = { container: CONTAINER_WORD[kind], name, adders: shown, s: adders.length === 1 ? "s" : "" };
+    if (additions.length === 0) return;
+    // A memo filled by a function that calls itself is the recursion's memo, keyed by the
+    // recursion's (small) arguments: no evidence of growth, and never bounded by a fix.
+    const recursive = (owner: Scope): boolean => owner.kind === "function" && ctx.facts.callsItself(owner.node);
+    const growing = additions.filter((a) => !recursive(a.owner));
+    const evidence = ctx.facts.evidence.firstGrowth((function* () {
+      for (const { use } of growing) yield ctx.facts.evidence.growthOfAddition(use.node, name, kind);
+    })());
+    const container = CONTAINER_WORD[kind];
+    if (growing.length === 0) {
+      ctx.report({ node: value, messageId: "recursive", data: { container, name, adders: scopeLabel(additions[0].owner) }, evidence: null, estimatedBytes: null, fix: null });
+      return;
+    }
+    const data = { container, name, evidence: evidence?.text ?? "no evidence that what is added comes from run-time data" };
     const fix = memoizationFix(name, kind, value, uses, ctx) ?? appendLogFix(kind, value, creation.statement, uses, ctx);
-    ctx.report({ node: value, messageId: "onlyGrows", data, estimatedBytes: null, fix });
+    ctx.report({ node: value, messageId: "onlyGrows", data, evidence, estimatedBytes: null, fix });
   },
   // How a function uses a module-level container decides whether it is a cache, whether its keys
   // are bounded (loop headers, parameters, callers) and the memoization fix (the whole body,
@@ -268,88 +278,6 @@ function classifyUse(id: Node, kind: ContainerKind, ctx: RuleContext): Use {
   }
 }
 
-/**
- * A module-level function that is only ever called (or used as a decorator) from module-level
- * code outside an `if __name__ == "__main__":` block, or from functions that are themselves only
- * run that way, fills the container at import time: a constant table. `del f` afterwards is fine.
- */
-function runsOnlyAtImport(scope: Scope, ctx: RuleContext, visiting: Set<Scope> = new Set()): boolean {
-  const model = ctx.model;
-  const fn = scope.node;
-  if (scope.kind === "function" && scope.parent?.kind === "function" && fn.parent?.type === "block") {
-    return nestedRunsOnlyAtImport(scope, ctx, visiting);
-  }
-  if (scope.kind !== "function" || scope.parent !== model.module || fn.parent?.type !== "module") return false;
-  if (visiting.has(scope)) return false;
-  visiting.add(scope);
-  const nameNode = fn.childForFieldName("name");
-  if (!nameNode) return false;
-  const bindings = model.module.bindings.get(nameNode.text) ?? [];
-  if (bindings.some((b) => b.kind !== "delete" && !b.node.equals(nameNode))) return false;
-  let runs = 0;
-  let deleted = false;
-  for (const reference of model.referencesOf(nameNode.text, model.module)) {
-    if (reference.equals(nameNode)) continue;
-    const parent = reference.parent;
-    if (parent?.type === "delete_statement" || (parent?.type === "expression_list" && parent.parent?.type === "delete_statement")) {
-      if (model.ownerScopeOf(reference) !== model.module) return false;
-      deleted = true;
-      continue;
-    }
-    const isCall = parent?.type === "call" && parent.childForFieldName("function")?.equals(reference);
-    if (!parent || (!isCall && parent.type !== "decorator")) return false;
-    // Class bodies at module level run at import too.
-    let owner = model.ownerScopeOf(parent);
-    while (owner.kind === "class" && owner.parent) owner = owner.parent;
-    if (owner === model.module) {
-      if (underMainGuard(parent)) return false;
-    } else if (!runsOnlyAtImport(owner, ctx, visiting)) {
-      return false;
-    }
-    runs++;
-  }
-  // A function deleted after import can only have run at import.
-  return runs > 0 || deleted;
-}
-
-/**
- * A function defined in a module-level function `outer` runs only at import when `outer` does and
- * only calls it, or returns it while `outer` is used only as a decorator (`@outer`,
- * `@outer(...)`): the returned decorator is applied when the decorated definition runs.
- */
-function nestedRunsOnlyAtImport(scope: Scope, ctx: RuleContext, visiting: Set<Scope>): boolean {
-  const model = ctx.model;
-  const outer = scope.parent;
-  const nameNode = scope.node.childForFieldName("name");
-  if (!outer || !nameNode || (outer.bindings.get(nameNode.text) ?? []).length !== 1) return false;
-  let runs = 0;
-  let returned = false;
-  for (const reference of model.referencesOf(nameNode.text, outer)) {
-    if (reference.equals(nameNode)) continue;
-    const parent = reference.parent;
-    if (!parent || model.ownerScopeOf(reference) !== outer) return false;
-    if (parent.type === "return_statement") returned = true;
-    else if (parent.type !== "call" || !parent.childForFieldName("function")?.equals(reference)) return false;
-    runs++;
-  }
-  if (runs === 0 || !runsOnlyAtImport(outer, ctx, visiting)) return false;
-  if (!returned) return true;
-  const outerName = outer.node.childForFieldName("name");
-  return !!outerName && model.referencesOf(outerName.text, model.module).every((reference) => {
-    if (reference.equals(outerName)) return true;
-    const parent = reference.parent;
-    if (parent?.type === "decorator") return true;
-    return parent?.type === "call" && parent.childForFieldName("function")?.equals(reference) === true && parent.parent?.type === "decorator";
-  });
-}
-
-function underMainGuard(node: Node): boolean {
-  for (let up = node.parent; up; up = up.parent) {
-    if (up.type === "if_statement" && MAIN_GUARD.test(unparenthesize(up.childForFieldName("condition") ?? up).text)) return true;
-  }
-  return false;
-}
-
 function scopeLabel(scope: Scope): string {
   if (scope.kind === "lambda") return "a lambda";
   const name = scope.node.childForFieldName("name")?.text ?? "?";
@@ -370,15 +298,15 @@ interface Added {
 }
 
 /**
- * An addition that cannot grow the container with runtime data, as the file shows:
+ * An addition whose shape shows the code bounds it, whatever the provenance of its values:
  * - a lazy fill, under `if not C:` (runs while the container is empty, so once);
- * - a key (or set element) with few values: constants, a loop variable over a constant list, a
- *   parameter of a private function (`_f`) that every call in the file passes a constant,
- *   a parameter used as a base class (keys are classes), or flags (parameters defaulting to a
- *   bool, 0 or 1 that the function only tests for truth);
+ * - keys that are classes: a parameter the function uses as a base class;
+ * - flags: parameters defaulting to a bool, 0 or 1 that the function only tests for truth;
  * - a registration: `R[name] = value` / `R.setdefault(name, value)` storing the caller's
  *   arguments as given (a registry of what code registers, bounded by its call sites);
  * - a callback registry: appending a lambda or a `functools.partial(...)`.
+ * Keys and values bounded by the code (constants, constant tables, what private functions are
+ * passed) are no evidence of growth either: the facts layer's provenance tells those.
  */
 function boundedAddition(add: AddUse, name: string, kind: ContainerKind, owner: Scope, ctx: RuleContext): boolean {
   if (owner.kind !== "function") return false;
@@ -386,15 +314,11 @@ function boundedAddition(add: AddUse, name: string, kind: ContainerKind, owner: 
   const added = addedParts(add, kind);
   if (!added) return false;
   if (added.key) {
-    if (added.key.every((part) => hasFewValues(part, owner, ctx)) || isClassParameter(added.key, owner, ctx)) return true;
+    if (isClassParameter(added.key, owner, ctx)) return true;
     if (isFlagKey(added.key, name, owner, ctx)) return true;
     if (added.keyed && added.value && added.key.every((part) => isCallerKey(part, owner, ctx)) && isCallerValue(added.value, owner, ctx)) return true;
   }
-  if (added.element) {
-    if (kind === "set" && hasFewValues(added.element, owner, ctx)) return true;
-    if (isCallback(added.element, owner, ctx)) return true;
-  }
-  return false;
+  return !!added.element && isCallback(added.element, owner, ctx);
 }
 
 function addedParts(add: AddUse, kind: ContainerKind): Added | null {
@@ -453,42 +377,6 @@ function isLiteralConstant(expr: Node): boolean {
   }
 }
 
-/** A value from a small set fixed by the code: see `boundedAddition`. */
-function hasFewValues(expr: Node, scope: Scope, ctx: RuleContext, depth = 0): boolean {
-  if (depth > 6) return false;
-  const node = unparenthesize(expr);
-  if (node.type === "tuple") return node.namedChildren.every((c) => !c || c.type === "comment" || hasFewValues(c, scope, ctx, depth + 1));
-  if (node.type !== "identifier") return isLiteralConstant(node);
-  const model = ctx.model;
-  const bindings = model.lookup(node.text, model.scopeOf(node));
-  if (bindings.length === 0) return false;
-  const owner = bindings[0].scope;
-  if (owner === model.module) {
-    const only = bindings.length === 1 ? bindings[0] : null;
-    return only?.kind === "assignment" && only.value !== null && isLiteralConstant(only.value);
-  }
-  if (owner.kind !== "function") return false;
-  if (bindings.every((b) => b.kind === "for")) {
-    return bindings.every((b) => isConstantCollection(b.statement.childForFieldName("right"), ctx));
-  }
-  return bindings.length === 1 && bindings[0].kind === "parameter" && privateConstantParameter(owner, node.text, ctx, depth);
-}
-
-/** `["a", "b"]`, `("a", 1)`, or a module-level name bound once to such a literal and never changed. */
-function isConstantCollection(expr: Node | null, ctx: RuleContext): boolean {
-  if (!expr) return false;
-  let node = unparenthesize(expr);
-  if (node.type === "identifier") {
-    const model = ctx.model;
-    const bindings = model.lookup(node.text, model.scopeOf(node));
-    if (bindings.length !== 1 || bindings[0].scope !== model.module || bindings[0].kind !== "assignment" || !bindings[0].value) return false;
-    if (model.mutationsOf(node.text, model.module).length > 0) return false;
-    node = unparenthesize(bindings[0].value);
-  }
-  if (node.type !== "list" && node.type !== "tuple" && node.type !== "set") return false;
-  return node.namedChildren.every((c) => !c || c.type === "comment" || isLiteralConstant(c));
-}
-
 interface ParameterSlot {
   name: string;
   /** Position among the positional parameters; -1 for keyword-only ones. */
@@ -526,38 +414,6 @@ function parameterSlots(fn: Node): ParameterSlot[] {
     });
   }
   return slots;
-}
-
-/**
- * A parameter of a private module-level function (`_name`, so no other module calls it) that
- * every call in the file passes a constant (or leaves at a constant default), the function
- * being used only by those calls.
- */
-function privateConstantParameter(scope: Scope, parameter: string, ctx: RuleContext, depth: number): boolean {
-  const model = ctx.model;
-  const fn = scope.node;
-  const nameNode = fn.childForFieldName("name");
-  if (fn.type !== "function_definition" || scope.parent !== model.module || fn.parent?.type !== "module" || !nameNode) return false;
-  const fnName = nameNode.text;
-  if (!fnName.startsWith("_") || /^__\w*__$/.test(fnName) || (model.module.bindings.get(fnName) ?? []).length !== 1) return false;
-  const slot = parameterSlots(fn).find((s) => s.name === parameter);
-  if (!slot || slot.variadic) return false;
-  let calls = 0;
-  for (const reference of model.referencesOf(fnName, model.module)) {
-    if (reference.equals(nameNode)) continue;
-    const call = reference.parent;
-    if (call?.type !== "call" || !call.childForFieldName("function")?.equals(reference)) return false;
-    const args = call.childForFieldName("arguments");
-    if (args?.type !== "argument_list") return false;
-    const list = args.namedChildren.filter((c): c is Node => !!c && c.type !== "comment");
-    if (list.some((a) => a.type === "list_splat" || a.type === "dictionary_splat")) return false;
-    const keyword = list.find((a) => a.type === "keyword_argument" && a.childForFieldName("name")?.text === parameter);
-    const positional = list.filter((a) => a.type !== "keyword_argument");
-    const value = keyword?.childForFieldName("value") ?? (slot.index >= 0 ? positional[slot.index] : undefined) ?? slot.default;
-    if (!value || !hasFewValues(value, model.scopeOf(call), ctx, depth + 1)) return false;
-    calls++;
-  }
-  return calls > 0;
 }
 
 /** The key is a parameter that the function uses as a base class: keys are classes, which the code defines. */

@@ -4,7 +4,7 @@ import { removeImportedName } from "../server/engine/imports.js";
 import { type Scope, type SemanticModel, unparenthesize } from "../server/engine/model.js";
 import { indentBefore } from "../server/engine/positions.js";
 import { ruleDocs } from "../server/engine/docs.js";
-import { defineRule, type Fix, type RuleContext, type TextEdit } from "../server/engine/types.js";
+import { defineRule, type Evidence, type Fix, type RuleContext, type TextEdit } from "../server/engine/types.js";
 
 /**
  * A function that never returns a value (no `return x`, no `yield`): its cache stores only
@@ -23,17 +23,6 @@ function returnsNothing(definition: Node): boolean {
     if (value && unparenthesize(value).type !== "none") return false;
   }
   return true;
-}
-
-function parameterName(parameter: Node): string {
-  if (parameter.type === "identifier") return parameter.text;
-  const first = parameter.namedChild(0);
-  if (parameter.type === "list_splat_pattern" || parameter.type === "dictionary_splat_pattern") return parameter.text;
-  if (first?.type === "list_splat_pattern" || first?.type === "dictionary_splat_pattern") return first.text;
-  const name = parameter.childForFieldName("name") ?? parameter.namedChildren.find((c) => c?.type === "identifier");
-  if (name) return name.text;
-  const splat = parameter.namedChild(0);
-  return splat ? splat.text : parameter.text;
 }
 
 /**
@@ -156,8 +145,8 @@ export default defineRule({
   evidence: "growth",
   peers: ["pylint W1518", "ruff UP033"],
   messages: {
-    unbounded: "`{{decorator}}` never evicts: `{{fn}}({{params}})` keeps one entry per distinct argument tuple{{which}}, each holding its arguments and result for the process lifetime; bound it with `maxsize={{maxsize}}`",
-    recursive: "`{{decorator}}` never evicts: `{{fn}}({{params}})` keeps one entry per distinct argument tuple{{which}}, each holding its arguments and result for the process lifetime; `{{fn}}` calls itself, so a bound makes it recompute (no automatic fix)",
+    unbounded: "the cache of `{{fn}}()` never evicts: {{evidence}}",
+    recursive: "the cache of `{{fn}}()` never evicts, but it is the memo of a recursion (`{{fn}}()` calls itself): no fix",
   },
   docs: ruleDocs(new URL("./mh202-unbounded-lru-cache.md", import.meta.url)),
   nodeTypes: ["decorator"],
@@ -168,16 +157,34 @@ export default defineRule({
     const growing = unboundedParameters(cached, ctx);
     if (!growing || growing.length === 0) return;
     const maxsize = lruCacheMaxsize(ctx);
-    const fnName = cached.definition.childForFieldName("name")?.text ?? "function";
-    const all = parameterList(cached.definition);
-    const params = all.map(parameterName).join(", ");
-    const which = growing.length < all.length ? ` (the space grows with ${growing.map((p) => `\`${parameterName(p)}\``).join(", ")})` : "";
-    // The cache of a recursive function is what keeps it fast: bounding it is never automatic.
+    const fn = cached.definition.childForFieldName("name")?.text ?? "function";
+    // The cache of a recursive function is the recursion's memo: it is what keeps it fast, and
+    // its keys are the recursion's (small) arguments, so it is no evidence of growth, and a bound
+    // is never written automatically.
     const recursive = ctx.facts.callsItself(cached.definition);
-    const data = { decorator: decoratorText(cached, ctx.source), fn: fnName, params, which, maxsize };
+    const evidence = recursive ? null : argumentGrowth(cached, growing, ctx);
     ctx.report({
-      start: cached.start, end: cached.end, messageId: recursive ? "recursive" : "unbounded", data, estimatedBytes: null,
-      fix: recursive ? null : boundingFix(cached, maxsize, ctx),
+      start: cached.start, end: cached.end, messageId: recursive ? "recursive" : "unbounded",
+      data: { fn, evidence: evidence?.text ?? "no evidence that its arguments come from run-time data" },
+      evidence, estimatedBytes: null, fix: recursive ? null : boundingFix(cached, maxsize, ctx),
     });
   },
 });
+
+/**
+ * Growth: some argument of the cached function comes from run-time data (what this file passes
+ * it, or a parameter of a public function), at calls that may run many times. Not for the
+ * receiver (an instance kept alive is MH203's concern), nor for a function defined inside
+ * another: its cache lives only as long as that function object, made anew on each call.
+ */
+function argumentGrowth(cached: CacheDecorator, growing: Node[], ctx: RuleContext): Evidence | null {
+  for (let up = cached.definition.parent; up; up = up.parent) if (up.type === "function_definition" || up.type === "lambda") return null;
+  const body = cached.definition.childForFieldName("body");
+  if (!body) return null;
+  const receiver = ctx.facts.classes.methodShape(cached.definition)?.receiver ?? null;
+  const parameters = growing.filter((p) => !(receiver && p.startIndex <= receiver.startIndex && receiver.endIndex <= p.endIndex));
+  const evidence = ctx.facts.evidence;
+  return evidence.firstGrowth((function* () {
+    for (const p of parameters) yield evidence.growthOfParameter(p, body, "arguments");
+  })());
+}

@@ -24,7 +24,8 @@ export default defineRule({
   evidence: "growth",
   peers: ["ruff B006", "pylint W0102"],
   messages: {
-    sharedDefault: "the default `{{name}}={{value}}` is created once, when {{definer}} defined, and {{fn}} adds to it on every call that omits the argument, so it grows for the life of the process{{advice}}",
+    sharedDefault: "the default `{{name}}={{value}}` is shared by every call and grows: {{evidence}}",
+    recursive: "the default `{{name}}={{value}}` is shared by every call: it is the memo of a recursion ({{fn}} calls itself)",
   },
   docs: ruleDocs(new URL("./mh204-mutable-default-cache.md", import.meta.url)),
   nodeTypes: ["default_parameter", "typed_default_parameter"],
@@ -54,17 +55,21 @@ export default defineRule({
 
     const fnName = fn.type === "lambda" ? "the lambda" : `\`${fn.childForFieldName("name")?.text ?? "?"}()\``;
     const memo = kind === "dict" && looksLikeMemo(name, scope, growth, ctx);
-    const advice = memo
-      ? `; it is used as a memo: \`@functools.lru_cache(maxsize=${ctx.settings.lruCacheMaxsize})\` bounds it`
-      : fn.type === "lambda"
-        ? `; use a \`def\` that defaults to \`None\` and creates the ${kind} in its body`
-        : `; default to \`None\` and create the ${kind} in the body`;
-    const data = { name, value: value.text, definer: fn.type === "lambda" ? "the lambda is" : "the function is", fn: fnName, advice };
+    // A default shared with the function's own recursive calls is the recursion's memo: what it
+    // keeps is what keeps the recursion fast, keyed by the recursion's (small) arguments.
+    const recursive = fn.type === "function_definition" && ctx.facts.callsItself(fn);
+    const evidence = recursive ? null : ctx.facts.evidence.firstGrowth((function* () {
+      for (const m of growth) yield ctx.facts.evidence.growthOfAddition(m.node, name, kind);
+    })());
+    const data = { name, value: value.text, fn: fnName, evidence: evidence?.text ?? "no evidence that what it adds comes from run-time data" };
     // A default that the function reads back (a memo, a set of what was seen) or shares with its
     // own recursive calls is state: a fresh one per call would change what it returns, and for
     // a memo turn a polynomial recursion exponential. No fix then.
-    const keepsState = memo || readsBack(name, scope, ctx) || (fn.type === "function_definition" && ctx.facts.callsItself(fn));
-    ctx.report({ node: value, messageId: "sharedDefault", data, estimatedBytes: null, fix: keepsState ? null : noneDefaultFix(parameter, value, name, kind, fn, scope, ctx) });
+    const keepsState = memo || recursive || readsBack(name, scope, ctx);
+    ctx.report({
+      node: value, messageId: recursive ? "recursive" : "sharedDefault", data, evidence, estimatedBytes: null,
+      fix: keepsState ? null : noneDefaultFix(parameter, value, name, kind, fn, scope, ctx),
+    });
   },
 });
 

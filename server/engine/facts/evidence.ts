@@ -9,7 +9,7 @@
  * A value bounded by the code, or one whose origin cannot be told, is no evidence.
  */
 import type { Node } from "web-tree-sitter";
-import type { Scope, SemanticModel } from "../model.js";
+import { type Scope, type SemanticModel, unparenthesize } from "../model.js";
 import { comprehensionBytes, comprehensionLength, formatBytes } from "../size.js";
 import type { Evidence, Settings } from "../types.js";
 import type { ClassFacts } from "./classes.js";
@@ -92,6 +92,134 @@ export class EvidenceFacts {
     if (this.context().runsOnce(call).once) return null;
     return `per call of ${functionLabel(scope)}`;
   }
+
+  // ---- for the growth rules (MH201, MH202, MH204) ----
+
+  /**
+   * Growth through a parameter of a function that fills a cache (`what`: "arguments", "keys"):
+   * the run-time data that calls in this file pass it, when some do (the reason then names where
+   * the data comes from: "`match`, a parameter of the public `match_to_datetime()`"), else the
+   * parameter's own provenance (a public function's parameters are run-time data).
+   */
+  growthOfParameter(parameter: Node, site: Node, what: string): Evidence | null {
+    const passed = this.provenance.passedTo(parameter);
+    if (passed.origin === "runtime") return { kind: "growth", text: `${what} come from ${passed.reason}`, site };
+    return this.growth(parameter, site, what);
+  }
+
+  /**
+   * Growth at one addition to the container named `container` (`kind`: what it is). `site` is
+   * the call (`C.append(v)`, `C.add(v)`, `C.update(xs)`, `C.setdefault(k, v)`...), the assignment
+   * (`C[k] = v`) or augmented assignment (`C += xs`, `D[k] += 1`), or, for a defaultdict, the
+   * subscript `C[k]` that adds a missing key. What grows the container:
+   *   - a dict grows with new keys only: `C[k] = v` with a bounded `k` replaces an entry;
+   *   - a defaultdict also adds the key it is read with, and grows the values made for its keys
+   *     (`C[k].append(v)`), as `C.setdefault(k, []).append(v)` does for a dict;
+   *   - a list grows with every value it is given, a set with new elements.
+   * Keys are asked first, then values. Null when nothing added comes from run-time data.
+   */
+  growthOfAddition(site: Node, container: string, kind: "dict" | "defaultdict" | "list" | "set"): Evidence | null {
+    const keyed = kind === "dict" || kind === "defaultdict";
+    const word = keyed ? "keys" : kind === "set" ? "elements" : "values";
+    const candidates: Array<{ expr: Node; what: string; items: boolean }> = [];
+    /** What a method call adds to the object it is called on. */
+    const byMethod = (call: Node, what: string): void => {
+      const fn = call.childForFieldName("function");
+      const method = fn?.type === "attribute" ? fn.childForFieldName("attribute")?.text ?? "" : "";
+      const args = argumentsOf(call);
+      const positional = args.filter((a) => a.type !== "keyword_argument");
+      switch (method) {
+        case "append":
+        case "appendleft":
+        case "add":
+          if (positional[0]) candidates.push({ expr: positional[0], what, items: false });
+          break;
+        case "insert":
+          if (positional[1]) candidates.push({ expr: positional[1], what, items: false });
+          break;
+        case "setdefault":
+          if (positional[0]) candidates.push({ expr: positional[0], what, items: false });
+          break;
+        case "extend":
+        case "extendleft":
+        case "update":
+        case "__ior__":
+        case "__iadd__":
+          // (Keyword arguments add keys written in the source.)
+          for (const a of args) {
+            if (a.type === "dictionary_splat") candidates.push({ expr: a.namedChild(0) ?? a, what, items: true });
+            else if (a.type !== "keyword_argument") candidates.push({ expr: a, what, items: true });
+          }
+          break;
+        default:
+          break;
+      }
+    };
+    /** What is added to the value under a key (`C[k].append(v)`, `C.setdefault(k, []).append(v)`, `C[k] += xs`). */
+    const nested = (entry: Node): void => {
+      const parent = entry.parent;
+      if (parent?.type === "attribute" && parent.childForFieldName("object")?.equals(entry) && parent.parent?.type === "call") {
+        byMethod(parent.parent, "values");
+      } else if (parent?.type === "augmented_assignment" && parent.childForFieldName("left")?.equals(entry)) {
+        const right = parent.childForFieldName("right");
+        const op = parent.childForFieldName("operator")?.type;
+        if (right && (op === "+=" || op === "|=")) candidates.push({ expr: right, what: "values", items: true });
+      }
+    };
+    const keysOf = (subscript: Node): void => {
+      for (const index of subscript.childrenForFieldName("subscript")) if (index && index.type !== "comment") candidates.push({ expr: index, what: word, items: false });
+    };
+    const node = unparenthesize(site);
+    if (node.type === "call") {
+      byMethod(node, word);
+      if (keyed) nested(node);
+    } else if (node.type === "subscript") {
+      keysOf(node);
+      nested(node);
+    } else if (node.type === "assignment" || node.type === "augmented_assignment") {
+      const left = unparenthesize(node.childForFieldName("left") ?? node);
+      const right = node.childForFieldName("right");
+      if (node.type === "augmented_assignment" && left.type === "identifier") {
+        if (right) candidates.push({ expr: right, what: word, items: true });
+      } else if (keyed) {
+        const targets = left.type === "subscript" ? [left] : left.descendantsOfType("subscript").filter((t): t is Node => !!t);
+        for (const target of targets) {
+          const value = target.childForFieldName("value");
+          if (value && unparenthesize(value).type === "identifier" && unparenthesize(value).text === container) {
+            keysOf(target);
+            if (kind === "defaultdict" && node.type === "augmented_assignment") nested(target);
+          }
+        }
+      }
+    }
+    for (const c of candidates) {
+      const origin = c.items ? this.provenance.itemsOf(c.expr) : this.provenance.of(c.expr);
+      if (origin.origin === "runtime") return { kind: "growth", text: `${c.what} come from ${origin.reason}`, site };
+    }
+    return null;
+  }
+
+  /**
+   * The first of several growths (found lazily, in order) whose site may run many times; when
+   * every site runs once per process, the first found (the engine drops it unless code that runs
+   * once is checked). Null when there is none.
+   */
+  firstGrowth(candidates: Iterable<Evidence | null>): Evidence | null {
+    let first: Evidence | null = null;
+    for (const evidence of candidates) {
+      if (!evidence) continue;
+      if (!evidence.site || !this.context().runsOnce(evidence.site).once) return evidence;
+      first ??= evidence;
+    }
+    return first;
+  }
+}
+
+/** The arguments of a call, comments left out. */
+function argumentsOf(call: Node): Node[] {
+  const args = call.childForFieldName("arguments");
+  if (args?.type !== "argument_list") return args ? [args] : [];
+  return args.namedChildren.filter((c): c is Node => c !== null && c.type !== "comment");
 }
 
 function functionLabel(scope: Scope): string {

@@ -823,7 +823,7 @@ export class ProvenanceFacts {
     const label = quoted(b.name);
     const fnScope = b.scope;
     const fn = fnScope.node;
-    if (fn.type !== "function_definition") return unknown(b.node, `${label}, a parameter of a lambda`);
+    if (fn.type !== "function_definition") return this.lambdaParameter(b, fn) ?? unknown(b.node, `${label}, a parameter of a lambda`);
     const around = fnScope.parent ?? this.model.module;
     if (isFewValuedParameter(b.statement, this.model, this.classes, around)) {
       const annotation = b.statement.childForFieldName("type")?.text ?? "";
@@ -1234,6 +1234,43 @@ export class ProvenanceFacts {
     // A constructor's parameters are the class's: `Client()`.
     if (className && (name === "__init__" || name === "__new__")) return quoted(`${className}()`, max);
     return quoted(`${className ? `${className}.` : ""}${name}()`, max);
+  }
+
+  // ---- for the growth rules (MH201, MH202, MH204) ----
+
+  /**
+   * What the calls of a function in this file pass to one of its parameters (`parameter`: the
+   * parameter or its name), whether the function is public or private: run-time data when some
+   * call passes it (the reason names its source: "`match`, a parameter of the public
+   * `match_to_datetime()`"), bounded when every call passes bounded values, unknown when the
+   * function is a method, is decorated (other than by a functools cache), is used other than by
+   * calls or is not called here. For a public function "bounded" only says what this file
+   * passes: other modules may pass anything, so it is no evidence that the values are few.
+   */
+  passedTo(parameter: Node): Provenance {
+    return this.ask(() => {
+      const id = askedNode(parameter);
+      const b = this.model.lookup(id.text, this.model.scopeOf(id)).find((x) => x.kind === "parameter" && x.node.startIndex === id.startIndex);
+      const fn = b?.scope.node;
+      if (!b || fn?.type !== "function_definition") return unknown(id, quoted(id.text));
+      const around = b.scope.parent ?? this.model.module;
+      if (around.kind === "class") return unknown(id, `${quoted(id.text)}, a parameter of a method`);
+      return this.passedByCallers(b, fn, around, 0);
+    });
+  }
+
+  /**
+   * A parameter of a lambda bound once to a public module-level name (`tag = lambda name: ...`):
+   * other modules call it as they would a public function, so it is run-time data. Null otherwise.
+   */
+  private lambdaParameter(b: Binding, lambda: Node): Verdict | null {
+    let value = lambda;
+    while (value.parent?.type === "parenthesized_expression") value = value.parent;
+    const assignment = value.parent;
+    const target = assignment?.type === "assignment" && assignment.childForFieldName("right")?.equals(value) ? assignment.childForFieldName("left") : null;
+    if (target?.type !== "identifier" || isPrivateName(target.text) || this.model.scopeOf(target) !== this.model.module) return null;
+    if ((this.model.module.bindings.get(target.text) ?? []).length !== 1) return null;
+    return runtime(b.node, `${quoted(b.name, 20)}, a parameter of the public ${quoted(`${target.text}()`, 24)}`);
   }
 }
 
