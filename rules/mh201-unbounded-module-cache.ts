@@ -123,15 +123,15 @@ export default defineRule({
       if (!boundedAddition(use, name, kind, owner, ctx)) additions.push({ use, owner });
     }
     if (additions.length === 0) return;
-    // A memo filled by a function that calls itself is the recursion's memo, keyed by the
-    // recursion's (small) arguments: no evidence of growth, and never bounded by a fix.
-    const recursive = (owner: Scope): boolean => owner.kind === "function" && ctx.facts.callsItself(owner.node);
-    const growing = additions.filter((a) => !recursive(a.owner));
+    // A memo filled by a function that calls itself with what it adds (`memo[n] = fib(n - 1) + ...`)
+    // is the recursion's memo, keyed by the recursion's (small) arguments: no evidence of growth,
+    // and never bounded by a fix. Run-time data it adds from elsewhere still is.
+    const recursion = (owner: Scope): Node | null => (owner.kind === "function" && ctx.facts.callsItself(owner.node) ? owner.node : null);
     const evidence = ctx.facts.evidence.firstGrowth((function* () {
-      for (const { use } of growing) yield ctx.facts.evidence.growthOfAddition(use.node, name, kind);
+      for (const { use, owner } of additions) yield ctx.facts.evidence.growthOfAddition(use.node, name, kind, recursion(owner));
     })());
     const container = CONTAINER_WORD[kind];
-    if (growing.length === 0) {
+    if (!evidence && additions.every((a) => recursion(a.owner))) {
       ctx.report({ node: value, messageId: "recursive", data: { container, name, adders: scopeLabel(additions[0].owner) }, evidence: null, estimatedBytes: null, fix: null });
       return;
     }

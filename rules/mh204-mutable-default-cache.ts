@@ -58,8 +58,8 @@ export default defineRule({
     // A default shared with the function's own recursive calls is the recursion's memo: what it
     // keeps is what keeps the recursion fast, keyed by the recursion's (small) arguments.
     const recursive = fn.type === "function_definition" && ctx.facts.callsItself(fn);
-    const evidence = recursive ? null : ctx.facts.evidence.firstGrowth((function* () {
-      for (const m of growth) yield ctx.facts.evidence.growthOfAddition(m.node, name, kind);
+    const evidence = ctx.facts.evidence.firstGrowth((function* () {
+      for (const m of growth) yield ctx.facts.evidence.growthOfAddition(m.node, name, kind, recursive ? fn : null);
     })());
     const data = { name, value: value.text, fn: fnName, evidence: evidence?.text ?? "no evidence that what it adds comes from run-time data" };
     // A default that the function reads back (a memo, a set of what was seen) or shares with its
@@ -67,7 +67,7 @@ export default defineRule({
     // a memo turn a polynomial recursion exponential. No fix then.
     const keepsState = memo || recursive || readsBack(name, scope, ctx);
     ctx.report({
-      node: value, messageId: recursive ? "recursive" : "sharedDefault", data, evidence, estimatedBytes: null,
+      node: value, messageId: recursive && !evidence ? "recursive" : "sharedDefault", data, evidence, estimatedBytes: null,
       fix: keepsState ? null : noneDefaultFix(parameter, value, name, kind, fn, scope, ctx),
     });
   },

@@ -199,6 +199,8 @@ function atStake(rule: Rule, args: ReportArgs, facts: Facts, settings: Settings)
   if (!settings.checkTestCode && node && facts.context.isTestCode(node)) {
     if (rule.evidence !== "size" || rule.silentInTests || !evidence?.constant) return false;
   }
+  // Growth or lifetime made by test code (a test appending to a module-level list) is a test's.
+  if (!settings.checkTestCode && rule.evidence !== "size" && evidence?.site && facts.context.isTestCode(evidence.site)) return false;
   if (!settings.checkRunOnceCode && evidence?.site && facts.context.runsOnce(evidence.site).once) return false;
   return true;
 }

@@ -103,7 +103,9 @@ export class EvidenceFacts {
    */
   growthOfParameter(parameter: Node, site: Node, what: string): Evidence | null {
     const passed = this.provenance.passedTo(parameter);
-    if (passed.origin === "runtime") return { kind: "growth", text: `${what} come from ${passed.reason}`, site };
+    // The site is then where the data come from: a caller's parameter, a read at import time,
+    // a test's value (the engine drops what runs once and what tests do).
+    if (passed.origin === "runtime") return { kind: "growth", text: `${what} come from ${passed.reason}`, site: passed.at ?? site };
     return this.growth(parameter, site, what);
   }
 
@@ -117,8 +119,11 @@ export class EvidenceFacts {
    *     (`C[k].append(v)`), as `C.setdefault(k, []).append(v)` does for a dict;
    *   - a list grows with every value it is given, a set with new elements.
    * Keys are asked first, then values. Null when nothing added comes from run-time data.
+   * `recursion`: the definition of a function that calls itself and makes this addition; what
+   * comes from its own parameters is the recursion's arguments (a recursive memo, issue 15's
+   * seventh reason), no evidence of growth; other run-time data still is.
    */
-  growthOfAddition(site: Node, container: string, kind: "dict" | "defaultdict" | "list" | "set"): Evidence | null {
+  growthOfAddition(site: Node, container: string, kind: "dict" | "defaultdict" | "list" | "set", recursion: Node | null = null): Evidence | null {
     const keyed = kind === "dict" || kind === "defaultdict";
     const word = keyed ? "keys" : kind === "set" ? "elements" : "values";
     const candidates: Array<{ expr: Node; what: string; items: boolean }> = [];
@@ -194,21 +199,24 @@ export class EvidenceFacts {
     }
     for (const c of candidates) {
       const origin = c.items ? this.provenance.itemsOf(c.expr) : this.provenance.of(c.expr);
+      const own = recursion?.childForFieldName("parameters");
+      if (own && origin.at && own.startIndex <= origin.at.startIndex && origin.at.endIndex <= own.endIndex) continue;
       if (origin.origin === "runtime") return { kind: "growth", text: `${c.what} come from ${origin.reason}`, site };
     }
     return null;
   }
 
   /**
-   * The first of several growths (found lazily, in order) whose site may run many times; when
-   * every site runs once per process, the first found (the engine drops it unless code that runs
-   * once is checked). Null when there is none.
+   * The first of several growths (found lazily, in order) whose site may run many times outside
+   * test code; when every site runs once per process or is test code, the first found (the
+   * engine drops it unless code that runs once, or test code, is checked). Null when there is none.
    */
   firstGrowth(candidates: Iterable<Evidence | null>): Evidence | null {
     let first: Evidence | null = null;
     for (const evidence of candidates) {
       if (!evidence) continue;
-      if (!evidence.site || !this.context().runsOnce(evidence.site).once) return evidence;
+      const site = evidence.site;
+      if (!site || (!this.context().runsOnce(site).once && !this.context().isTestCode(site))) return evidence;
       first ??= evidence;
     }
     return first;

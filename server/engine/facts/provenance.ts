@@ -109,6 +109,8 @@ const RUNTIME_VALUES = table({
   "command-line arguments": ["sys.argv", "sys.orig_argv"],
   "standard input": ["sys.stdin"],
   "the environment": ["os.environ", "os.environb"],
+  // What the program has imported so far: plugins and modules loaded by name at run time too.
+  "the modules imported at run time": ["sys.modules"],
 });
 
 /** Methods that read run-time data, whatever they are called on. */
