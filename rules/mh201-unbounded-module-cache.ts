@@ -318,7 +318,29 @@ function boundedAddition(add: AddUse, name: string, kind: ContainerKind, owner: 
     if (isFlagKey(added.key, name, owner, ctx)) return true;
     if (added.keyed && added.value && added.key.every((part) => isCallerKey(part, owner, ctx)) && isCallerValue(added.value, owner, ctx)) return true;
   }
-  return !!added.element && isCallback(added.element, owner, ctx);
+  if (added.element && isCallback(added.element, owner, ctx)) return true;
+  return decoratorRegistry(added, owner, ctx);
+}
+
+/**
+ * A decorator's registry: the function returns one of its parameters as given (`return f`), and
+ * what it adds is that parameter or an attribute of it (`f`, `f.__code__`, `f.__qualname__`):
+ * one entry per decorated definition, which the code writes (jinja2's `internalcode`).
+ */
+function decoratorRegistry(added: Added, owner: Scope, ctx: RuleContext): boolean {
+  const body = owner.node.childForFieldName("body");
+  if (!body) return false;
+  const returns = body.descendantsOfType("return_statement").filter((r): r is Node => !!r && ctx.model.ownerScopeOf(r) === owner);
+  if (returns.length === 0) return false;
+  const returned = returns.map((r) => unparenthesize(r.namedChild(0) ?? r));
+  if (!returned.every((r) => isParameter(r, owner, ctx) && r.text === returned[0].text)) return false;
+  const parameter = returned[0].text;
+  const parts = [...(added.key ?? []), ...(added.element ? [added.element] : []), ...(added.keyed ? [] : added.value ? [added.value] : [])];
+  return parts.length > 0 && parts.every((part) => {
+    let node = unparenthesize(part);
+    while (node.type === "attribute") node = unparenthesize(node.childForFieldName("object") ?? node);
+    return node.type === "identifier" && node.text === parameter;
+  });
 }
 
 function addedParts(add: AddUse, kind: ContainerKind): Added | null {
@@ -492,10 +514,16 @@ function isParameter(node: Node, owner: Scope, ctx: RuleContext): boolean {
 }
 
 /** A registration key: a parameter, `name.lower()`-style normalisation of one, or a constant. */
-function isCallerKey(expr: Node, owner: Scope, ctx: RuleContext): boolean {
+function isCallerKey(expr: Node, owner: Scope, ctx: RuleContext, depth = 0): boolean {
   const node = unparenthesize(expr);
-  if (node.type === "tuple") return node.namedChildren.every((c) => !c || c.type === "comment" || isCallerKey(c, owner, ctx));
+  if (node.type === "tuple") return node.namedChildren.every((c) => !c || c.type === "comment" || isCallerKey(c, owner, ctx, depth));
   if (isParameter(node, owner, ctx) || isLiteralConstant(node)) return true;
+  if (node.type === "identifier" && depth === 0) {
+    // `key = (type_module, type_name)` then `R[key] = func`.
+    const bindings = ctx.model.lookup(node.text, ctx.model.scopeOf(node));
+    return bindings.length === 1 && bindings[0].kind === "assignment" && bindings[0].scope === owner && !!bindings[0].value
+      && isCallerKey(bindings[0].value, owner, ctx, depth + 1);
+  }
   if (node.type !== "call") return false;
   const fn = node.childForFieldName("function");
   const object = fn?.type === "attribute" ? fn.childForFieldName("object") : null;

@@ -850,7 +850,7 @@ export class ProvenanceFacts {
       if (s.kind === "function" || s.kind === "lambda") nested = true;
       if (s.kind === "class" && isPrivateName(s.node.childForFieldName("name")?.text ?? "")) privateClass = true;
     }
-    if (!nested && !isPrivateName(name) && !privateClass) {
+    if (!nested && !isPrivateName(name) && !privateClass && !(around === this.model.module && this.deletedAtImport(fn))) {
       return runtime(b.node, `${quoted(b.name, 20)}, a parameter of the public ${this.functionLabel(fn, 24)}`);
     }
     if (around.kind === "class") return unknown(b.node, `${label}, a parameter of the private ${this.functionLabel(fn)}`);
@@ -863,7 +863,7 @@ export class ProvenanceFacts {
     const nameNode = fn.childForFieldName("name");
     const fnLabel = quoted(`${nameNode?.text ?? ""}()`);
     if (!nameNode) return unknown(b.node, label);
-    const bindings = around.bindings.get(nameNode.text) ?? [];
+    const bindings = (around.bindings.get(nameNode.text) ?? []).filter((x) => x.kind !== "delete");
     if (bindings.length !== 1 || bindings[0].kind !== "function") return unknown(b.node, `${label}: ${fnLabel} is bound more than once`);
     const decorated = fn.parent?.type === "decorated_definition" ? fn.parent : null;
     for (const decorator of decorated?.namedChildren ?? []) {
@@ -877,7 +877,7 @@ export class ProvenanceFacts {
     }
     const slot = parameterSlots(fn).find((s) => s.name === b.name);
     if (!slot) return unknown(b.node, label);
-    const uses = this.model.referencesOf(nameNode.text, around).filter((id) => id.startIndex !== nameNode.startIndex);
+    const uses = this.model.referencesOf(nameNode.text, around).filter((id) => id.startIndex !== nameNode.startIndex && !inDelete(id));
     if (uses.length === 0) return unknown(b.node, `${label}: ${fnLabel} is never called here`);
     const parts: Verdict[] = [];
     for (const use of uses) {
@@ -1280,6 +1280,24 @@ export class ProvenanceFacts {
     if ((this.model.module.bindings.get(target.text) ?? []).length !== 1) return null;
     return runtime(b.node, `${quoted(b.name, 20)}, a parameter of the public ${quoted(`${target.text}()`, 24)}`);
   }
+
+  /**
+   * A module-level function deleted by module-level code (`del name_op` at the end of opcode.py):
+   * no other module can call it, so its parameters are what this file passes, as for a private one.
+   */
+  private deletedAtImport(fn: Node): boolean {
+    const nameNode = fn.childForFieldName("name");
+    if (!nameNode) return false;
+    const bindings = this.model.module.bindings.get(nameNode.text) ?? [];
+    const deletes = bindings.filter((x) => x.kind === "delete");
+    return deletes.length > 0 && deletes.every((x) => this.model.ownerScopeOf(x.node) === this.model.module);
+  }
+}
+
+/** Whether `id` is a target of a `del` statement. */
+function inDelete(id: Node): boolean {
+  const parent = id.parent;
+  return parent?.type === "delete_statement" || (parent?.type === "expression_list" && parent.parent?.type === "delete_statement");
 }
 
 function publicOf(v: Verdict): Provenance {
