@@ -12,8 +12,8 @@
  *     and loop variables over them (`for k, v in TABLE.items()`, `TABLE[k]` for any `k`);
  *   - enum members (`Color.RED`, `for c in Color`), class constants (`C.X`, `self.X` when
  *     nothing in the file writes an attribute `X`);
- *   - parameters with a few-valued annotation (`bool`, `Literal[...]`, an enum of the file), and
- *     `cls`;
+ *   - parameters with a few-valued annotation (`bool`, `Literal[...]`, an enum of the file), or
+ *     annotated as a class (`type[Exception]`: classes are defined by the code), and `cls`;
  *   - classes, functions, modules, builtins and imported names (their identity), and the names
  *     written in the source (`__name__`, `__qualname__`, `type(x)`...);
  *   - install paths and facts of the interpreter (INSTALL_PATHS, PROCESS_FACTS) and pure
@@ -199,6 +199,8 @@ const PURE_METHODS: ReadonlySet<string> = new Set([
   "rindex", "as_posix", "resolve", "absolute", "joinpath", "with_name", "with_suffix", "with_stem", "relative_to",
   "expanduser", "as_uri", "group", "groups", "groupdict", "to_bytes", "bit_length", "isoformat", "strftime",
   "hexdigest", "digest",
+  // Methods of a compiled pattern.
+  "match", "fullmatch", "search", "findall", "finditer", "sub", "subn",
 ]);
 /** Methods that return a truth value. */
 const BOOL_METHODS: ReadonlySet<string> = new Set([
@@ -836,6 +838,11 @@ export class ProvenanceFacts {
     if (isFewValuedParameter(b.statement, this.model, this.classes, around)) {
       const annotation = b.statement.childForFieldName("type")?.text ?? "";
       return code(b.node, `${label}, a parameter typed ${quoted(annotation, 20)}`);
+    }
+    // A parameter annotated as a class (`type[Exception]`, `Type[T]`) takes classes, which the code defines.
+    const annotation = b.statement.type === "typed_parameter" || b.statement.type === "typed_default_parameter" ? b.statement.childForFieldName("type") : null;
+    if (annotation && /^(?:typing\.)?(?:type|Type)(?:\[.*\])?$/s.test(annotation.text.trim())) {
+      return code(b.node, `${label}, a class`, "definition");
     }
     const shape = this.classes.methodShape(fn);
     if (shape?.receiver && shape.receiver.startIndex === b.node.startIndex) {
