@@ -4,16 +4,6 @@ import type { Scope, SemanticModel } from "../server/engine/model.js";
 import { ruleDocs } from "../server/engine/docs.js";
 import { defineRule, type Evidence } from "../server/engine/types.js";
 
-/** The method is also decorated with the builtin `@property`. */
-function isProperty(definition: Node, scope: Scope, model: SemanticModel): boolean {
-  const decorated = definition.parent;
-  if (decorated?.type !== "decorated_definition") return false;
-  return decorated.namedChildren.some((d) => {
-    const expr = d?.type === "decorator" ? d.namedChildren.find((c) => c !== null && c.type !== "comment") : null;
-    return !!expr && model.qualifiedName(expr, scope) === "builtins.property";
-  });
-}
-
 /** The method has decorators besides the cache and `@property` (a wrapper may expect a callable). */
 function hasOtherDecorators(definition: Node, cacheDecorator: Node, scope: Scope, model: SemanticModel): boolean {
   const decorated = definition.parent;
@@ -31,7 +21,7 @@ function hasOtherDecorators(definition: Node, cacheDecorator: Node, scope: Scope
  */
 const FEW_ENTRIES = 16;
 
-const PINS = "This cache keeps each `{{receiver}}` alive{{until}}: {{evidence}}; ";
+const PINS = "Cache pins each `{{receiver}}` {{until}}: {{evidence}}; ";
 
 export default defineRule({
   code: "MH203",
@@ -42,8 +32,7 @@ export default defineRule({
   peers: ["ruff B019", "pylint W1518"],
   messages: {
     cachedProperty: `${PINS}use \`functools.cached_property\``,
-    property: `${PINS}replace it and \`@property\` with \`functools.cached_property\``,
-    perInstance: `${PINS}cache per instance or by a stable id`,
+    perInstance: `${PINS}cache per instance`,
     slot: `${PINS}store the result in a slot`,
     slotDict: `${PINS}keep a dict of results in a slot`,
     namedTuple: `${PINS}cache a module-level function of its fields`,
@@ -78,9 +67,9 @@ export default defineRule({
     else if (noDict === "named tuple") messageId = "namedTuple";
     else if (noDict === "slots") messageId = parameters.length === 1 ? "slot" : "slotDict";
     else if (parameters.length === 1 && !hasOtherDecorators(cached.definition, decorator, cached.scope, ctx.model)) {
-      messageId = isProperty(cached.definition, cached.scope, ctx.model) ? "property" : "cachedProperty";
+      messageId = "cachedProperty";
     } else messageId = "perInstance";
-    const data = { receiver: method.receiver.text, until: cached.bound === "unbounded" ? "" : " until evicted", evidence: evidence?.text ?? missing };
+    const data = { receiver: method.receiver.text, until: cached.bound === "unbounded" ? "for good" : "until evicted", evidence: evidence?.text ?? missing };
     ctx.report({ start: cached.start, end: cached.end, messageId, data, evidence, estimatedBytes: null, fix: null });
   },
 });
