@@ -108,8 +108,22 @@ function instantiatesAgain(inner: Node): boolean {
 }
 
 /**
+ * Whether `call` makes another instance of the class it is written in, whatever its name:
+ * `cls(...)`, `type(self)(...)`, `self.__class__(...)` (stricter than `instantiatesAgain`:
+ * calling `self` or reading `__class__` makes nothing).
+ */
+export function remakesInstance(call: Node): boolean {
+  if (call.type !== "call") return false;
+  const fn = unparenthesize(call.childForFieldName("function") ?? call);
+  if (fn.type === "identifier") return fn.text === "cls";
+  if (fn.type === "attribute") return fn.childForFieldName("attribute")?.text === "__class__";
+  return fn.type === "call" && fn.childForFieldName("function")?.text === "type";
+}
+
+/**
  * What `isModuleSingleton` reads of a method of the class (`fn`), or of its class-level
- * statements in [ctx.bodyStart, ctx.bodyEnd): whether they may make another instance.
+ * statements in [ctx.bodyStart, ctx.bodyEnd): whether they may make another instance, and
+ * (for `EvidenceFacts.madeMany`) the statements that do (`remakesInstance`).
  */
 export function singletonReads(fn: Node | null, ctx: SummaryContext): string {
   const { bodyStart, bodyEnd } = ctx;
@@ -118,12 +132,19 @@ export function singletonReads(fn: Node | null, ctx: SummaryContext): string {
   if (!around) return "";
   const inRange = (n: Node): boolean => n.startIndex >= bodyStart && n.endIndex <= bodyEnd;
   const roots = inRange(around) ? [around] : around.namedChildren.filter((c): c is Node => !!c && c.endIndex > bodyStart && c.startIndex < bodyEnd);
+  let may = false;
+  const remaking: string[] = [];
   for (const root of roots) {
     for (const inner of root.descendantsOfType(["call", "attribute"])) {
-      if (inner && inRange(inner) && instantiatesAgain(inner)) return "may make another instance";
+      if (!inner || !inRange(inner) || !instantiatesAgain(inner)) continue;
+      may = true;
+      if (!remakesInstance(inner)) continue;
+      let statement: Node = inner;
+      while (statement.parent && !statement.type.endsWith("statement") && statement.parent.type !== "block") statement = statement.parent;
+      remaking.push(statement.text);
     }
   }
-  return "";
+  return may ? ["may make another instance", ...remaking].join("\n") : "";
 }
 
 /** Whether an identifier sits in a type annotation (of a variable, a parameter or a return). */
@@ -482,5 +503,22 @@ export class ClassFacts {
     }
     if (!cls.slots) return true;
     return /["']__weakref__["']/.test(cls.slots.text) || locals.some((b) => !b.slots);
+  }
+
+  /**
+   * The calls in the methods of the class (a class_definition) that make another instance of it
+   * without naming it (`remakesInstance`: `cls(...)` in a factory, `type(self)(...)` in
+   * `__add__`). Reads method bodies as `isModuleSingleton` does, and is recorded the same way.
+   */
+  remakingCalls(classNode: Node): Node[] {
+    this.onSingletonAsked();
+    const out: Node[] = [];
+    for (const call of classNode.childForFieldName("body")?.descendantsOfType("call") ?? []) {
+      if (!call || !remakesInstance(call)) continue;
+      let around: Node | null = call.parent;
+      while (around && around.type !== "class_definition") around = around.parent;
+      if (around?.equals(classNode)) out.push(call);
+    }
+    return out;
   }
 }

@@ -23,6 +23,8 @@ export interface CacheDecorator {
   bound: CacheBound;
   /** The literal `None` given as maxsize, when `bound` is `unbounded` and the decorator is a call. */
   maxsizeNone: Node | null;
+  /** How many entries a `bounded` cache keeps: the literal maxsize, or 128 by default; null otherwise. */
+  maxsize: number | null;
   /** The decorated function. */
   definition: Node;
   /** Where the decorator's names resolve: the scope around the decorated definition. */
@@ -39,7 +41,7 @@ export function cacheDecoratorOf(decorator: Node, model: SemanticModel): CacheDe
   if (!raw || definition?.type !== "function_definition") return null;
   const expression = unparenthesize(raw);
   const scope = model.scopeOf(decorator);
-  const base: Omit<CacheDecorator, "qualifiedName" | "bound" | "maxsizeNone"> = {
+  const base: Omit<CacheDecorator, "qualifiedName" | "bound" | "maxsizeNone" | "maxsize"> = {
     decorator, expression, definition, scope, start: decorator.startIndex, end: raw.endIndex,
   };
   if (expression.type === "identifier" || expression.type === "attribute") {
@@ -47,8 +49,8 @@ export function cacheDecoratorOf(decorator: Node, model: SemanticModel): CacheDe
     const last = expression.type === "identifier" ? expression.text : expression.childForFieldName("attribute")?.text;
     if (last !== "cache" && last !== "lru_cache" && !isImportAlias(expression, model, scope)) return null;
     const qualified = model.qualifiedName(expression, scope);
-    if (qualified === "functools.cache") return { ...base, qualifiedName: qualified, bound: "unbounded", maxsizeNone: null };
-    if (qualified === "functools.lru_cache") return { ...base, qualifiedName: qualified, bound: "bounded", maxsizeNone: null };
+    if (qualified === "functools.cache") return { ...base, qualifiedName: qualified, bound: "unbounded", maxsizeNone: null, maxsize: null };
+    if (qualified === "functools.lru_cache") return { ...base, qualifiedName: qualified, bound: "bounded", maxsizeNone: null, maxsize: 128 };
     return null;
   }
   if (expression.type !== "call") return null;
@@ -62,7 +64,7 @@ export function cacheDecoratorOf(decorator: Node, model: SemanticModel): CacheDe
   for (const arg of args.namedChildren) {
     if (!arg || arg.type === "comment") continue;
     if (arg.type === "list_splat" || arg.type === "dictionary_splat") {
-      return { ...base, qualifiedName: "functools.lru_cache", bound: "unknown", maxsizeNone: null };
+      return { ...base, qualifiedName: "functools.lru_cache", bound: "unknown", maxsizeNone: null, maxsize: null };
     }
     if (arg.type === "keyword_argument") {
       if (arg.childForFieldName("name")?.text === "maxsize") maxsize = arg.childForFieldName("value");
@@ -72,7 +74,9 @@ export function cacheDecoratorOf(decorator: Node, model: SemanticModel): CacheDe
   }
   const bound = maxsizeBound(maxsize);
   const maxsizeNone = bound === "unbounded" && maxsize ? maxsize : null;
-  return { ...base, qualifiedName: "functools.lru_cache", bound, maxsizeNone };
+  const literal = maxsize ? unparenthesize(maxsize) : null;
+  const size = bound !== "bounded" ? null : literal?.type === "integer" ? parseIntegerLiteral(literal.text) : 128;
+  return { ...base, qualifiedName: "functools.lru_cache", bound, maxsizeNone, maxsize: size };
 }
 
 /** An aliased import (`from functools import lru_cache as memo`) hides the name: resolve it. */

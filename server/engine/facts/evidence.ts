@@ -64,32 +64,61 @@ export class EvidenceFacts {
   }
 
   /**
-   * Lifetime: instances of the class `cls` (a class_definition) are made many times in this file:
-   * in a loop, or in a function that may run many times (not code that runs once). Null when it is
-   * made only at import time, once, or nowhere in this file.
+   * Lifetime: instances of the class `cls` (a class_definition) are made many times in this file,
+   * so whatever keeps each one alive (a cache on a method, a reference cycle) keeps many. This is a
+   * general fact about the class, for every lifetime rule (MH203, MH301). The instances counted:
+   *   - calls of the class by name, outside it or in its own methods (`copy()` returning `Point(...)`);
+   *   - calls that remake it without its name in its methods (`cls(...)` in a classmethod
+   *     factory, `type(self)(...)` in `__add__`: `ClassFacts.remakingCalls`);
+   *   - instances of its subclasses in this file, made in the same ways (they are instances too).
+   * A call counts where it may run many times: in a loop, or in a function or method that is not
+   * code that runs once (a public function, whatever this file does with it). It does not count at
+   * import time or in the `__main__` block, in code that runs once, in test code (tests make
+   * objects on purpose), nor when the new instance is stored for the life of the process (a
+   * singleton `cls._instance = cls()`, an instance registered in a container, `registry[key] = Cls()`:
+   * it lives anyway, `keptForLife`). Null when no call counts: made once, nowhere, or only in other modules.
    */
   madeMany(cls: Node): Evidence | null {
+    return this.madeManyAt(cls, new Set());
+  }
+
+  private madeManyAt(cls: Node, seen: Set<number>): Evidence | null {
     const name = cls.childForFieldName("name");
-    if (!name) return null;
+    if (!name || seen.has(cls.startIndex) || seen.size > 16) return null;
+    seen.add(cls.startIndex);
     const owner = this.model.resolveScope(name.text, this.classes.scopeAround(cls));
     if (!owner) return null;
+    const subclasses: Node[] = [];
+    const calls: Node[] = [];
     for (const reference of this.model.referencesOf(name.text, owner)) {
-      const call = reference.parent;
-      if (call?.type !== "call" || !call.childForFieldName("function")?.equals(reference)) continue;
-      if (reference.startIndex >= cls.startIndex && reference.endIndex <= cls.endIndex) continue;
+      const parent = reference.parent;
+      if (parent?.type === "call" && parent.childForFieldName("function")?.equals(reference)) calls.push(parent);
+      // `class Sub(Cls):`: a base written as the class's own name.
+      if (parent?.type === "argument_list" && parent.parent?.type === "class_definition" && parent.parent.childForFieldName("superclasses")?.equals(parent)) {
+        subclasses.push(parent.parent);
+      }
+    }
+    calls.push(...this.classes.remakingCalls(cls));
+    for (const call of calls) {
       const where = this.placeOf(call);
-      if (where) return { kind: "lifetime", text: `a \`${name.text}\` is made ${where}` };
+      if (where) return { kind: "lifetime", text: `${/^[AEIOU]/.test(name.text) ? "an" : "a"} \`${name.text}\` is made ${where}` };
+    }
+    for (const sub of subclasses) {
+      const evidence = this.madeManyAt(sub, seen);
+      if (evidence) return evidence;
     }
     return null;
   }
 
   /** Where a call may run many times ("in a loop", "per call of `f()`"), or null when it runs once. */
   private placeOf(call: Node): string | null {
+    if (this.context().isTestCode(call) || keptForLife(call, this.model)) return null;
+    const scope = this.model.ownerScopeOf(call);
+    if (scope.kind === "class") return null;
+    if (this.context().runsOnce(call).once) return null;
     const loop = this.model.loopOf(call, { includeComprehensions: true });
     if (loop) return loop.kind === "comprehension" ? "in a comprehension" : `in a \`${loop.kind}\` loop`;
-    const scope = this.model.ownerScopeOf(call);
     if (scope.kind !== "function" && scope.kind !== "lambda") return null;
-    if (this.context().runsOnce(call).once) return null;
     return `per call of ${functionLabel(scope)}`;
   }
 
@@ -230,7 +259,39 @@ function argumentsOf(call: Node): Node[] {
   return args.namedChildren.filter((c): c is Node => c !== null && c.type !== "comment");
 }
 
+/**
+ * The new instance is stored where it lives for the process anyway: assigned to an attribute of
+ * the class or of a module-level object (`cls._instance = cls()`, `Config.default = Config()`),
+ * to a `global` name, or registered as an item of a container (`self._backends[key] = Backend()`,
+ * `_REGISTRY[name] = Handler()`: one per key, kept by the registry whatever else refers to it).
+ */
+function keptForLife(call: Node, model: SemanticModel): boolean {
+  let value: Node = call;
+  while (value.parent?.type === "parenthesized_expression") value = value.parent;
+  const assignment = value.parent;
+  if (assignment?.type !== "assignment" || !assignment.childForFieldName("right")?.equals(value)) return false;
+  const target = assignment.childForFieldName("left");
+  if (!target) return false;
+  const scope = model.scopeOf(call);
+  if (target.type === "identifier") {
+    const owner = model.resolveScope(target.text, scope);
+    return owner === model.module && model.ownerScopeOf(call) !== model.module;
+  }
+  if (target.type === "subscript") return true;
+  if (target.type !== "attribute") return false;
+  let object = target.childForFieldName("object");
+  while (object && (object.type === "attribute" || object.type === "subscript")) {
+    object = object.childForFieldName(object.type === "attribute" ? "object" : "value");
+  }
+  if (object?.type !== "identifier") return false;
+  if (object.text === "cls") return true;
+  const owner = model.resolveScope(object.text, scope);
+  return owner === model.module;
+}
+
 function functionLabel(scope: Scope): string {
   const name = scope.node.childForFieldName("name")?.text;
-  return name ? quoted(`${name}()`) : "a lambda";
+  if (!name) return "a lambda";
+  const owner = scope.parent?.kind === "class" ? scope.parent.node.childForFieldName("name")?.text : null;
+  return quoted(owner ? `${owner}.${name}()` : `${name}()`);
 }
