@@ -6,11 +6,11 @@
  * already makes weak or releases) and `fix.ts` (the weak property).
  */
 import type { Node } from "web-tree-sitter";
+import { isIdentifierPartAt } from "../../server/engine/facts/identifiers.js";
 import { classScopes } from "../../server/engine/facts/index.js";
 import { defineRule } from "../../server/engine/types.js";
 import { checkAttributeLink, LINK_SHAPE } from "./links.js";
 import { checkClass } from "./parents.js";
-import { isNameCode } from "./sites.js";
 
 export default defineRule({
   code: "MH301",
@@ -47,5 +47,5 @@ export default defineRule({
 });
 
 function isClassKeyword(source: string, offset: number): boolean {
-  return source.startsWith("class", offset) && !isNameCode(source.charCodeAt(offset + 5));
+  return source.startsWith("class", offset) && !isIdentifierPartAt(source, offset + 5);
 }

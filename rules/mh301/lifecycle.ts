@@ -6,10 +6,10 @@
  * ever assigned a literal, which a weak reference cannot hold.
  */
 import type { Node } from "web-tree-sitter";
+import { IDENTIFIER_PATTERN, isIdentifierPartAt } from "../../server/engine/facts/identifiers.js";
 import { type ClassInfo, classScopes } from "../../server/engine/facts/index.js";
 import { type Scope, unparenthesize } from "../../server/engine/model.js";
 import type { RuleContext } from "../../server/engine/types.js";
-import { isNameCode, NAME } from "./sites.js";
 import type { FileState } from "./state.js";
 
 /**
@@ -33,7 +33,7 @@ function isTeardownName(name: string): boolean {
 }
 
 /** The name of every def in a text (and of any `def x` in a string or a comment). */
-const DEF_NAMES = new RegExp(`\\bdef(?:\\s|\\\\)+(${NAME})`, "g");
+const DEF_NAMES = new RegExp(`\\bdef(?:\\s|\\\\)+(${IDENTIFIER_PATTERN})`, "gu");
 
 export interface NameFacts {
   /** Attributes assigned a `weakref.*` object (`weakref.ref(x)`, `WeakSet()`) somewhere. */
@@ -162,7 +162,7 @@ function weakAttributes(ctx: RuleContext): Set<string> {
   const seen = new Set<number>();
   for (const name of names) {
     for (let i = source.indexOf(name); i !== -1; i = source.indexOf(name, i + 1)) {
-      if ((i > 0 && isNameCode(source.charCodeAt(i - 1))) || isNameCode(source.charCodeAt(i + name.length))) continue;
+      if (isIdentifierPartAt(source, i - 1) || isIdentifierPartAt(source, i + name.length)) continue;
       const assignment = assignmentCalling(i, name.length, ctx);
       if (!assignment || seen.has(assignment.id)) continue;
       seen.add(assignment.id);
@@ -201,7 +201,7 @@ function literalAssigned(attr: string, ctx: RuleContext): boolean {
   const pattern = new RegExp(`\\.(?:\\s|\\\\)*(${attr.replace(/[^\w]/g, "\\$&")})(?=(?:\\s|\\\\)*[=:])`, "g");
   for (let match = pattern.exec(source); match; match = pattern.exec(source)) {
     const offset = match.index + match[0].length - attr.length;
-    if (isNameCode(source.charCodeAt(offset + attr.length))) continue;
+    if (isIdentifierPartAt(source, offset + attr.length)) continue;
     const id = ctx.model.root.descendantForIndex(offset, offset + attr.length);
     const attribute = id?.parent;
     const assignment = attribute?.parent;

@@ -4,11 +4,11 @@
  * every assignment of the file, so each check starts with a test on the text alone.
  */
 import type { Node } from "web-tree-sitter";
+import { IDENTIFIER_PATTERN } from "../../server/engine/facts/identifiers.js";
 import type { RuleContext } from "../../server/engine/types.js";
 import { weakPropertyFix } from "./fix.js";
 import { isManaged, PROTOCOL_ATTRIBUTE, reassignedLater } from "./lifecycle.js";
 import { FREED_LATE, freedLate, lineOf, snippet } from "./messages.js";
-import { NAME } from "./sites.js";
 import { type FileState, fileState } from "./state.js";
 import { uniqueHolderOf } from "./stores.js";
 
@@ -27,7 +27,8 @@ const GAP = "(?:[ \\t\\f]|\\\\\\r?\\n)*";
  * assignment's start: every assignment that can be a link passes, and most others fail without
  * a single call into the syntax tree.
  */
-export const LINK_SHAPE = new RegExp(`${NAME}${GAP}\\.${GAP}${NAME}${GAP}(?::|=${GAP}${NAME}${GAP}(?:[;#\\r\\n]|$))`, "y");
+const NAME = IDENTIFIER_PATTERN;
+export const LINK_SHAPE = new RegExp(`${NAME}${GAP}\\.${GAP}${NAME}${GAP}(?::|=${GAP}${NAME}${GAP}(?:[;#\\r\\n]|$))`, "uy");
 
 /**
  * At `a.y = b`, look for an earlier `b.x = a` in the same function or module body. The visitor

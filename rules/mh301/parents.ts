@@ -11,19 +11,18 @@ import type { RuleContext } from "../../server/engine/types.js";
 import { weakPropertyFix } from "./fix.js";
 import { isManaged, PROTOCOL_ATTRIBUTE, reassignedLater } from "./lifecycle.js";
 import { FREED_LATE, lineOf, snippet } from "./messages.js";
-import { CLASS_MAY_LINK, handsInstanceOver, methodsWithLinkSites } from "./sites.js";
+import { methodsWithLinkSites } from "./sites.js";
 import { type FileState, fileState } from "./state.js";
 import { type MethodScan, parameterReceiving, scanMethod, type Storage, uniqueHolderOf } from "./stores.js";
 
 export function checkClass(cls: Node, ctx: RuleContext): void {
   // The site search first: it rules out most classes (and methods) without touching the tree.
-  const text = ctx.source.slice(cls.startIndex, cls.endIndex);
   const state = fileState(ctx);
-  const candidates = methodsWithLinkSites(cls, text, ctx, state);
-  if (candidates.size === 0 || !CLASS_MAY_LINK.test(text)) return;
+  const candidates = methodsWithLinkSites(cls, ctx, state);
+  if (candidates.size === 0) return;
   const info = ctx.facts.classes.info(cls);
   for (const method of info.methods) {
-    if (!method.selfName || !candidates.has(method.node.startIndex) || !handsInstanceOver(method, ctx.source)) continue;
+    if (!method.selfName || !candidates.has(method.node.startIndex)) continue;
     const scan = scanMethod(method, state);
     const storages = [...scan.storages, ...helperStorages(info, scan, state, scan.backLinks.length > 0)];
     checkChildBackLinks(info, method.selfName, scan, storages, ctx, state);

@@ -1,13 +1,33 @@
 /**
- * Which methods of a class can link at all: the places where the instance parameter (`self`) is
- * handed over as a value (`x.parent = self`, `p.items.append(self)`, `Child(self)`). The class
- * checks scan only the methods that have one, and find them mostly on the text.
+ * Which methods of a class can link at all. Every finding of the class checks starts where a
+ * method hands its instance parameter (`self`) over as a value: the right side of
+ * `x.attr = self` or `p.items[k] = self`, an argument of `p.items.append(self)` (or `add`,
+ * `insert`...), or an argument that a class of this file keeps through its `__init__`
+ * (`Child(self)` where `Child.__init__` does `self.parent = parent`). A method without such a
+ * site is not scanned, which is what keeps the class visitor cheap: scanning a method is the
+ * costly part. (The one finding this ruled out was a false alarm: a method storing a variable
+ * bound outside it, at module level or in an enclosing function, to `Child(self)`, where that
+ * `self` is another object.)
+ *
+ * The sites are found on the text first, in two steps that leave the syntax tree the last word
+ * on the few occurrences left:
+ *   1. a search of the class's text for the instance name (strings and comments included) keeps
+ *      the occurrences that have a site's shape, blank space aside (`mayBeHandedOver`): it rules
+ *      out `self.x`, `self[k]`, `return self`, `def f(self`, and `f(self)` when `f` is on the
+ *      same line, nearly all of them;
+ *   2. for those, the engine's scan (`findIdentifiers`), run from the start of the enclosing
+ *      `def` (or class) where no string or bracket is open, tells whether the occurrence is code
+ *      and gives the tokens around it, which rule out most of the rest (`mayBeLinkSite`):
+ *      `x == self`, `ans = self`, `f(self)` for an `f` that is no class of this file keeping an
+ *      `__init__` parameter, `a.method(self)`, `(self, other)`.
  */
 import type { Node } from "web-tree-sitter";
+import { identifierEnd, IDENTIFIER_PATTERN, isIdentifierPartAt } from "../../server/engine/facts/identifiers.js";
 import type { MethodInfo } from "../../server/engine/facts/index.js";
 import { unparenthesize } from "../../server/engine/model.js";
 import { lastAtMost } from "../../server/engine/positions.js";
 import type { RuleContext } from "../../server/engine/types.js";
+import { findIdentifiers, type IdentifierSite } from "../../server/engine/unclosed.js";
 import type { FileState } from "./state.js";
 import { classNodeNamed, DEF_START, initMethodOf, keptInitParameters, parameterReceiving, STORING_METHODS } from "./stores.js";
 
@@ -15,171 +35,19 @@ import { classNodeNamed, DEF_START, initMethodOf, keptInitParameters, parameterR
 const CLASS_PARAMETER_NAMES: ReadonlySet<string> = new Set(["cls", "mcs", "mcls", "metacls"]);
 
 /**
- * A loose text pattern that a syntax check confirms: a run of name characters (any non-ASCII
- * character counts, so every Python identifier matches).
- */
-export const NAME = "[^\\x00-\\x2f\\x3a-\\x40\\x5b-\\x5e\\x60\\x7b-\\x7f]+";
-
-/**
- * Every shape the class visitor looks for hands the instance over as a value: assigned
- * (`x.parent = self`) or passed (`Child(self)`, `parent.children.append(self)`). Text tests on
- * the class and then on each method skip the native scan of most code (`return self` and
- * `self.attr` do not count). The class test also passes any method whose instance is not `self`.
- * Both run only on the methods `methodsWithLinkSites` picks, which is what keeps the class
- * visitor cheap: scanning a method is the costly part.
- */
-export const CLASS_MAY_LINK = /(?:[=,]|(?<!\bdef\s+\w+\s*)\()\s*self\s*(?:[),;#]|$)|\bdef\s+\w+\s*\(\s*(?!self\b)\w/m;
-const INSTANCE_HANDED_OVER = new Map<string, RegExp>();
-
-export function handsInstanceOver(method: MethodInfo, source: string): boolean {
-  const self = method.selfName ?? "";
-  let pattern = INSTANCE_HANDED_OVER.get(self);
-  if (!pattern) {
-    pattern = new RegExp(`[=,(]\\s*${self}\\s*(?:[),;#]|$)`, "m");
-    INSTANCE_HANDED_OVER.set(self, pattern);
-  }
-  const body = method.node.childForFieldName("body");
-  return !!body && pattern.test(source.slice(body.startIndex, body.endIndex));
-}
-
-/**
  * A def's header: its name and what starts its parameter list (a name, `#` when a comment hides
  * it, nothing for `*args` or `()`).
  */
-const DEF_HEADERS = new RegExp(`\\bdef(?:\\s|\\\\)+([^\\s(\\\\]+)(?:\\s|\\\\)*\\((?:\\s|\\\\)*(${NAME}|#)?`, "g");
-
-/** A line break or the end of the text, where `$` matches in a multiline regex. */
-function isLineEnd(c: number): boolean {
-  return c === 10 || c === 13 || c === 0x2028 || c === 0x2029 || Number.isNaN(c);
-}
-
-/** What `\\s` matches, line breaks aside. */
-function isSpace(c: number): boolean {
-  return c === 32 || c === 9 || c === 12 || c === 11 || (c > 0x7f && c !== 0x2028 && c !== 0x2029 && /\s/.test(String.fromCharCode(c)));
-}
-
-/** An ASCII letter, digit or `_`, or any other non-ASCII character than a space (see `NAME`). */
-export function isNameCode(c: number): boolean {
-  if (c < 0x80) return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95;
-  return c === c && !isSpace(c) && c !== 0x2028 && c !== 0x2029; // NaN (past the end) is no name
-}
+const DEF_HEADERS = new RegExp(`\\bdef(?:\\s|\\\\)+([^\\s(\\\\]+)(?:\\s|\\\\)*\\((?:\\s|\\\\)*(${IDENTIFIER_PATTERN}|#)?`, "gu");
 
 const EQUALS = 61;
 const COMMA = 44;
 const OPEN = 40;
-const BACKSLASH = 92;
-const HASH = 35;
+const LF = 10;
+const CR = 13;
 
-/**
- * Each `self` in `source[from, to)` that stands as a whole value the way `handsInstanceOver`
- * looks for it (after `=`, `,` or `(`, before `)`, `,`, `;`, a comment or the end of the line),
- * also across comments and line continuations. `opener` is the offset of the `=`, `,` or `(`,
- * or -1 when a comment stands between (the caller then asks the syntax tree). A `(self` that
- * opens a def's parameters is left out: a parameter is never a site.
- */
-function handOvers(source: string, from: number, to: number, self: string, visit: (offset: number, opener: number) => void): void {
-  for (let i = source.indexOf(self, from); i !== -1 && i + self.length <= to; i = source.indexOf(self, i + 1)) {
-    let j = i + self.length;
-    let after = j < to ? source.charCodeAt(j) : NaN;
-    if (after === 46 || isNameCode(after) || (i > from && isNameCode(source.charCodeAt(i - 1)))) continue; // `self.x`, `selfish`
-    while (j < to && (isSpace(after) || (after === BACKSLASH && (source.charCodeAt(j + 1) === 10 || source.charCodeAt(j + 1) === 13)))) {
-      after = ++j < to ? source.charCodeAt(j) : NaN;
-    }
-    if (!(after === 41 || after === COMMA || after === 59 || after === HASH || after === BACKSLASH || isLineEnd(after))) continue;
-    const opener = openerBefore(source, from, i);
-    if (opener === null) continue;
-    if (opener >= 0 && source.charCodeAt(opener) === OPEN && opensParameters(source, opener)) continue;
-    visit(i, opener);
-  }
-}
-
-/**
- * The `=`, `,` or `(` that the separators before `offset` follow (spaces, line continuations,
- * comments running to the end of their line); -1 when one is found only past a comment (any `#`
- * of a line may start one, so several readings are possible); null when there is none.
- */
-function openerBefore(source: string, from: number, offset: number): number | null {
-  let k = offset - 1;
-  let crossed = false;
-  for (;;) {
-    for (; k >= from; k--) {
-      const c = source.charCodeAt(k);
-      if (isLineEnd(c)) crossed = true;
-      else if (!isSpace(c) && c !== BACKSLASH) break;
-    }
-    if (k < from) return null;
-    const c = source.charCodeAt(k);
-    const opener = c === EQUALS || c === COMMA || c === OPEN;
-    if (!crossed || !lineHasHash(source, k)) return opener ? k : null;
-    // The line may end in a comment: any of its `#` may start it.
-    let lineStart = k;
-    while (lineStart > from && !isLineEnd(source.charCodeAt(lineStart - 1))) lineStart--;
-    let commentOnly = false;
-    let found = opener;
-    for (let h = source.indexOf("#", lineStart); h !== -1 && h <= k; h = source.indexOf("#", h + 1)) {
-      let m = h - 1;
-      while (m >= lineStart && (isSpace(source.charCodeAt(m)) || source.charCodeAt(m) === BACKSLASH)) m--;
-      const before = m >= lineStart ? source.charCodeAt(m) : -1;
-      if (before === -1) commentOnly = true;
-      else if (before === EQUALS || before === COMMA || before === OPEN) found = true;
-    }
-    if (found) return -1;
-    if (!commentOnly) return null;
-    k = lineStart - 1;
-  }
-}
-
-/** Whether the `(` at `open` starts the parameters of `def name(` on the same line. */
-function opensParameters(source: string, open: number): boolean {
-  const name = skipBack(source, open);
-  if (name.crossedLine || !isNameCode(source.charCodeAt(name.at))) return false;
-  const keyword = skipBack(source, nameStart(source, name.at));
-  const k = keyword.at;
-  return !keyword.crossedLine && k >= 2 && k < name.at && source.startsWith("def", k - 2) && !isNameCode(source.charCodeAt(k - 3));
-}
-
-/**
- * The offset of the last character before `offset` that is not a space or line continuation,
- * and whether a plain line break was crossed to get there (a comment may then sit in between).
- */
-function skipBack(source: string, offset: number): { at: number; crossedLine: boolean } {
-  let i = offset - 1;
-  let crossedLine = false;
-  for (; i >= 0; i--) {
-    const c = source.charCodeAt(i);
-    if (c === 32 || c === 9 || c === 12) continue;
-    if (c !== 10 && c !== 13) break;
-    let j = i - 1;
-    if (c === 10 && source.charCodeAt(j) === 13) j--;
-    if (source.charCodeAt(j) === BACKSLASH) {
-      i = j; // a line continuation: the loop steps over the backslash
-    } else {
-      crossedLine = true;
-      i = j + 1;
-    }
-  }
-  return { at: i, crossedLine };
-}
-
-/** The start of the run of name characters that ends at `end` (inclusive). */
-function nameStart(source: string, end: number): number {
-  let i = end;
-  while (i >= 0 && isNameCode(source.charCodeAt(i))) i--;
-  return i + 1;
-}
-
-/**
- * The starts of the methods of `cls` where the instance parameter is a value that one of the
- * class checks can use: the right side of `x.attr = self` or `p.items[k] = self`, an argument of
- * `p.items.append(self)` (or `add`, `insert`...), or an argument that a class of this file keeps
- * through its `__init__` (`Child(self)` where `Child.__init__` does `self.parent = parent`). Every
- * finding of the class checks starts at such a site in the method, so a method without one is not
- * scanned. (The one exception was a false alarm: a method storing a variable bound outside it, at
- * module level or in an enclosing function, to `Child(self)`, where that `self` is another object.)
- * Occurrences come from the text, their kind mostly from the text around them; the syntax tree is
- * asked only about the few left.
- */
-export function methodsWithLinkSites(cls: Node, text: string, ctx: RuleContext, state: FileState): Set<number> {
+/** The starts of the methods of `cls` that have a site (see the module comment). */
+export function methodsWithLinkSites(cls: Node, ctx: RuleContext, state: FileState): Set<number> {
   const found = new Set<number>();
   const source = ctx.source;
   // The statements of the class body, fetched once an occurrence needs its method.
@@ -202,7 +70,7 @@ export function methodsWithLinkSites(cls: Node, text: string, ctx: RuleContext, 
     }
     return method;
   };
-  let names = instanceNames(text);
+  let names = instanceNames(source.slice(cls.startIndex, cls.endIndex));
   if (!names) {
     // A def header the text does not show plainly: ask each method.
     names = new Set();
@@ -211,21 +79,89 @@ export function methodsWithLinkSites(cls: Node, text: string, ctx: RuleContext, 
       if (self) names.add(self);
     }
   }
+  const from = cls.startIndex;
+  const to = cls.endIndex;
+  const shaped: number[] = [];
+  for (const name of names) {
+    for (let i = source.indexOf(name, from); i !== -1 && i + name.length <= to; i = source.indexOf(name, i + 1)) {
+      if (mayBeHandedOver(source, i, i + name.length, from, to, ctx, state)) shaped.push(i);
+    }
+  }
+  if (shaped.length === 0) return found;
+  if (names.size > 1) shaped.sort((a, b) => a - b);
   const done = new Set<number>();
-  for (const self of names) {
-    handOvers(source, cls.startIndex, cls.startIndex + text.length, self, (offset, opener) => {
-      if (opener >= 0 && !mayBeLinkSite(offset, opener, ctx, state)) return;
-      // The statement of the class body holding the occurrence.
-      statementsOf();
-      const index = lastAtMost(starts, offset);
-      if (index < 0 || done.has(index)) return;
-      const method = methodAt(index);
-      if (!method || method.selfName !== self || !isLinkSite(offset, self, ctx, state)) return;
-      done.add(index);
-      found.add(method.node.startIndex);
+  const visit = (site: IdentifierSite): void => {
+    if (!mayBeLinkSite(site, to, ctx, state)) return;
+    // The statement of the class body holding the occurrence.
+    statementsOf();
+    const index = lastAtMost(starts, site.start);
+    if (index < 0 || done.has(index)) return;
+    const method = methodAt(index);
+    if (!method || method.selfName !== site.name || !isLinkSite(site.start, site.name, ctx, state)) return;
+    done.add(index);
+    found.add(method.node.startIndex);
+  };
+  const wanted = [...names];
+  for (let k = 0; k < shaped.length;) {
+    // Scan the innermost def (or the class) around the occurrence, up to its last shaped one.
+    let scope = ctx.model.scopeAt(shaped[k]);
+    while (scope.kind !== "function" && scope.kind !== "class" && scope.parent) scope = scope.parent;
+    const start = Math.max(scope.start, from);
+    const end = Math.min(scope.end, to);
+    let last = k;
+    while (last + 1 < shaped.length && shaped[last + 1] < end) last++;
+    const stop = shaped[last];
+    findIdentifiers(source, start, end, wanted, (site) => {
+      visit(site);
+      return site.start >= stop;
     });
+    k = last + 1;
   }
   return found;
+}
+
+/**
+ * Whether an occurrence of an instance name, at [start, end) in the class's text [from, to), may
+ * be a site, from the text alone (strings and comments included): `)`, `,`, `;`, `#`, a
+ * backslash, a line break or the class's end after it, blank space aside; before it `=`, `,` or
+ * a line break (the scan tells), or a `(`. Every site has that shape, since comments, line
+ * continuations and lines inside brackets start with `#`, `\` or a line break. After a `(` the
+ * line shows what a call needs when the name before it and the token before that name are on
+ * it: `def f(self` is a parameter, and `f(self)` is judged here as the scan would judge it.
+ */
+function mayBeHandedOver(source: string, start: number, end: number, from: number, to: number, ctx: RuleContext, state: FileState): boolean {
+  let j = end;
+  let c = j < to ? source.charCodeAt(j) : -1;
+  while (isBlank(c)) c = ++j < to ? source.charCodeAt(j) : -1;
+  if (c !== -1 && c !== 41 && c !== COMMA && c !== 59 && c !== 35 && c !== 92 && c !== LF && c !== CR) return false;
+  const open = lastNonBlank(source, start, from);
+  const p = open >= from ? source.charCodeAt(open) : -1;
+  if (p === EQUALS || p === COMMA || p === LF || p === CR) return true;
+  if (p !== OPEN) return false;
+  const callee = lastNonBlank(source, open, from);
+  if (callee < from || !isName(source, callee)) {
+    // `)(self`, `](self` or a line break: the scan tells; `((self`, `= (self`: parentheses.
+    const q = callee < from ? -1 : source.charCodeAt(callee);
+    return q === 41 || q === 93 || q === LF || q === CR;
+  }
+  let name = callee;
+  while (name > from && isIdentifierPartAt(source, name - 1)) name--;
+  const before = lastNonBlank(source, name, from);
+  const b = before < from ? -1 : source.charCodeAt(before);
+  if (b === -1 || b === LF || b === CR) return true;
+  if (b === 102 && source.startsWith("def", before - 2) && before - 2 >= from && !isIdentifierPartAt(source, before - 3)) return false;
+  return callMayKeep(name, before, false, start, ctx, state);
+}
+
+/** The offset of the last character before `offset` that is not a space, tab or form feed (from - 1 if none). */
+function lastNonBlank(source: string, offset: number, from: number): number {
+  let k = offset - 1;
+  while (k >= from && isBlank(source.charCodeAt(k))) k--;
+  return k;
+}
+
+function isBlank(c: number): boolean {
+  return c === 32 || c === 9 || c === 12;
 }
 
 /**
@@ -243,86 +179,64 @@ function instanceNames(text: string): Set<string> | null {
   return names;
 }
 
+/** Whether a token is a name (or a keyword, or a number): it starts with an identifier character. */
+function isName(source: string, token: number): boolean {
+  return token >= 0 && isIdentifierPartAt(source, token);
+}
+
 /**
- * See `methodsWithLinkSites`: the text before the occurrence rules out most kinds that cannot
- * count (`x == self`, `ans = self`, `f(self)` or `f(key=self)` with `f` no class of this file that
- * keeps an `__init__` parameter, `a.method(self)`, `(self, other)`), and true leaves the decision
- * to the syntax tree. `opener` is the offset of the `=`, `,` or `(` before the occurrence. Where a
- * comment or a string could hide the truth, the answer is true.
+ * Whether the occurrence can be a site, from the tokens around it: it must stand as a whole
+ * value, before `)`, `,`, `;` or the end of its line (of the class), and after `=`, `,` or `(`,
+ * in a shape a site can have. True leaves the decision to the syntax tree.
  */
-function mayBeLinkSite(offset: number, opener: number, ctx: RuleContext, state: FileState): boolean {
+function mayBeLinkSite(site: IdentifierSite, end: number, ctx: RuleContext, state: FileState): boolean {
   const source = ctx.source;
-  switch (source[opener]) {
-    case "=": {
+  const next = site.after < end ? source.charCodeAt(site.after) : -1;
+  if (next !== -1 && next !== 41 && next !== COMMA && next !== 59 && next !== 10 && next !== 13) return false;
+  const [opener, target, beforeTarget] = site.before;
+  switch (opener < 0 ? -1 : source.charCodeAt(opener)) {
+    case EQUALS: {
       // `x == self`, `x += self`, `(y := self)`: not an assignment of a value.
-      if (/[=!<>+\-*/%&|^@:~]/.test(source[opener - 1] ?? "")) return false;
-      const target = skipBack(source, opener);
+      if (target === opener - 1 && /[=!<>+\-*/%&|^@:~]/.test(source[target])) return false;
       // `x[k] = self`, `(a.b) = self`...
-      if (target.crossedLine || !isNameCode(source.charCodeAt(target.at))) return true;
-      const name = nameStart(source, target.at);
-      const previous = skipBack(source, name);
-      const c = source[previous.at] ?? "";
-      if (previous.crossedLine) {
-        if (lineHasHash(source, previous.at)) return true;
-      } else if (c === "." || c === ":") {
-        return true; // `x.attr = self`, `x.attr: T = self`
-      }
+      if (!isName(source, target)) return true;
+      const c = beforeTarget < 0 ? "" : source[beforeTarget];
+      if (c === "." || c === ":") return true; // `x.attr = self`, `x.attr: T = self`
       // `f(key=self)`; anything else binds a name (`ans = self`).
-      return (c === "(" || c === ",") && enclosingCallMayKeep(source, name, true, offset, ctx, state);
+      return (c === "(" || c === ",") && enclosingCallMayKeep(site, true, ctx, state);
     }
-    case "(":
-      return callMayKeep(source, opener, false, offset, ctx, state);
+    case OPEN:
+      // The parameters of `def f(self`.
+      if (isName(source, target) && source.startsWith("def", beforeTarget) && identifierEnd(source, beforeTarget) === beforeTarget + 3) return false;
+      return callMayKeep(target, beforeTarget, false, site.start, ctx, state);
+    case COMMA:
+      return enclosingCallMayKeep(site, false, ctx, state);
     default:
-      return enclosingCallMayKeep(source, opener, false, offset, ctx, state);
+      return false;
   }
 }
 
-/** Whether the line holding `offset` has a `#`: a comment may end there. */
-function lineHasHash(source: string, offset: number): boolean {
-  for (let i = offset; i >= 0; i--) {
-    const c = source.charCodeAt(i);
-    if (c === HASH) return true;
-    if (isLineEnd(c)) return false;
-  }
-  return false;
+/** `callMayKeep` for the call whose parentheses hold the occurrence directly (not a list, a dict or a subscript). */
+function enclosingCallMayKeep(site: IdentifierSite, keyword: boolean, ctx: RuleContext, state: FileState): boolean {
+  if (site.bracket < 0 || ctx.source.charCodeAt(site.bracket) !== OPEN) return false;
+  return callMayKeep(site.beforeBracket[0], site.beforeBracket[1], keyword, site.start, ctx, state);
 }
 
 /**
- * `callMayKeep` for the call whose parentheses hold `offset` directly, found by walking back over
- * balanced brackets; true (ask the tree) past a quote, a comment or a few hundred characters.
+ * Whether a `(` after the tokens `callee` and `beforeCallee` can start a call that keeps its
+ * argument: `x.items.append(` (not for keyword arguments), `Child(` of a class of this file whose
+ * `__init__` keeps a parameter, or a callee the text does not show (`f(x)(`, `Generic[T](`).
+ * False for a `(` that opens a parenthesized expression or a tuple, and for other names.
  */
-function enclosingCallMayKeep(source: string, offset: number, keyword: boolean, site: number, ctx: RuleContext, state: FileState): boolean {
-  let depth = 0;
-  for (let k = offset - 1; k >= 0; k--) {
-    const c = source[k];
-    if (c === ")" || c === "]" || c === "}") depth++;
-    else if (c === "(" || c === "[" || c === "{") {
-      if (depth > 0) depth--;
-      // In a list, a dict, a subscript: not an argument.
-      else return c === "(" && callMayKeep(source, k, keyword, site, ctx, state);
-    } else if (c === "'" || c === '"' || c === "#" || offset - k > 400) return true;
-    else if ((c === "\n" || c === "\r") && lineHasHash(source, k - 1)) return true;
-  }
-  return false;
-}
-
-/**
- * Whether the `(` at `open` can start a call that keeps its argument: `x.items.append(` (not for
- * keyword arguments), `Child(` of a class of this file whose `__init__` keeps a parameter, or a
- * callee the text does not show (`f(x)(`, `Generic[T](`). False for `(` that opens a
- * parenthesized expression or a tuple, and for other names.
- */
-function callMayKeep(source: string, open: number, keyword: boolean, site: number, ctx: RuleContext, state: FileState): boolean {
-  const callee = skipBack(source, open);
-  const c = source[callee.at] ?? "";
-  if (callee.crossedLine && lineHasHash(source, callee.at)) return true;
+function callMayKeep(callee: number, beforeCallee: number, keyword: boolean, site: number, ctx: RuleContext, state: FileState): boolean {
+  const source = ctx.source;
+  if (callee < 0) return false;
+  const c = source[callee];
   if (c === ")" || c === "]") return true;
-  if (!isNameCode(source.charCodeAt(callee.at))) return false;
-  const start = nameStart(source, callee.at);
-  const before = skipBack(source, start);
-  if (before.crossedLine && lineHasHash(source, before.at)) return true;
-  if (source[before.at] === ".") return !keyword && STORING_METHODS.has(source.slice(start, callee.at + 1));
-  const cls = classNodeNamed(source.slice(start, callee.at + 1), ctx.model.scopeAt(site), ctx);
+  if (!isName(source, callee)) return false;
+  const name = source.slice(callee, identifierEnd(source, callee));
+  if (beforeCallee >= 0 && source[beforeCallee] === ".") return !keyword && STORING_METHODS.has(name);
+  const cls = classNodeNamed(name, ctx.model.scopeAt(site), ctx);
   return cls !== null && keptInitParameters(cls, ctx, state).size > 0;
 }
 

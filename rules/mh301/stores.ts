@@ -44,7 +44,7 @@ export const DEF_START = /@|(?:async(?:\s|\\)+)?def[\s\\]/y;
 const DEF_NAME = /(?:async(?:\s|\\)+)?def(?:\s|\\)+([^\s(\\]+)/y;
 
 /** Whether a class's text can hold a method named `__init__`. */
-const INIT_HEADER = /\bdef(?:\s|\\)+__init__(?![\w\x80-\uffff])/;
+const INIT_HEADER = /\bdef(?:\s|\\)+__init__(?!\p{XID_Continue})/u;
 
 const EMPTY: ReadonlySet<string> = new Set();
 

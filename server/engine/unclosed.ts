@@ -338,13 +338,15 @@ function isStringPrefix(text: string, start: number, end: number): boolean {
 /**
  * Visit each identifier in text[start, end) that is one of `names` and stands in code (not in a
  * string or a comment), with the significant tokens around it and the bracket it sits in, in
- * text order. `start` must be where a statement starts (no string or bracket open there). Reads
+ * text order, until `visit` returns true. `start` must be where a statement starts (no string or bracket open there). Reads
  * strings, comments and brackets as `scanBrackets` does, including its reading of brackets left
  * open before a statement keyword, which the parser is told are errors: they are closed there.
  * Keywords are names here (`def` is found); names inside an f-string's replacement fields are
  * not (the string is one token).
  */
-export function findIdentifiers(text: string, start: number, end: number, names: readonly string[], visit: (site: IdentifierSite) => void): void {
+export function findIdentifiers(
+  text: string, start: number, end: number, names: readonly string[], visit: (site: IdentifierSite) => boolean | void,
+): void {
   // The last three significant tokens, nearest first.
   let t1 = -1;
   let t2 = -1;
@@ -407,7 +409,7 @@ export function findIdentifiers(text: string, start: number, end: number, names:
     }
     if (pending) {
       pending.after = token;
-      visit(pending);
+      if (visit(pending) === true) return;
       pending = null;
     }
     if (kind === OPENER) {
