@@ -3,8 +3,8 @@
  * attribute's old name, on the class that holds it, and `import weakref` when the file has no
  * name for the module.
  */
-import type { Node } from "web-tree-sitter";
 import type { ClassInfo } from "../../server/engine/facts/index.js";
+import { addImportEdit, importedReference } from "../../server/engine/imports.js";
 import { indentBefore, nextLineStartOf } from "../../server/engine/positions.js";
 import type { Fix, RuleContext, TextEdit } from "../../server/engine/types.js";
 import { nameFacts } from "./lifecycle.js";
@@ -50,46 +50,18 @@ function propertyCanReplace(holder: ClassInfo, attr: string, ctx: RuleContext, d
   });
 }
 
-/** The name `weakref` is reachable under at module level, and the import to add when it is not. */
+/**
+ * The name the property's setter can call `weakref.ref` through, and the import to add when the
+ * file has none. The setter runs after the module has run its top-level imports, so one anywhere
+ * at the top level will do; one inside `if` or `try` (`if TYPE_CHECKING: import weakref`) may not
+ * have run.
+ */
 function weakrefModule(ctx: RuleContext, state: FileState): { name: string; insert: TextEdit | null } | null {
   if (state.weakrefModule !== undefined) return state.weakrefModule;
-  const module = ctx.model.module;
-  let found: { name: string; insert: TextEdit | null } | null = null;
-  for (const [name, bindings] of module.bindings) {
-    if (bindings.every((b) => b.kind === "import" && b.qualifiedName === "weakref")) {
-      found = { name, insert: null };
-      if (name === "weakref") break;
-    }
-  }
-  if (!found && !module.bindings.has("weakref") && !ctx.model.hasStarImport) {
-    const insert = importInsertion(ctx);
-    found = insert ? { name: "weakref", insert } : null;
-  }
-  state.weakrefModule = found;
-  return found;
-}
-
-/** `import weakref` after the module docstring and `from __future__` imports. */
-function importInsertion(ctx: RuleContext): TextEdit | null {
-  let after: number | null = null;
-  let first: Node | null = null;
-  let index = 0;
-  for (const child of ctx.model.root.namedChildren) {
-    if (!child || child.type === "comment") continue;
-    const docstring = index === 0 && child.type === "expression_statement" && child.namedChildCount === 1 && child.namedChild(0)?.type === "string";
-    index++;
-    if (docstring || child.type === "future_import_statement") {
-      after = child.endIndex;
-      continue;
-    }
-    first = child;
-    break;
-  }
-  const eol = "\n"; // (the engine writes the file's line ending)
-  if (after !== null) return { start: after, end: after, newText: `${eol}import weakref` };
-  if (!first || first.startPosition.column !== 0) return null;
-  const imports = first.type === "import_statement" || first.type === "import_from_statement";
-  return { start: first.startIndex, end: first.startIndex, newText: `import weakref${eol}${imports ? "" : eol + eol}` };
+  const name = importedReference(ctx.model, "weakref", ctx.source.length);
+  const insert = name ? null : addImportEdit(ctx.model, "weakref", "after-header");
+  state.weakrefModule = name ? { name, insert: null } : insert ? { name: "weakref", insert } : null;
+  return state.weakrefModule;
 }
 
 /** The property and its setter, appended to the class body with the body's indentation. */

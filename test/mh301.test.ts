@@ -1,12 +1,13 @@
 /**
- * MH301's search for the places where a method hands its instance over (rules/mh301/sites.ts):
- * the text tests in front of the syntax tree must let every real site through however the code
- * is laid out (comments, line continuations, lines inside brackets), and keep out the shapes that
- * only look like one.
+ * MH301 beyond its fixtures. The search for the places where a method hands its instance over
+ * (rules/mh301/sites.ts): the text tests in front of the syntax tree must let every real site
+ * through however the code is laid out (comments, line continuations, lines inside brackets),
+ * and keep out the shapes that only look like one. The fix's `weakref` import (rules/mh301/fix.ts
+ * through server/engine/imports.ts).
  */
 import { describe, expect, it } from "vitest";
 import { LineIndex } from "../server/engine/positions.js";
-import { lint } from "./helpers/engine.js";
+import { fix, lint } from "./helpers/engine.js";
 
 /** The 1-based lines of MH301's findings. */
 function lines(source: string): number[] {
@@ -116,5 +117,41 @@ describe("MH301 sees no site where the instance is not handed over", () => {
       "",
     ].join("\n");
     expect(lines(source)).toEqual([]);
+  });
+});
+
+describe("MH301's fix reaches weakref", () => {
+  const tree = (top: string, bottom = ""): string => [
+    top,
+    "class Node:",
+    "    def __init__(self):",
+    "        self.parent = None",
+    "        self.children = []",
+    "",
+    "    def add(self, child):",
+    "        child.parent = self",
+    "        self.children.append(child)",
+    bottom,
+  ].join("\n");
+
+  it("through an import at the top level, wherever it is", () => {
+    const output = fix(tree("import weakref as wr\n", "\nimport weakref\n"), ["MH301"], true).output;
+    expect(output).toContain("self._parent_ref = wr.ref(value)");
+    expect(output.match(/^import weakref$/gm)).toHaveLength(1);
+    const late = fix(tree("", "\nimport weakref\n"), ["MH301"], true).output;
+    expect(late.match(/^import weakref$/gm)).toHaveLength(1);
+    expect(late).toContain("self._parent_ref = weakref.ref(value)");
+  });
+
+  it("with an import of its own when the only one may not have run", () => {
+    const output = fix(tree("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import weakref\n"), ["MH301"], true).output;
+    expect(output.startsWith("import weakref\nfrom typing import TYPE_CHECKING\n")).toBe(true);
+  });
+
+  it("after the docstring and __future__ imports, or two lines above the code", () => {
+    const header = fix(tree('"""Doc."""\nfrom __future__ import annotations\n# a comment\n'), ["MH301"], true).output;
+    expect(header.startsWith('"""Doc."""\nfrom __future__ import annotations\nimport weakref\n# a comment\n')).toBe(true);
+    const bare = fix(tree("").trimStart(), ["MH301"], true).output;
+    expect(bare.startsWith("import weakref\n\n\nclass Node:")).toBe(true);
   });
 });
