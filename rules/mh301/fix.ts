@@ -3,6 +3,7 @@
  * attribute's old name, on the class that holds it, and `import weakref` when the file has no
  * name for the module.
  */
+import { IDENTIFIER_PART_PATTERN } from "../../server/engine/facts/identifiers.js";
 import type { ClassInfo } from "../../server/engine/facts/index.js";
 import { addImportEdit, importedReference } from "../../server/engine/imports.js";
 import { indentBefore, nextLineStartOf } from "../../server/engine/positions.js";
@@ -26,7 +27,7 @@ export function weakPropertyFix(ctx: RuleContext, state: FileState, holder: Clas
   state.fixBlocked ??= WEAK_FIX_BLOCKERS.test(ctx.source);
   if (state.fixBlocked) return null;
   const source = ctx.source;
-  if (source.includes(`_${attr}_ref`) || new RegExp(`\\bdel\\b[^\\n]*\\.${attr}\\b`).test(source)) return null;
+  if (source.includes(`_${attr}_ref`) || new RegExp(`\\bdel\\b[^\\n]*\\.${attr}(?!${IDENTIFIER_PART_PATTERN})`, "u").test(source)) return null;
   const weakref = weakrefModule(ctx, state);
   const property = propertyInsertion(holder, attr, weakref?.name ?? "", source);
   if (!weakref || !property) return null;

@@ -22,12 +22,14 @@ const BACK_REFERENCE_NAME = /^_*(parent|prev|previous|predecessor|owner|containe
 /** The spaces and line continuations allowed between two tokens of one logical line. */
 const GAP = "(?:[ \\t\\f]|\\\\\\r?\\n)*";
 
+/** An identifier, in the patterns below. */
+const NAME = IDENTIFIER_PATTERN;
+
 /**
  * What the source text of `name.attr = other` (or `name.attr: T = ...`) looks like from the
  * assignment's start: every assignment that can be a link passes, and most others fail without
  * a single call into the syntax tree.
  */
-const NAME = IDENTIFIER_PATTERN;
 export const LINK_SHAPE = new RegExp(`${NAME}${GAP}\\.${GAP}${NAME}${GAP}(?::|=${GAP}${NAME}${GAP}(?:[;#\\r\\n]|$))`, "uy");
 
 /**

@@ -4,6 +4,7 @@
  * which `__init__` parameters a class keeps, and which `__init__` parameter receives an argument.
  */
 import type { Node } from "web-tree-sitter";
+import { IDENTIFIER_PART_PATTERN } from "../../server/engine/facts/identifiers.js";
 import { type ClassInfo, classScopes, type MethodInfo } from "../../server/engine/facts/index.js";
 import type { Scope } from "../../server/engine/model.js";
 import type { RuleContext } from "../../server/engine/types.js";
@@ -44,7 +45,7 @@ export const DEF_START = /@|(?:async(?:\s|\\)+)?def[\s\\]/y;
 const DEF_NAME = /(?:async(?:\s|\\)+)?def(?:\s|\\)+([^\s(\\]+)/y;
 
 /** Whether a class's text can hold a method named `__init__`. */
-const INIT_HEADER = /\bdef(?:\s|\\)+__init__(?!\p{XID_Continue})/u;
+const INIT_HEADER = new RegExp(`\\bdef(?:\\s|\\\\)+__init__(?!${IDENTIFIER_PART_PATTERN})`, "u");
 
 const EMPTY: ReadonlySet<string> = new Set();
 

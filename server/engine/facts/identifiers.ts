@@ -23,8 +23,12 @@ for (let c = 0; c < 128; c++) {
   ASCII_PART[c] = (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 ? 1 : 0;
 }
 
+/** Regular expression sources (for the `u` flag): a character that can continue an identifier, and an identifier. */
+export const IDENTIFIER_PART_PATTERN = "\\p{XID_Continue}";
+export const IDENTIFIER_PATTERN = `[_\\p{XID_Start}]${IDENTIFIER_PART_PATTERN}*`;
+
 const XID_START = /^\p{XID_Start}$/u;
-const XID_CONTINUE = /^\p{XID_Continue}$/u;
+const XID_CONTINUE = new RegExp(`^${IDENTIFIER_PART_PATTERN}$`, "u");
 
 /** Whether the code point can start a Python identifier. */
 export function isIdentifierStart(codePoint: number): boolean {
@@ -72,9 +76,3 @@ export function identifierEnd(text: string, at: number, limit = text.length): nu
   }
   return i;
 }
-
-/**
- * A regular expression source matching one identifier, for patterns with the `u` flag: what
- * `isIdentifierStart` and `isIdentifierPart` accept.
- */
-export const IDENTIFIER_PATTERN = "[_\\p{XID_Start}][\\p{XID_Continue}]*";
