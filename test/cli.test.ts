@@ -548,15 +548,17 @@ describe("memhint rules, --version, --help", () => {
 const testRules: Rule[] = [
   defineRule({
     code: "MH901", name: "test-grow", severity: "warning", peers: [], nodeTypes: ["call"], fixable: "always",
+    messages: { m: "{{text}}" },
     docs: { what: "", why: "", example: "", useInstead: "", fixSafety: "", limits: "" },
     check(node, ctx) {
       const fn = node.childForFieldName("function");
       if (fn?.text !== "grow") return;
-      ctx.report({ node, message: "grow() grows", fix: { description: "Shrink", safety: "unsafe", edits: [{ start: fn.startIndex, end: fn.endIndex, newText: "shrink" }] } });
+      ctx.report({ node, messageId: "m", data: { text: "grow() grows" }, fix: { description: "Shrink", safety: "unsafe", edits: [{ start: fn.startIndex, end: fn.endIndex, newText: "shrink" }] } });
     },
   }),
   defineRule({
     code: "MH902", name: "test-crash", severity: "warning", peers: [], nodeTypes: ["call"], fixable: "never",
+    messages: { m: "{{text}}" },
     docs: { what: "", why: "", example: "", useInstead: "", fixSafety: "", limits: "" },
     check(node) {
       if (node.childForFieldName("function")?.text === "boom") throw new Error("kaboom\nsecond line");

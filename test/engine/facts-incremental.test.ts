@@ -17,6 +17,7 @@ const probe: Rule = defineRule({
   code: "MH999",
   name: "probe",
   severity: "hint",
+  messages: { m: "{{text}}" },
   docs: { what: "", why: "", example: "", useInstead: "", fixSafety: "", limits: "" },
   peers: [],
   nodeTypes: ["call"],
@@ -28,7 +29,7 @@ const probe: Rule = defineRule({
     if (!arg) return;
     const p = ctx.facts.provenance.of(arg);
     const once = ctx.facts.context.runsOnce(node);
-    ctx.report({ node, message: `${p.origin} ${p.reason} | ${once.once} ${once.reason}` });
+    ctx.report({ node, messageId: "m", data: { text: `${p.origin} ${p.reason} | ${once.once} ${once.reason}` } });
   },
 });
 const rules = [probe];

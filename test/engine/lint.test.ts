@@ -9,17 +9,17 @@ const docs = { what: "", why: "", example: "", useInstead: "", fixSafety: "", li
 
 /** Flags every call to `waste()` and offers to rename it to `keep()`. */
 const wasteRule = defineRule({
-  code: "MH901", name: "test-waste", severity: "warning", fixable: "always", peers: [], docs,
+  code: "MH901", name: "test-waste", severity: "warning", fixable: "always", peers: [], docs, messages: { m: "{{text}}" },
   nodeTypes: ["call"],
   check(node, ctx) {
     const fn = node.childForFieldName("function");
     if (fn?.text !== "waste") return;
-    ctx.report({ node, message: "waste", estimatedBytes: 10, fix: { description: "Call keep() instead", safety: "safe", edits: [{ start: fn.startIndex, end: fn.endIndex, newText: "keep" }] } });
+    ctx.report({ node, messageId: "m", data: { text: "waste" }, estimatedBytes: 10, fix: { description: "Call keep() instead", safety: "safe", edits: [{ start: fn.startIndex, end: fn.endIndex, newText: "keep" }] } });
   },
 });
 
 const throwingRule = defineRule({
-  code: "MH902", name: "test-throws", severity: "warning", fixable: "never", peers: [], docs,
+  code: "MH902", name: "test-throws", severity: "warning", fixable: "never", peers: [], docs, messages: { m: "{{text}}" },
   nodeTypes: ["call"],
   check() {
     throw new Error("boom");
@@ -128,7 +128,7 @@ describe("fixes", () => {
       ...wasteRule, code: "MH904",
       check(node, ctx) {
         if (node.childForFieldName("function")?.text !== "bad") return;
-        ctx.report({ node, message: "bad", fix: { description: "Break the code", safety: "safe", edits: [{ start: node.startIndex, end: node.startIndex, newText: "(" }] } });
+        ctx.report({ node, messageId: "m", data: { text: "bad" }, fix: { description: "Break the code", safety: "safe", edits: [{ start: node.startIndex, end: node.startIndex, newText: "(" }] } });
       },
     });
     const result = fixSource(parser, "waste()\nbad()\n", [wasteRule, breaking], resolveSettings({}));
@@ -145,7 +145,7 @@ describe("fixes", () => {
         if (fn?.text !== "wrap") return;
         const arg = node.childForFieldName("arguments")?.namedChild(0);
         if (!arg) return;
-        ctx.report({ node, message: "unwrap", fix: { description: "Unwrap the call", safety: "safe", edits: [{ start: node.startIndex, end: node.endIndex, newText: arg.text }] } });
+        ctx.report({ node, messageId: "m", data: { text: "unwrap" }, fix: { description: "Unwrap the call", safety: "safe", edits: [{ start: node.startIndex, end: node.endIndex, newText: arg.text }] } });
       },
     });
     const result = fixSource(parser, "x = wrap(wrap(wrap(1)))\n", [nested], resolveSettings({}));
@@ -162,7 +162,7 @@ describe("fixes", () => {
       check(node, ctx) {
         const arg = node.childForFieldName("arguments")?.namedChild(0);
         if (node.childForFieldName("function")?.text !== "wrap" || !arg) return;
-        ctx.report({ node, message: "unwrap", fix: { description: "Unwrap the call", safety: "safe", edits: [{ start: node.startIndex, end: node.endIndex, newText: arg.text }] } });
+        ctx.report({ node, messageId: "m", data: { text: "unwrap" }, fix: { description: "Unwrap the call", safety: "safe", edits: [{ start: node.startIndex, end: node.endIndex, newText: arg.text }] } });
       },
     });
     const parsed: string[] = [];

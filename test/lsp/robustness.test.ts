@@ -288,6 +288,7 @@ describe("a rule that throws", () => {
       severity: "warning",
       fixable: "never",
       peers: [],
+      messages: { m: "{{text}}" },
       docs: { what: "x", why: "x", example: "x", useInstead: "x", fixSafety: "x", limits: "x" },
       nodeTypes: ["call"],
       check(node) {
