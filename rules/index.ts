@@ -8,7 +8,7 @@ import mh201 from "./mh201-unbounded-module-cache.js";
 import mh202 from "./mh202-unbounded-lru-cache.js";
 import mh203 from "./mh203-cache-on-method.js";
 import mh204 from "./mh204-mutable-default-cache.js";
-import mh301 from "./mh301-reference-cycle.js";
+import mh301 from "./mh301/index.js";
 
 export const allRules: readonly Rule[] = [mh101, mh102, mh103, mh104, mh201, mh202, mh203, mh204, mh301];
 

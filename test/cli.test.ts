@@ -558,7 +558,7 @@ const testRules: Rule[] = [
     },
   }),
   defineRule({
-    code: "MH902", name: "test-crash", severity: "warning", peers: [], nodeTypes: ["call"], fixable: "never", evidence: "size",
+    code: "MH902", name: "test-crash", severity: "warning", peers: [], nodeTypes: ["call"], fixable: "never", evidence: "size", messages: {},
     docs: { what: "", why: "", example: "", useInstead: "", fixSafety: "", limits: "" },
     check(node) {
       if (node.childForFieldName("function")?.text === "boom") throw new Error("kaboom\nsecond line");

@@ -31,32 +31,59 @@ export function importedReference(model: SemanticModel, qualified: string, at: n
 }
 
 /**
- * An edit inserting `import <moduleName>` before the first module-level statement that is not the
- * docstring or a `from __future__` import. Null when the top-level name is already taken by
- * something other than that module, or a star import could rebind it.
+ * Where `addImportEdit` puts the import:
+ *   - `"before-code"`: on its own line just before the first module-level statement that is not
+ *     the docstring or a `from __future__` import (`firstOrdinaryStatement`), below the comments
+ *     that precede it;
+ *   - `"after-header"`: on the line right after the docstring and the `from __future__` imports,
+ *     above any comment that follows them; when there are none, before the first statement,
+ *     set off from it by two blank lines unless it is an import.
  */
-export function addImportEdit(model: SemanticModel, moduleName: string): TextEdit | null {
+export type ImportPlacement = "before-code" | "after-header";
+
+/**
+ * An edit inserting `import <moduleName>` at the top of the module (see ImportPlacement). Null
+ * when the top-level name is already taken by something other than that module, or a star import
+ * could rebind it; and, after the header, when there is nowhere plain to put it (no statement, or
+ * a first statement that does not start its line).
+ */
+export function addImportEdit(model: SemanticModel, moduleName: string, placement: ImportPlacement = "before-code"): TextEdit | null {
   const head = moduleName.split(".")[0];
   const existing = model.module.bindings.get(head);
   if (existing && !existing.every((b) => b.kind === "import" && b.qualifiedName === head)) return null;
   if (model.hasStarImport) return null;
-  const anchor = firstOrdinaryStatement(model.root);
-  if (!anchor) return null;
-  return { start: anchor.startIndex, end: anchor.startIndex, newText: `import ${moduleName}\n` };
+  const line = `import ${moduleName}`; // (the engine writes the file's line ending)
+  const { header, first } = moduleHead(model.root);
+  if (placement === "after-header") {
+    if (header) return { start: header.endIndex, end: header.endIndex, newText: `\n${line}` };
+    if (!first || first.startPosition.column !== 0) return null;
+    const spacing = first.type === "import_statement" || first.type === "import_from_statement" ? "" : "\n\n";
+    return { start: first.startIndex, end: first.startIndex, newText: `${line}\n${spacing}` };
+  }
+  if (!first) return null;
+  return { start: first.startIndex, end: first.startIndex, newText: `${line}\n` };
 }
 
 /** Where `addImportEdit` inserts: the first module-level statement that is not the docstring or a `from __future__` import. */
 export function firstOrdinaryStatement(root: Node): Node | null {
-  let first = true;
+  return moduleHead(root).first;
+}
+
+/** The last statement of the module's header (its docstring, `from __future__` imports), and the first statement after it. */
+function moduleHead(root: Node): { header: Node | null; first: Node | null } {
+  let header: Node | null = null;
+  let index = 0;
   for (const statement of root.namedChildren) {
     if (!statement || statement.type === "comment") continue;
-    const isDocstring = first && statement.type === "expression_statement" && statement.namedChildCount === 1 && statement.namedChild(0)?.type === "string";
-    first = false;
-    if (isDocstring) continue;
-    if (statement.type === "future_import_statement") continue;
-    return statement;
+    const isDocstring = index === 0 && statement.type === "expression_statement" && statement.namedChildCount === 1 && statement.namedChild(0)?.type === "string";
+    index++;
+    if (isDocstring || statement.type === "future_import_statement") {
+      header = statement;
+      continue;
+    }
+    return { header, first: statement };
   }
-  return null;
+  return { header, first: null };
 }
 
 /**

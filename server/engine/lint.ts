@@ -172,9 +172,8 @@ function withLineEnding(fix: Fix, eol: string): Fix {
 }
 
 /** The rule's message `args.messageId` with its placeholders filled from `args.data`. */
-export function formatMessage(rule: Pick<Rule, "code" | "messages">, args: Pick<ReportArgs, "messageId" | "data" | "message">): string {
-  if (args.messageId === undefined && args.message !== undefined) return args.message;
-  const template = args.messageId === undefined ? undefined : rule.messages?.[args.messageId];
+export function formatMessage(rule: Pick<Rule, "code" | "messages">, args: Pick<ReportArgs, "messageId" | "data">): string {
+  const template = Object.hasOwn(rule.messages, args.messageId) ? rule.messages[args.messageId] : undefined;
   if (template === undefined) throw new Error(`${rule.code}: no message "${args.messageId}"`);
   return template.replace(/\{\{\s*(\w+)\s*\}\}/g, (_, name: string) => {
     const value = args.data?.[name];

@@ -122,10 +122,8 @@ export interface ReportArgs {
   start?: number;
   end?: number;
   /** Which of the rule's `messages`; its `{{placeholders}}` are filled from `data`. */
-  messageId?: string;
+  messageId: string;
   data?: Readonly<Record<string, string | number>>;
-  /** TRANSITIONAL (MH301 until it moves to `messages`): the message itself. */
-  message?: string;
   estimatedBytes?: number | null;
   fix?: Fix | null;
   /** Why memory is at stake; without it the finding is dropped unless `reportWithoutEvidence`. */
@@ -150,7 +148,7 @@ export interface Rule {
    * Every message the rule reports, by id (typescript-eslint's `meta.messages`): short, saying
    * what is at stake; `{{name}}` placeholders are filled from the report's `data`.
    */
-  messages?: Readonly<Record<string, string>>;
+  messages: Readonly<Record<string, string>>;
   /** Nearest rules of other linters ("ruff C419"). */
   peers: string[];
   /**

@@ -18,7 +18,11 @@
  * with nested strings as Python 3.12 allows them) and comments, so brackets and keywords inside
  * them do not count. test/engine/unclosed.test.ts holds it to that on the standard library:
  * every file it would change is one CPython rejects.
+ *
+ * The same reading of the text serves checks that look at the text before asking the syntax tree
+ * (`findIdentifiers`: where a name stands in code, and the tokens around it).
  */
+import { identifierEnd, isIdentifierPart, isIdentifierPartAt } from "./facts/identifiers.js";
 import { lastAtMost } from "./positions.js";
 
 /** Replaces an unclosed bracket in the text given to the parser. */
@@ -46,10 +50,6 @@ const CLOSER_OF: Record<number, number> = { 40: 41, 91: 93, 123: 125 };
 const STOP = new Uint8Array(128);
 for (const c of "\n\r#\"'\\()[]{}") STOP[c.charCodeAt(0)] = 1;
 
-function isIdentifierChar(c: number): boolean {
-  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c >= 128;
-}
-
 /** The word of lower-case ASCII letters at `at`, if no identifier character follows it. */
 function wordAt(text: string, at: number): string {
   let end = at;
@@ -58,7 +58,7 @@ function wordAt(text: string, at: number): string {
     if (c < 97 || c > 122) break;
     end++;
   }
-  if (end === at || (end < text.length && isIdentifierChar(text.charCodeAt(end)))) return "";
+  if (end === at || isIdentifierPartAt(text, end)) return "";
   return text.slice(at, end);
 }
 
@@ -93,7 +93,7 @@ function isFormatted(text: string, at: number): boolean {
     else if (c !== 0x72 && c !== 0x62 && c !== 0x75) break; // r, b, u
   }
   // The prefix is a whole word, not the end of a name such as `elf`.
-  return formatted && !(i >= 0 && isIdentifierChar(text.charCodeAt(i)));
+  return formatted && !(i >= 0 && isIdentifierPartAt(text, i));
 }
 
 /** After a backslash at `i` in a string: the offset of the character after the escaped one. */
@@ -280,6 +280,167 @@ export function rescanBrackets(old: BracketScan, text: string, start: number, ol
     for (let j = lastAtMost(old.restarts, stop - delta - 1) + 1; j < old.restarts.length; j++) scan.restarts.push(old.restarts[j] + delta);
   }
   return scan;
+}
+
+// ---- identifiers in their surroundings, for checks that read the text before the tree ----------
+
+/**
+ * An occurrence of one of the names `findIdentifiers` looks for, with the significant tokens
+ * around it. Tokens are Python's, except that each operator character is a token of its own
+ * (`==` is two) and a number may be several (`1.5` is `1`, `.`, `5`). A string literal is one
+ * token, which starts at its opening quote (its prefix belongs to it); a run of identifier
+ * characters (a name or a keyword) is one. Blank space, comments and line continuations are not
+ * significant, nor is a line break inside brackets; a line break that ends a logical line is a
+ * token, at its offset.
+ */
+export interface IdentifierSite {
+  readonly name: string;
+  /** Where the identifier starts (it ends `name.length` later). */
+  readonly start: number;
+  /** Starts of the three significant tokens before it, nearest first; -1 before the scan's start. */
+  readonly before: readonly [number, number, number];
+  /** Start of the first significant token after it; the end of the scan when there is none. */
+  readonly after: number;
+  /** The innermost bracket open around it, or -1. */
+  readonly bracket: number;
+  /** Starts of the two significant tokens before that bracket, nearest first (-1: none). */
+  readonly beforeBracket: readonly [number, number];
+}
+
+/** How `findIdentifiers` reads an ASCII character (anything else: a token of its own). */
+const OTHER = 0;
+const BLANK = 1;
+const NAME = 2;
+const QUOTE = 3;
+const COMMENT = 4;
+const CONTINUATION = 5;
+const LINE_BREAK = 6;
+const OPENER = 7;
+const CLOSER = 8;
+const KIND = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  if (isIdentifierPart(c)) KIND[c] = NAME;
+}
+for (const [chars, kind] of [[" \t\f", BLANK], ["\"'", QUOTE], ["#", COMMENT], ["\\", CONTINUATION], ["\n\r", LINE_BREAK], ["([{", OPENER], [")]}", CLOSER]] as const) {
+  for (const c of chars) KIND[c.charCodeAt(0)] = kind;
+}
+
+/** Whether text[start, end), just before a quote, is a string prefix (`r`, `b`, `f`, `rb`...). */
+function isStringPrefix(text: string, start: number, end: number): boolean {
+  if (end - start > 3) return false;
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i) | 0x20; // lower case
+    if (c !== 0x72 && c !== 0x62 && c !== 0x75 && c !== 0x66 && c !== 0x74) return false; // r, b, u, f, t
+  }
+  return true;
+}
+
+/**
+ * Visit each identifier in text[start, end) that is one of `names` and stands in code (not in a
+ * string or a comment), with the significant tokens around it and the bracket it sits in, in
+ * text order, until `visit` returns true. `start` must be where a statement starts (no string or bracket open there). Reads
+ * strings, comments and brackets as `scanBrackets` does, including its reading of brackets left
+ * open before a statement keyword, which the parser is told are errors: they are closed there.
+ * Keywords are names here (`def` is found); names inside an f-string's replacement fields are
+ * not (the string is one token).
+ */
+export function findIdentifiers(
+  text: string, start: number, end: number, names: readonly string[], visit: (site: IdentifierSite) => boolean | void,
+): void {
+  // The last three significant tokens, nearest first.
+  let t1 = -1;
+  let t2 = -1;
+  let t3 = -1;
+  const open: number[] = [];
+  /** For each open bracket, the two tokens before it. */
+  const openBefore: number[] = [];
+  /** The occurrence found last, until the token after it is known. */
+  let pending: { -readonly [K in keyof IdentifierSite]: IdentifierSite[K] } | null = null;
+  let i = start;
+  while (i < end) {
+    const c = text.charCodeAt(i);
+    let kind = c < 128 ? KIND[c] : isIdentifierPartAt(text, i) ? NAME : OTHER;
+    let token = i;
+    let found: string | null = null;
+    switch (kind) {
+      case BLANK:
+        i++;
+        continue;
+      case COMMENT:
+        while (i < end && text.charCodeAt(i) !== LF && text.charCodeAt(i) !== CR) i++;
+        continue;
+      case LINE_BREAK:
+        i += c === CR && text.charCodeAt(i + 1) === LF ? 2 : 1;
+        if (open.length > 0) {
+          if (!startsStatement(text, skipBlanks(text, i))) continue;
+          open.length = 0;
+          openBefore.length = 0;
+        }
+        break;
+      case CONTINUATION: {
+        const next = text.charCodeAt(i + 1);
+        if (next === LF || next === CR) {
+          i += next === CR && text.charCodeAt(i + 2) === LF ? 3 : 2;
+          continue;
+        }
+        i++;
+        kind = OTHER;
+        break;
+      }
+      case NAME: {
+        const nameEnd = identifierEnd(text, i, end);
+        const q = text.charCodeAt(nameEnd);
+        if ((q === 34 || q === 39) && isStringPrefix(text, i, nameEnd)) {
+          token = nameEnd;
+          i = skipString(text, nameEnd);
+          break;
+        }
+        for (const name of names) {
+          if (name.length === nameEnd - i && text.startsWith(name, i)) found = name;
+        }
+        i = nameEnd;
+        break;
+      }
+      case QUOTE:
+        i = skipString(text, i);
+        break;
+      default:
+        i += c >= 0xd800 && c <= 0xdbff ? 2 : 1;
+    }
+    if (pending) {
+      pending.after = token;
+      if (visit(pending) === true) return;
+      pending = null;
+    }
+    if (kind === OPENER) {
+      open.push(token);
+      openBefore.push(t1, t2);
+    } else if (kind === CLOSER) {
+      // A closer closes the nearest open bracket of its kind; one that matches none is ignored.
+      for (let k = open.length - 1; k >= 0; k--) {
+        if (CLOSER_OF[text.charCodeAt(open[k])] === c) {
+          open.length = k;
+          openBefore.length = 2 * k;
+          break;
+        }
+      }
+    }
+    if (found !== null) {
+      const depth = open.length;
+      pending = {
+        name: found,
+        start: token,
+        before: [t1, t2, t3],
+        after: end,
+        bracket: depth > 0 ? open[depth - 1] : -1,
+        beforeBracket: depth > 0 ? [openBefore[2 * depth - 2], openBefore[2 * depth - 1]] : [-1, -1],
+      };
+    }
+    t3 = t2;
+    t2 = t1;
+    t1 = token;
+  }
+  if (pending) visit(pending);
 }
 
 /** What tree-sitter reads: a string, or a function giving the text from an offset on. */

@@ -20,7 +20,7 @@ const wasteRule = defineRule({
 });
 
 const throwingRule = defineRule({
-  code: "MH902", name: "test-throws", severity: "warning", fixable: "never", peers: [], docs, evidence: "size",
+  code: "MH902", name: "test-throws", severity: "warning", fixable: "never", peers: [], docs, evidence: "size", messages: {},
   nodeTypes: ["call"],
   check() {
     throw new Error("boom");

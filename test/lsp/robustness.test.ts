@@ -289,6 +289,7 @@ describe("a rule that throws", () => {
       fixable: "never",
       evidence: "size",
       peers: [],
+      messages: { m: "{{text}}" },
       docs: { what: "x", why: "x", example: "x", useInstead: "x", fixSafety: "x", limits: "x" },
       nodeTypes: ["call"],
       check(node) {
