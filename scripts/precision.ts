@@ -38,7 +38,7 @@ export interface SampledFinding {
 
 export interface Verdict { id: string; file: string; line: number; worth: boolean; reason: string }
 
-interface JsonFinding { code: string; path: string; message: string; location: { row: number } }
+interface JsonFinding { code: string; path: string; message: string; range: { start: { line: number } } }
 
 /** The top-level package of a corpus file: `numpy` for `.../site-packages/numpy/core/x.py`. */
 export function packageOf(path: string): string {
@@ -99,7 +99,7 @@ function sample(args: Map<string, string>): void {
   }
   for (const rule of [...byRule.keys()].sort()) {
     const rng = random(seed * 1000 + Number(rule.slice(2)));
-    const pool = byRule.get(rule)!.slice().sort((a, b) => a.path.localeCompare(b.path) || a.location.row - b.location.row);
+    const pool = byRule.get(rule)!.slice().sort((a, b) => a.path.localeCompare(b.path) || a.range.start.line - b.range.start.line);
     for (let i = pool.length - 1; i > 0; i--) {
       const j = Math.floor(rng() * (i + 1));
       [pool[i], pool[j]] = [pool[j], pool[i]];
@@ -107,13 +107,13 @@ function sample(args: Map<string, string>): void {
     for (const f of pool.slice(0, perRule)) {
       const text = readFileSync(f.path, "utf8");
       const fileLines = text.split(/\r\n|\r|\n/);
-      const from = Math.max(1, f.location.row - 12);
-      const to = Math.min(fileLines.length, f.location.row + 12);
-      const code = fileLines.slice(from - 1, to).map((l, k) => `${String(from + k).padStart(5)}${from + k === f.location.row ? ">" : " "} ${l}`).join("\n");
+      const from = Math.max(1, f.range.start.line - 12);
+      const to = Math.min(fileLines.length, f.range.start.line + 12);
+      const code = fileLines.slice(from - 1, to).map((l, k) => `${String(from + k).padStart(5)}${from + k === f.range.start.line ? ">" : " "} ${l}`).join("\n");
       const file = corpusRelative(f.path);
       const finding: SampledFinding = {
-        id: `${rule}-${createHash("sha1").update(`${file}:${f.location.row}:${f.message}`).digest("hex").slice(0, 8)}`,
-        rule, file, path: f.path, line: f.location.row, message: f.message, code,
+        id: `${rule}-${createHash("sha1").update(`${file}:${f.range.start.line}:${f.message}`).digest("hex").slice(0, 8)}`,
+        rule, file, path: f.path, line: f.range.start.line, message: f.message, code,
         sha1: createHash("sha1").update(text).digest("hex"),
       };
       lines.push(JSON.stringify(finding));
