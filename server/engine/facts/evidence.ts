@@ -31,10 +31,14 @@ export class EvidenceFacts {
     return { kind: "size", text: `≈ ${formatBytes(bytes)}${of}`, constant: true };
   }
 
-  /** A collection with one element per item of `iterable`: size evidence when those items are run-time data. */
+  /**
+   * A collection with one element per item of `iterable`: size evidence when those items come from
+   * a source that may hold many (a file, the network, a database, a parameter of a public
+   * function), not from one that holds a handful (the environment, a clock: provenance's "few").
+   */
   sizeOfItems(iterable: Node): Evidence | null {
     const items = this.provenance.itemsOf(iterable);
-    return items.origin === "runtime" ? { kind: "size", text: `length comes from ${items.reason}` } : null;
+    return items.origin === "runtime" && items.volume !== "few" ? { kind: "size", text: `length comes from ${items.reason}` } : null;
   }
 
   /** A comprehension's size: a large constant estimate, or a `for` clause over run-time data. */

@@ -47,6 +47,19 @@ import { ClassFacts, enclosingClass } from "./classes.js";
 
 export type Origin = "code" | "runtime" | "unknown";
 
+/**
+ * What a run-time source says about how much data it holds:
+ *   - "bulk": as much as the world makes it: files, directory listings, the network, databases,
+ *     subprocesses, deserialized data, standard input, command-line arguments (a shell expands a
+ *     glob to thousands), a web request, the modules imported;
+ *   - "parameter": whatever the callers of a public function pass, which one file cannot see;
+ *   - "few": single values or a handful: the environment, user input, a clock, random values, an
+ *     object's identity, a new object.
+ * Any of them is evidence of growth (keys that vary at run time accumulate); only "bulk" is
+ * evidence of size by itself.
+ */
+export type Volume = "bulk" | "parameter" | "few";
+
 export interface Provenance {
   origin: Origin;
   /**
@@ -57,6 +70,8 @@ export interface Provenance {
   reason: string;
   /** The node that decided: the source of run-time data, the constant, what could not be followed. */
   at: Node | null;
+  /** For run-time data: how much data its source may hold. */
+  volume?: Volume;
 }
 
 /** The fact kind recorded when provenance is asked (see the module comment). */
@@ -275,8 +290,19 @@ function code(at: Node, reason: string, shape: Shape = "data", classNode?: Node)
   return { origin: "code", reason, at, shape, classNode };
 }
 
-function runtime(at: Node, reason: string): Verdict {
-  return { origin: "runtime", reason, at, shape: "identity" };
+function runtime(at: Node, reason: string, volume: Volume = "few"): Verdict {
+  return { origin: "runtime", reason, at, shape: "identity", volume };
+}
+
+/** The sources (as the tables name them) that may hold any amount of data. */
+const BULK_SOURCES: ReadonlySet<string> = new Set([
+  "a file read at run time", "a directory listing", "deserialized data", "a subprocess's output", "a database",
+  "data from the network", "standard input", "the modules imported at run time", "data read at run time",
+  "rows from a database", "command-line arguments",
+]);
+
+function volumeOf(what: string): Volume {
+  return BULK_SOURCES.has(what) ? "bulk" : "few";
 }
 
 function unknown(at: Node, reason: string): Verdict {
@@ -672,7 +698,7 @@ export class ProvenanceFacts {
     const qualified = this.model.qualifiedName(node);
     const known = qualified ? this.knownValue(qualified, node) : null;
     if (known) return known;
-    if (qualified && REQUEST_OBJECTS.has(qualified)) return runtime(node, `${label}, the current web request`);
+    if (qualified && REQUEST_OBJECTS.has(qualified)) return runtime(node, `${label}, the current web request`, "bulk");
     const first = bindings[0].statement;
     if (first.type === "import_statement") return code(node, `${label}, a module`, "definition");
     const from = first.childForFieldName("module_name")?.text ?? "";
@@ -682,7 +708,7 @@ export class ProvenanceFacts {
   /** A qualified name found in the tables of values (not calls). */
   private knownValue(qualified: string, node: Node): Verdict | null {
     const what = RUNTIME_VALUES.get(qualified);
-    if (what) return runtime(node, `${quoted(node.text)}, ${what}`);
+    if (what) return runtime(node, `${quoted(node.text)}, ${what}`, volumeOf(what));
     if (INSTALL_PATHS.has(qualified)) return code(node, `${quoted(node.text)}, an install path`);
     if (PROCESS_FACTS.has(qualified)) return code(node, `${quoted(node.text)}, fixed for the process`);
     return null;
@@ -858,7 +884,7 @@ export class ProvenanceFacts {
       if (s.kind === "class" && isPrivateName(s.node.childForFieldName("name")?.text ?? "")) privateClass = true;
     }
     if (!nested && !isPrivateName(name) && !privateClass && !(around === this.model.module && this.deletedAtImport(fn))) {
-      return runtime(b.node, `${quoted(b.name, 20)}, a parameter of the public ${this.functionLabel(fn, 24)}`);
+      return runtime(b.node, `${quoted(b.name, 20)}, a parameter of the public ${this.functionLabel(fn, 24)}`, "parameter");
     }
     if (around.kind === "class") return unknown(b.node, `${label}, a parameter of the private ${this.functionLabel(fn)}`);
     return this.passedByCallers(b, fn, around, hops);
@@ -960,11 +986,11 @@ export class ProvenanceFacts {
     if (qualified) {
       const known = this.knownValue(qualified, node);
       if (known) return known;
-      if (REQUEST_OBJECTS.has(qualified)) return runtime(node, `${quoted(node.text)}, the current web request`);
+      if (REQUEST_OBJECTS.has(qualified)) return runtime(node, `${quoted(node.text)}, the current web request`, "bulk");
     }
     if (NAME_ATTRIBUTES.has(attr)) return code(node, `${quoted(node.text)}, a name in the source`);
     if (attr === "__class__") return code(node, `${quoted(node.text)}, a class`, "definition");
-    if (REQUEST_ATTRIBUTES.has(attr) && this.isRequest(object, scope)) return runtime(node, `${quoted(node.text)}, data a client sent`);
+    if (REQUEST_ATTRIBUTES.has(attr) && this.isRequest(object, scope)) return runtime(node, `${quoted(node.text)}, data a client sent`, "bulk");
     const owner = this.classOf(object, scope);
     if (owner) {
       const member = this.classAttribute(node, owner.classNode, attr, owner.viaInstance, hops);
@@ -1081,8 +1107,8 @@ export class ProvenanceFacts {
     const qualified = this.model.qualifiedName(callee, scope);
     if (qualified) {
       const source = RUNTIME_CALLS.get(qualified);
-      if (source) return runtime(node, `${shown}, ${source}`);
-      if (NETWORK_MODULES.some((m) => qualified.startsWith(`${m}.`))) return runtime(node, `${shown}, data from the network`);
+      if (source) return runtime(node, `${shown}, ${source}`, volumeOf(source));
+      if (NETWORK_MODULES.some((m) => qualified.startsWith(`${m}.`))) return runtime(node, `${shown}, data from the network`, "bulk");
       if (INSTALL_PATHS.has(qualified)) return code(node, `${shown}, an install path`);
       if (PROCESS_FACTS.has(qualified)) return code(node, `${shown}, fixed for the process`);
       if (BOOL_CALLS.has(qualified)) return code(node, `${quoted(node.text)}, a truth value`);
@@ -1100,7 +1126,7 @@ export class ProvenanceFacts {
       // (The receiver's source, when it has one, says more: `open()` rather than `.read()`.)
       if (receiver.origin === "runtime") return receiver;
       const reading = READING_METHODS.get(method.name);
-      if (reading) return runtime(node, `${quoted(`${method.object.text}.${method.name}()`)}, ${reading}`);
+      if (reading) return runtime(node, `${quoted(`${method.object.text}.${method.name}()`)}, ${reading}`, volumeOf(reading));
       if (BOOL_METHODS.has(method.name)) return code(node, `${quoted(node.text)}, a truth value`);
       if (receiver.origin === "code" && (receiver.shape === "literal" || receiver.shape === "data")) {
         if (method.name === "get") {
@@ -1285,7 +1311,7 @@ export class ProvenanceFacts {
     const target = assignment?.type === "assignment" && assignment.childForFieldName("right")?.equals(value) ? assignment.childForFieldName("left") : null;
     if (target?.type !== "identifier" || isPrivateName(target.text) || this.model.scopeOf(target) !== this.model.module) return null;
     if ((this.model.module.bindings.get(target.text) ?? []).length !== 1) return null;
-    return runtime(b.node, `${quoted(b.name, 20)}, a parameter of the public ${quoted(`${target.text}()`, 24)}`);
+    return runtime(b.node, `${quoted(b.name, 20)}, a parameter of the public ${quoted(`${target.text}()`, 24)}`, "parameter");
   }
 
   /**
