@@ -1235,6 +1235,51 @@ export class ProvenanceFacts {
     if (className && (name === "__init__" || name === "__new__")) return quoted(`${className}()`, max);
     return quoted(`${className ? `${className}.` : ""}${name}()`, max);
   }
+
+  // ---- install paths (added for the size rules: a file the program ships is bounded by the code) ----
+
+  /**
+   * Whether `expr` is a path into the program's own installation: built from `__file__` or an
+   * install path (INSTALL_PATHS: `sys.prefix`, `importlib.resources.files()`...), directly or
+   * through assignments in this file (`HERE = os.path.dirname(__file__)`), and not chosen by
+   * run-time data (`os.path.join(HERE, name)` with `name` a public function's parameter is not).
+   * A file there is data shipped with the code, its size bounded by the code.
+   */
+  isInstallPath(expr: Node): boolean {
+    const node = unparenthesize(askedNode(expr));
+    if (this.of(node).origin === "runtime") return false;
+    return this.mentionsInstallPath(node, new Set());
+  }
+
+  private mentionsInstallPath(node: Node, seen: Set<number>): boolean {
+    if (seen.size > MAX_HOPS) return false;
+    const scope = this.model.scopeOf(node);
+    switch (node.type) {
+      case "identifier": {
+        if (INSTALL_PATHS.has(this.model.qualifiedName(node, scope) ?? "")) return true;
+        const bindings = this.model.lookup(node.text, scope);
+        if (node.text === "__file__" && bindings.length === 0) return true;
+        for (const b of bindings) {
+          if (b.kind !== "assignment" || !b.value || seen.has(b.node.startIndex)) continue;
+          seen.add(b.node.startIndex);
+          if (this.mentionsInstallPath(unparenthesize(b.value), seen)) return true;
+        }
+        return false;
+      }
+      case "attribute": {
+        if (INSTALL_PATHS.has(this.model.qualifiedName(node, scope) ?? "")) return true;
+        const object = node.childForFieldName("object");
+        return !!object && this.mentionsInstallPath(object, seen);
+      }
+      case "keyword_argument": {
+        const value = node.childForFieldName("value");
+        return !!value && this.mentionsInstallPath(value, seen);
+      }
+      default:
+        for (const child of node.namedChildren) if (child && this.mentionsInstallPath(child, seen)) return true;
+        return false;
+    }
+  }
 }
 
 function publicOf(v: Verdict): Provenance {
