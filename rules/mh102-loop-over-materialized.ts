@@ -33,7 +33,7 @@ export default defineRule({
   evidence: "size",
   peers: ["ruff PERF101", "ruff C414"],
   messages: {
-    listCopy: "A copy for one pass ({{evidence}}); iterate {{iterate}} directly",
+    listCopy: "A copy for one pass ({{evidence}}); iterate {{iterate}} itself",
     comprehension: "A list built whole for one pass ({{evidence}}); iterate a generator expression",
     copyInSorted: "A second copy: `sorted()` copies anyway ({{evidence}}); drop the `list()`",
   },
@@ -85,6 +85,7 @@ function checkListCopy(loop: Node, call: Node, fn: Node, ctx: RuleContext): void
  */
 function copyEvidence(copied: Node, bytes: number | null, length: number | null, ctx: RuleContext): Evidence | null {
   if (length !== null) return ctx.facts.evidence.constantSize(bytes, ctx.settings, length);
+  if (copied.type === "call" && ctx.model.isBuiltin(copied.childForFieldName("function") ?? copied, "range")) return ctx.facts.evidence.sizeOfRange(copied);
   return ctx.facts.evidence.sizeOfItems(copied);
 }
 

@@ -93,6 +93,12 @@ export class EvidenceFacts {
     return `per call of ${functionLabel(scope)}`;
   }
 
+  /** A `range()` (or a copy of one) whose length comes from run-time data: its arguments decide. */
+  sizeOfRange(range: Node): Evidence | null {
+    const origin = this.provenance.of(range);
+    return origin.origin === "runtime" ? { kind: "size", text: `its length comes from ${origin.reason}` } : null;
+  }
+
   // ---- whole files (MH103) ----
 
   /**
