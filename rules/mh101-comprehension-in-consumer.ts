@@ -4,7 +4,7 @@ import { deleteCharacter } from "../server/engine/edits.js";
 import { freeNamesStableDuringLoop } from "../server/engine/loop-mutation.js";
 import { unparenthesize } from "../server/engine/model.js";
 import { isPureExpression } from "../server/engine/purity.js";
-import { comprehensionBytes } from "../server/engine/size.js";
+import { comprehensionBytes, formatBytes } from "../server/engine/size.js";
 import { ruleDocs } from "../server/engine/docs.js";
 import { defineRule, type Fix, type RuleContext, type TextEdit } from "../server/engine/types.js";
 
@@ -40,11 +40,11 @@ export default defineRule({
   evidence: "size",
   peers: ["ruff C419", "ruff C403", "ruff C404", "pylint R1728", "pylint R1729"],
   messages: {
-    toSet: "`set()` of a list comprehension builds a throwaway list ({{evidence}}); use a set comprehension",
-    toDict: "`dict()` of a list comprehension of pairs builds a throwaway list ({{evidence}}); use a dict comprehension",
-    counted: "`len()` builds the whole list only to count it ({{evidence}}); count with `sum(1 for ...)`",
-    iterated: "`{{consumer}}()` builds the whole list before reading it ({{evidence}}); pass a generator expression",
-    shortCircuit: "`{{consumer}}()` builds the whole list and loses short-circuiting ({{evidence}}); pass a generator expression",
+    toSet: "A throwaway list feeds `set()` ({{evidence}}); use a set comprehension",
+    toDict: "A throwaway list of pairs feeds `dict()` ({{evidence}}); use a dict comprehension",
+    counted: "A list built only to be counted ({{evidence}}); count with `sum(1 for ...)`",
+    iterated: "A list built only for `{{consumer}}()` ({{evidence}}); pass a generator expression",
+    shortCircuit: "A list built whole for `{{consumer}}()`, which could stop early ({{evidence}}); pass a generator expression",
   },
   docs: ruleDocs(new URL("./mh101-comprehension-in-consumer.md", import.meta.url)),
   // Comprehensions are far rarer than calls: start from them and look up at the call.
@@ -119,7 +119,8 @@ function reportComprehension(
   const name = consumer.replace(/^builtins\./, "");
   const bytes = comprehensionBytes(comprehension, ctx.model);
   const evidence = ctx.facts.evidence.sizeOfComprehension(comprehension, ctx.settings);
-  const data = { evidence: evidence?.text ?? "size unknown", consumer: name };
+  // Without evidence the finding shows only with `report-without-evidence`: say what is known.
+  const data = { evidence: evidence?.text ?? (bytes === null ? "size unknown" : `≈ ${formatBytes(bytes)}`), consumer: name };
   const body = comprehension.childForFieldName("body");
   // The first iterable is evaluated eagerly in both forms; only what follows it becomes lazy.
   const clauses = comprehension.namedChildren

@@ -15,8 +15,8 @@ import { describe, expect, it } from "vitest";
 import { FileChangedError, WriteRefusedError, writeFileAtomically } from "../server/cli/write.js";
 import { BIN, memhint, tempDir, writeTree } from "./helpers/cli.js";
 
-const BAD = "total = sum([i * i for i in range(10)])\n";
-const GOOD = "total = sum(i * i for i in range(10))\n";
+const BAD = "total = sum([i * i for i in range(10**6)])\n";
+const GOOD = "total = sum(i * i for i in range(10**6))\n";
 const NOBODY = 65534;
 
 function mkfifo(path: string): void {
@@ -297,7 +297,7 @@ describe("--fix never loses another writer's write", () => {
   it("under a real concurrent writer, every file ends as the writer's last content or its fix", { timeout: 120_000 }, async () => {
     const dir = tempDir();
     const files = 150;
-    const content = (v: number): string => `total${v} = sum([i for i in range(${v})])\n`;
+    const content = (v: number): string => `total${v} = sum([i for i in range(10**6 + ${v})])\n`;
     for (let i = 0; i < files; i++) writeFileSync(join(dir, `f${i}.py`), content(0));
     // The writer alternates writes in place and replacements by rename, for 4 seconds.
     const writerScript = `
@@ -307,7 +307,7 @@ describe("--fix never loses another writer's write", () => {
       const end = Date.now() + 4000;
       for (let v = 1; Date.now() < end; v++) {
         for (let i = 0; i < n; i++) {
-          const text = "total" + v + " = sum([i for i in range(" + v + ")])\\n";
+          const text = "total" + v + " = sum([i for i in range(10**6 + " + v + ")])\\n";
           if (v % 2) writeFileSync(dir + "/f" + i + ".py", text);
           else { writeFileSync(dir + "/.w" + i, text); renameSync(dir + "/.w" + i, dir + "/f" + i + ".py"); }
           last[i] = text;

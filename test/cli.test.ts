@@ -1,7 +1,7 @@
 /**
  * `memhint check` and friends, run as the built binary (`node bin/memhint.js`, so `npm test`
  * builds first) in temporary directories. Findings come from MH101:
- * `sum([i * i for i in range(10)])` is reported on the brackets, and its safe fix drops them.
+ * `sum([i * i for i in range(10**6)])` is reported on the brackets, and its safe fix drops them.
  * The last block runs the CLI in-process with test-only rules, for what the real rules cannot
  * provoke on demand (an unsafe-only fix, a rule that throws).
  */
@@ -16,8 +16,8 @@ import { defineRule, type Rule } from "../server/engine/types.js";
 import { memhint, memhintWith, ROOT, tempDir, writeTree } from "./helpers/cli.js";
 import { TEST_EVIDENCE } from "./helpers/engine.js";
 
-const BAD = "total = sum([i * i for i in range(10)])\n";
-const GOOD = "total = sum(i * i for i in range(10))\n";
+const BAD = "total = sum([i * i for i in range(10**6)])\n";
+const GOOD = "total = sum(i * i for i in range(10**6))\n";
 const FINDING = /^a\.py:1:13: MH101 \[\*\] \S.*$/m;
 
 /** A directory with one file holding one MH101 finding. */
@@ -119,7 +119,7 @@ describe("memhint check --format json", () => {
     const f = findings[0];
     expect(Object.keys(f)).toEqual(["code", "name", "severity", "message", "path", "range", "estimatedBytes", "fix"]);
     expect(f).toMatchObject({ code: "MH101", name: "comprehension-in-consumer", severity: "warning", path: "a.py" });
-    expect(f.range).toEqual({ start: { line: 1, column: 13 }, end: { line: 1, column: 39 } });
+    expect(f.range).toEqual({ start: { line: 1, column: 13 }, end: { line: 1, column: 42 } });
     expect(typeof f.message).toBe("string");
     expect(f.estimatedBytes === null || typeof f.estimatedBytes === "number").toBe(true);
     expect(f.fix.safety).toBe("safe");
@@ -138,13 +138,13 @@ describe("memhint check --format json", () => {
   it("counts columns in code points, not UTF-16 units or bytes, with CJK and emoji before the finding", () => {
     const dir = tempDir();
     const prefix = 'x = "日本😀"; t = sum(';
-    writeTree(dir, { "u.py": `# 注释 😀\n${prefix}[i for i in range(3)])\n` });
+    writeTree(dir, { "u.py": `# 注释 😀\n${prefix}[i for i in range(10**6)])\n` });
     const r = memhint(["check", "--format", "json"], dir);
     const [f] = JSON.parse(r.stdout);
     const start = Array.from(prefix).length + 1; // 19 code points before the bracket
     expect(start).toBe(20);
     expect(prefix.length + 1).toBe(21); // what UTF-16 would say
-    expect(f.range).toEqual({ start: { line: 2, column: start }, end: { line: 2, column: start + "[i for i in range(3)]".length } });
+    expect(f.range).toEqual({ start: { line: 2, column: start }, end: { line: 2, column: start + "[i for i in range(10**6)]".length } });
     const text = memhint(["check", "--quiet"], dir);
     expect(text.stdout).toMatch(/^u\.py:2:20: MH101 /);
   });

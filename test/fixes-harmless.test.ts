@@ -5,6 +5,9 @@
  * control case where the fix must still be offered. Every fix (safe and unsafe) is applied with
  * the engine, and the original and fixed programs run under python3 with a time limit.
  *
+ * The programs take their data from the command line (run without arguments: the values written
+ * there), so that the rules see run-time data, which is evidence that memory is at stake.
+ *
  * Over every fixture, fixes also must leave no whitespace-only line and no unused import.
  */
 import { spawnSync } from "node:child_process";
@@ -238,13 +241,15 @@ print(c.parent is p, len(p.children))
     code: "MH101",
     fixed: false,
     reported: true,
-    source: `seen = []
+    source: `import sys
+
+seen = []
 
 def visit(x):
     seen.append(x)
     return x
 
-xs = [3, 1, 2]
+xs = [3, 1, 2] + [int(a) for a in sys.argv[1:]]
 print(len([visit(x) for x in xs]), seen)
 `,
   },
@@ -252,7 +257,9 @@ print(len([visit(x) for x in xs]), seen)
     name: "MH101 (control): len() of a comprehension of plain values is counted with sum(1 ...)",
     code: "MH101",
     fixed: true,
-    source: `xs = [3, 1, 2, 5]
+    source: `import sys
+
+xs = [3, 1, 2, 5] + [int(a) for a in sys.argv[1:]]
 print(len([x for x in xs if x > 1]))
 `,
   },
@@ -288,7 +295,9 @@ print(r.mods)
     name: "MH101: a multi-line fix leaves no whitespace-only line",
     code: "MH101",
     fixed: true,
-    source: `xs = [1, 2, 3]
+    source: `import sys
+
+xs = [1, 2, 3] + [int(a) for a in sys.argv[1:]]
 total = sum(
     [
         x * x

@@ -7,13 +7,14 @@ import { allRules } from "../rules/index.js";
 import { syntaxErrorCount } from "../server/engine/fix.js";
 import { LineIndex } from "../server/engine/positions.js";
 import { fix, lint, parser } from "./helpers/engine.js";
-import { discoverFixtures, parseExpectations, readText } from "./helpers/fixtures.js";
+import { discoverFixtures, fixtureSettings, parseExpectations, readText } from "./helpers/fixtures.js";
+import type { Settings } from "../server/engine/types.js";
 
 const fixtures = discoverFixtures();
 
-function describeDiagnostics(source: string, codes: string[]): string[] {
+function describeDiagnostics(source: string, codes: string[], settings: Partial<Settings>, path: string): string[] {
   const lines = new LineIndex(source);
-  return lint(source, codes).diagnostics.map((d) => {
+  return lint(source, codes, settings, path).diagnostics.map((d) => {
     const start = lines.position(d.start, "utf-32");
     const end = lines.position(d.end, "utf-32");
     const endColumn = end.line === start.line ? end.character : [...lines.lineText(start.line)].length;
@@ -36,16 +37,18 @@ describe("every rule has fixtures", () => {
 describe.each(fixtures.map((f) => [f.name, f] as const))("fixture %s", (_name, fixture) => {
   const source = readText(fixture.path);
   const codes = [fixture.code];
+  const settings = fixtureSettings(source);
+  const path = fixture.relativePath;
 
   it("reports exactly the inline expectations", () => {
     const expected = parseExpectations(source)
       .map((e) => `${e.line + 1}:${e.startColumn}-${e.endColumn} ${e.code}`)
       .sort();
-    expect(describeDiagnostics(source, codes).sort()).toEqual(expected);
+    expect(describeDiagnostics(source, codes, settings, path).sort()).toEqual(expected);
   });
 
   it("has titled fixes and an expected output for each kind of fix it offers", () => {
-    const diagnostics = lint(source, codes).diagnostics;
+    const diagnostics = lint(source, codes, settings, path).diagnostics;
     for (const d of diagnostics) if (d.fix) expect(d.fix.description.length).toBeGreaterThan(5);
     if (diagnostics.some((d) => d.fix?.safety === "safe")) expect(fixture.fixedPath, "missing .fixed.py").not.toBeNull();
     if (diagnostics.some((d) => d.fix?.safety === "unsafe")) expect(fixture.unsafeFixedPath, "missing .unsafe-fixed.py").not.toBeNull();
@@ -54,7 +57,7 @@ describe.each(fixtures.map((f) => [f.name, f] as const))("fixture %s", (_name, f
   for (const [label, path, unsafe] of [["safe", fixture.fixedPath, false], ["unsafe", fixture.unsafeFixedPath, true]] as const) {
     if (!path) continue;
     it(`${label} fixes produce ${path.split("/").pop()}, re-parse cleanly and converge`, () => {
-      const result = fix(source, codes, unsafe);
+      const result = fix(source, codes, unsafe, settings, path);
       expect(result.applied.length).toBeGreaterThan(0);
       expect(result.output).toBe(readText(path));
       const before = parser.parse(source);
@@ -65,7 +68,7 @@ describe.each(fixtures.map((f) => [f.name, f] as const))("fixture %s", (_name, f
         before.delete();
         after.delete();
       }
-      const again = fix(result.output, codes, unsafe);
+      const again = fix(result.output, codes, unsafe, settings, path);
       expect(again.output).toBe(result.output);
       expect(again.applied).toHaveLength(0);
     });

@@ -12,12 +12,13 @@ export function rulesFor(codes?: readonly string[]): readonly Rule[] {
   return codes ? allRules.filter((r) => codes.includes(r.code)) : allRules;
 }
 
-export function lint(source: string, codes?: readonly string[], settings: Partial<Settings> = {}): LintResult {
-  return lintSource(parser, source, allRules, resolveSettings(settings, codes ? { select: [...codes] } : {}));
+/** `path`: the file's path as a front end would give it (test code is told by its name). */
+export function lint(source: string, codes?: readonly string[], settings: Partial<Settings> = {}, path: string | null = null): LintResult {
+  return lintSource(parser, source, allRules, resolveSettings(settings, codes ? { select: [...codes] } : {}), { path });
 }
 
-export function fix(source: string, codes?: readonly string[], unsafe = false, settings: Partial<Settings> = {}): FixResult {
-  return fixSource(parser, source, allRules, resolveSettings(settings, codes ? { select: [...codes] } : {}), { unsafe });
+export function fix(source: string, codes?: readonly string[], unsafe = false, settings: Partial<Settings> = {}, path: string | null = null): FixResult {
+  return fixSource(parser, source, allRules, resolveSettings(settings, codes ? { select: [...codes] } : {}), { unsafe, path });
 }
 
 /** Evidence for test rules' findings: a constant size, which every context accepts. */

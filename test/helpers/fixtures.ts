@@ -9,9 +9,18 @@
  * Carets run from the start column to the end column, or to the end of the line when the
  * diagnostic continues on later lines. Several caret lines in a row all refer to the code line
  * above them. Columns count Unicode code points.
+ *
+ * A fixture may set memhint settings, with the config file's keys, on a comment line of its own:
+ *
+ *     # fixture-settings: {"check-test-code": true}
+ *
+ * Fixtures are linted under their path relative to the repository (`fixtures/MH104/test_big.py`),
+ * so that file names mark test code as they do for users.
  */
 import { readdirSync, readFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
+import { parseConfigTable } from "../../server/config.js";
+import type { Settings } from "../../server/engine/types.js";
 
 export interface Expectation {
   /** 0-based line of the code the carets sit under. */
@@ -51,10 +60,20 @@ export function parseExpectations(text: string): Expectation[] {
   return out;
 }
 
+const SETTINGS_LINE = /^# fixture-settings: (.*)$/m;
+
+/** The settings a fixture asks for (see the module comment). */
+export function fixtureSettings(text: string): Partial<Settings> {
+  const m = SETTINGS_LINE.exec(text);
+  return m ? parseConfigTable(JSON.parse(m[1]), "fixture-settings").settings : {};
+}
+
 export interface FixtureFile {
   code: string;
   /** Absolute path of the fixture. */
   path: string;
+  /** The path memhint is told: relative to the repository (`fixtures/MH101/positive.py`). */
+  relativePath: string;
   name: string;
   /** `<name>.fixed.py`: expected result of the safe fixes, when present. */
   fixedPath: string | null;
@@ -75,6 +94,7 @@ export function discoverFixtures(): FixtureFile[] {
       out.push({
         code: dir,
         path: join(FIXTURES_DIR, dir, file),
+        relativePath: `fixtures/${dir}/${file}`,
         name: `${dir}/${file}`,
         fixedPath: existsSync(`${base}.fixed.py`) ? `${base}.fixed.py` : null,
         unsafeFixedPath: existsSync(`${base}.unsafe-fixed.py`) ? `${base}.unsafe-fixed.py` : null,

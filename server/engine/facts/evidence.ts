@@ -34,7 +34,7 @@ export class EvidenceFacts {
   /** A collection with one element per item of `iterable`: size evidence when those items are run-time data. */
   sizeOfItems(iterable: Node): Evidence | null {
     const items = this.provenance.itemsOf(iterable);
-    return items.origin === "runtime" ? { kind: "size", text: `one element per item of ${items.reason}` } : null;
+    return items.origin === "runtime" ? { kind: "size", text: `length comes from ${items.reason}` } : null;
   }
 
   /** A comprehension's size: a large constant estimate, or a `for` clause over run-time data. */

@@ -540,6 +540,12 @@ export class ProvenanceFacts {
         const argument = node.childForFieldName("argument");
         return argument ? this.combine(node, [this.evaluate(argument, hops)]) : unknown(node, `${quoted(node.text)}`);
       }
+      case "await": {
+        // `await reader.read()`: what the awaited call gives is read like the call (a coroutine of
+        // a reading method yields the data read).
+        const inner = node.namedChildren.find((c) => c !== null && c.type !== "comment");
+        return inner ? this.combine(node, [this.evaluate(inner, hops)]) : unknown(node, quoted(node.text));
+      }
       case "comparison_operator":
       case "not_operator":
         return code(node, `${quoted(node.text)}, a truth value`);
