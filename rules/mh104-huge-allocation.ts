@@ -375,7 +375,9 @@ function declaresMemoryNeed(node: Node): boolean {
  */
 function report(node: Node, bytes: number, what: string, hint: string, ctx: RuleContext): void {
   if (bytes < ctx.settings.hugeAllocationBytes || declaresMemoryNeed(node)) return;
-  const evidence = ctx.facts.evidence.constantSize(bytes, ctx.settings);
+  // MH104's own threshold is its bar for a constant estimate, in place of `minSizeBytes`: it
+  // defaults far above it (64 MiB), and a user who lowers it asks to see smaller allocations.
+  const evidence = ctx.facts.evidence.constantSize(bytes, { ...ctx.settings, minSizeBytes: ctx.settings.hugeAllocationBytes });
   ctx.report({
     node,
     messageId: "huge",

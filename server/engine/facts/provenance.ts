@@ -960,6 +960,8 @@ export class ProvenanceFacts {
     if (owner) {
       const member = this.classAttribute(node, owner.classNode, attr, owner.viaInstance, hops);
       if (member) return member;
+      const assigned = owner.viaInstance ? this.instanceAttribute(node, owner.classNode, attr, hops) : null;
+      if (assigned) return assigned;
     }
     const v = this.evaluate(object, hops);
     if (v.origin === "runtime") return v;
@@ -1240,6 +1242,33 @@ export class ProvenanceFacts {
     // A constructor's parameters are the class's: `Client()`.
     if (className && (name === "__init__" || name === "__new__")) return quoted(`${className}()`, max);
     return quoted(`${className ? `${className}.` : ""}${name}()`, max);
+  }
+
+  // ---- instance attributes (added for the size rules: `self.stream` set from a parameter) ----
+
+  /**
+   * `self.x` where a method of the class assigns `self.x = value` with `value` run-time data
+   * (`def __init__(self, stream): self.stream = stream` in a public class): the attribute holds
+   * that data at least some of the time, which is enough for size evidence. Null otherwise (the
+   * caller then reports the attribute as unknown).
+   */
+  private instanceAttribute(node: Node, classNode: Node, attr: string, hops: number): Verdict | null {
+    const body = classNode.childForFieldName("body");
+    for (const statement of body?.namedChildren ?? []) {
+      const fn = statement?.type === "decorated_definition" ? statement.childForFieldName("definition") : statement;
+      if (fn?.type !== "function_definition") continue;
+      const receiver = this.classes.methodShape(fn)?.receiver;
+      if (!receiver) continue;
+      for (const assignment of fn.descendantsOfType("assignment")) {
+        const left = assignment?.childForFieldName("left");
+        const right = assignment?.childForFieldName("right");
+        if (!left || !right || left.type !== "attribute" || left.childForFieldName("attribute")?.text !== attr) continue;
+        if (left.childForFieldName("object")?.text !== receiver.text) continue;
+        const v = this.evaluate(right, hops + 1);
+        if (v.origin === "runtime") return runtime(node, v.reason);
+      }
+    }
+    return null;
   }
 
   // ---- install paths (added for the size rules: a file the program ships is bounded by the code) ----
