@@ -3,7 +3,7 @@ import { clausePart, isAsyncComprehension } from "../server/engine/comprehension
 import { freeNamesStableDuringLoop, stableDuringLoop } from "../server/engine/loop-mutation.js";
 import { type SemanticModel, unparenthesize } from "../server/engine/model.js";
 import { isPureExpression } from "../server/engine/purity.js";
-import { INT_BYTES, comprehensionBytes, constantInt, iterableLength, presizedListBytes } from "../server/engine/size.js";
+import { INT_BYTES, comprehensionBytes, constantInt, formatBytes, iterableLength, presizedListBytes } from "../server/engine/size.js";
 import { ruleDocs } from "../server/engine/docs.js";
 import { defineRule, type Evidence, type Fix, type RuleContext } from "../server/engine/types.js";
 
@@ -73,7 +73,7 @@ function checkListCopy(loop: Node, call: Node, fn: Node, ctx: RuleContext): void
   const evidence = copyEvidence(inner, bytes, length, ctx);
   const iterate = source.replacement ? `\`${source.replacement}\`` : source.label;
   ctx.report({
-    node: call, messageId: "listCopy", data: { evidence: evidence?.text ?? "size unknown", iterate },
+    node: call, messageId: "listCopy", data: { evidence: unproven(evidence, bytes), iterate },
     estimatedBytes: bytes, fix: copyRemoval(call, argument, source, loop, ctx), evidence,
   });
 }
@@ -87,6 +87,11 @@ function copyEvidence(copied: Node, bytes: number | null, length: number | null,
   if (length !== null) return ctx.facts.evidence.constantSize(bytes, ctx.settings, length);
   if (copied.type === "call" && ctx.model.isBuiltin(copied.childForFieldName("function") ?? copied, "range")) return ctx.facts.evidence.sizeOfRange(copied);
   return ctx.facts.evidence.sizeOfItems(copied);
+}
+
+/** The evidence's words; without evidence (shown only with `report-without-evidence`), what is known. */
+function unproven(evidence: Evidence | null, bytes: number | null): string {
+  return evidence?.text ?? (bytes === null ? "size unknown" : `≈ ${formatBytes(bytes)}`);
 }
 
 /**
@@ -160,7 +165,7 @@ function checkComprehension(loop: Node, comprehension: Node, ctx: RuleContext): 
   ctx.report({
     node: comprehension,
     messageId: "comprehension",
-    data: { evidence: evidence?.text ?? "size unknown" },
+    data: { evidence: unproven(evidence, bytes) },
     estimatedBytes: bytes,
     evidence,
     fix: {
@@ -197,7 +202,7 @@ function checkSortedOfList(call: Node, fn: Node, ctx: RuleContext): void {
   ctx.report({
     node: copy,
     messageId: "copyInSorted",
-    data: { evidence: evidence?.text ?? "size unknown" },
+    data: { evidence: unproven(evidence, bytes) },
     estimatedBytes: bytes,
     evidence,
     fix: {
