@@ -33,9 +33,9 @@ export default defineRule({
   evidence: "size",
   peers: ["ruff PERF101", "ruff C414"],
   messages: {
-    listCopy: "A copy for one pass ({{evidence}}); iterate {{iterate}} itself",
-    comprehension: "A list built whole for one pass ({{evidence}}); iterate a generator expression",
-    copyInSorted: "A second copy: `sorted()` copies anyway ({{evidence}}); drop the `list()`",
+    listCopy: "A copy for one pass ({{evidence}}); iterate {{iterate}} instead",
+    comprehension: "A list for one pass ({{evidence}}); iterate a generator expression",
+    copyInSorted: "`sorted()` copies anyway ({{evidence}}); drop the `list()`",
   },
   docs: ruleDocs(new URL("./mh102-loop-over-materialized.md", import.meta.url)),
   nodeTypes: ["for_statement"],
@@ -71,7 +71,9 @@ function checkListCopy(loop: Node, call: Node, fn: Node, ctx: RuleContext): void
   if (inner.type === "call" && length !== null) bytes = rangeListBytes(inner, model);
   else if (length !== null) bytes = presizedListBytes(length, 0);
   const evidence = copyEvidence(inner, bytes, length, ctx);
-  const iterate = source.replacement ? `\`${source.replacement}\`` : source.label;
+  const named = source.replacement ? `\`${source.replacement}\`` : source.label;
+  // A long name would push the evidence out of a short message; the fix's title shows it.
+  const iterate = named.length <= 20 ? named : "the original";
   ctx.report({
     node: call, messageId: "listCopy", data: { evidence: unproven(evidence, bytes), iterate },
     estimatedBytes: bytes, fix: copyRemoval(call, argument, source, loop, ctx), evidence,

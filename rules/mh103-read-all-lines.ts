@@ -53,9 +53,9 @@ export default defineRule({
   evidence: "size",
   peers: ["ruff FURB129"],
   messages: {
-    readlines: "`{{call}}` holds every line at once ({{evidence}}); iterate the file itself",
-    readThenSplit: "`{{call}}` holds the file twice ({{evidence}}); iterate the file line by line",
-    pathLines: "`{{call}}` holds the file twice ({{evidence}}); iterate `{{path}}.open({{openArgs}})`",
+    readlines: "Holds every line at once ({{evidence}}); iterate the file",
+    readThenSplit: "Holds the file twice ({{evidence}}); iterate it line by line",
+    pathLines: "Holds the file twice ({{evidence}}); iterate `{{path}}.open({{openArgs}})`",
   },
   docs: ruleDocs(new URL("./mh103-read-all-lines.md", import.meta.url)),
   nodeTypes: ["for_statement", "for_in_clause"],
@@ -167,12 +167,6 @@ function report(candidate: Candidate, node: Node, statement: Node, repeated: Nod
   const source = ctx.source;
   const name = source.slice(receiver.startIndex, receiver.endIndex);
   const shortName = name.replace(/\s+/g, " ");
-  const callText = {
-    "readlines": `${shortName}.readlines()`,
-    "read-splitlines": `${shortName}.read().splitlines()`,
-    "read-split": `${shortName}.read().split("\\n")`,
-    "path-lines": `${shortName}.${candidate.pathMethod}().${candidate.method}`,
-  }[shape];
   const opened = openedFile(receiver, statement, model);
   let messageId: string;
   let openArgs = "";
@@ -212,7 +206,7 @@ function report(candidate: Candidate, node: Node, statement: Node, repeated: Nod
     }
   }
   const evidence = evidenceOf(candidate, statement, ctx);
-  ctx.report({ node: call, messageId, data: { call: callText, evidence: evidence?.text ?? "size unknown", path: shortName, openArgs }, estimatedBytes: null, fix, evidence });
+  ctx.report({ node: call, messageId, data: { evidence: evidence?.text ?? "size unknown", path: shortName, openArgs }, estimatedBytes: null, fix, evidence });
 }
 
 /**
