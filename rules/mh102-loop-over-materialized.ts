@@ -3,9 +3,9 @@ import { clausePart, isAsyncComprehension } from "../server/engine/comprehension
 import { freeNamesStableDuringLoop, stableDuringLoop } from "../server/engine/loop-mutation.js";
 import { type SemanticModel, unparenthesize } from "../server/engine/model.js";
 import { isPureExpression } from "../server/engine/purity.js";
-import { INT_BYTES, comprehensionBytes, comprehensionLength, constantInt, formatBytes, iterableLength, presizedListBytes } from "../server/engine/size.js";
+import { INT_BYTES, comprehensionBytes, constantInt, formatBytes, iterableLength, presizedListBytes } from "../server/engine/size.js";
 import { ruleDocs } from "../server/engine/docs.js";
-import { defineRule, type Fix, type RuleContext } from "../server/engine/types.js";
+import { defineRule, type Evidence, type Fix, type RuleContext } from "../server/engine/types.js";
 
 /** What the loop would iterate once the copy is gone. */
 interface Source {
@@ -33,9 +33,9 @@ export default defineRule({
   evidence: "size",
   peers: ["ruff PERF101", "ruff C414"],
   messages: {
-    listCopy: "`list()` copies {{what}} into a new list{{count}}{{size}} only for this loop to iterate it once{{stable}}; iterate {{iterate}} directly",
-    comprehension: "This list comprehension builds the whole list{{size}} before the loop's first iteration, only to be iterated once; iterate a generator expression, which holds one element at a time",
-    copyInSorted: "`sorted()` builds its own list, so this `list()` is a second full copy{{size}}; pass the iterable to `sorted()` directly",
+    listCopy: "A copy for one pass ({{evidence}}); iterate {{iterate}} instead",
+    comprehension: "A list for one pass ({{evidence}}); iterate a generator expression",
+    copyInSorted: "`sorted()` copies anyway ({{evidence}}); drop the `list()`",
   },
   docs: ruleDocs(new URL("./mh102-loop-over-materialized.md", import.meta.url)),
   nodeTypes: ["for_statement"],
@@ -70,11 +70,30 @@ function checkListCopy(loop: Node, call: Node, fn: Node, ctx: RuleContext): void
   let bytes: number | null = null;
   if (inner.type === "call" && length !== null) bytes = rangeListBytes(inner, model);
   else if (length !== null) bytes = presizedListBytes(length, 0);
-  const count = length !== null && inner.type === "call" ? ` of ${length.toLocaleString("en-US")} ints` : "";
-  const size = bytes !== null ? ` (≈ ${formatBytes(bytes)})` : "";
-  const stable = inner.type === "identifier" || source.replacement ? ` (the loop body does not change it)` : "";
-  const iterate = source.replacement ? `\`${source.replacement}\`` : source.label;
-  ctx.report({ node: call, messageId: "listCopy", data: { what: source.label, count, size, stable, iterate }, estimatedBytes: bytes, fix: copyRemoval(call, argument, source, loop, ctx) });
+  const evidence = copyEvidence(inner, bytes, length, ctx);
+  const named = source.replacement ? `\`${source.replacement}\`` : source.label;
+  // A long name would push the evidence out of a short message; the fix's title shows it.
+  const iterate = named.length <= 20 ? named : "the original";
+  ctx.report({
+    node: call, messageId: "listCopy", data: { evidence: unproven(evidence, bytes), iterate },
+    estimatedBytes: bytes, fix: copyRemoval(call, argument, source, loop, ctx), evidence,
+  });
+}
+
+/**
+ * A copy's size evidence: a constant estimate that reaches the threshold (`list(range(10**6))`),
+ * or items that come from run-time data. The copy of a handful of names written in the code is
+ * no evidence, however it is spelled.
+ */
+function copyEvidence(copied: Node, bytes: number | null, length: number | null, ctx: RuleContext): Evidence | null {
+  if (length !== null) return ctx.facts.evidence.constantSize(bytes, ctx.settings, length);
+  if (copied.type === "call" && ctx.model.isBuiltin(copied.childForFieldName("function") ?? copied, "range")) return ctx.facts.evidence.sizeOfRange(copied);
+  return ctx.facts.evidence.sizeOfItems(copied);
+}
+
+/** The evidence's words; without evidence (shown only with `report-without-evidence`), what is known. */
+function unproven(evidence: Evidence | null, bytes: number | null): string {
+  return evidence?.text ?? (bytes === null ? "size unknown" : `≈ ${formatBytes(bytes)}`);
 }
 
 /**
@@ -142,15 +161,15 @@ function checkComprehension(loop: Node, comprehension: Node, ctx: RuleContext): 
   const verdict = classifyComprehension(comprehension, loop, ctx.model);
   if (!verdict) return;
   const bytes = comprehensionBytes(comprehension, ctx.model);
-  const count = comprehensionLength(comprehension, ctx.model);
-  const size = bytes !== null && count !== null ? ` (≈ ${formatBytes(bytes)} for ${count.toLocaleString("en-US")} elements)` : "";
+  const evidence = ctx.facts.evidence.sizeOfComprehension(comprehension, ctx.settings);
   const open = comprehension.startIndex;
   const close = comprehension.endIndex - 1;
   ctx.report({
     node: comprehension,
     messageId: "comprehension",
-    data: { size },
+    data: { evidence: unproven(evidence, bytes) },
     estimatedBytes: bytes,
+    evidence,
     fix: {
       description: "Replace the list comprehension with a generator expression",
       safety: verdict.safe ? "safe" : "unsafe",
@@ -178,15 +197,16 @@ function checkSortedOfList(call: Node, fn: Node, ctx: RuleContext): void {
   const argument = nestedCopies(outerArgument, model).innermost;
   const length = iterableLength(unparenthesize(argument), model);
   const bytes = length !== null ? presizedListBytes(length, 0) : null;
-  const size = bytes !== null ? ` (≈ ${formatBytes(bytes)})` : "";
+  const evidence = copyEvidence(unparenthesize(argument), bytes, length, ctx);
   let text = ctx.source.slice(argument.startIndex, argument.endIndex);
   // `sorted(list(x for x in y))` → `sorted(x for x in y)` when the generator is the only argument.
   if (argument.type === "generator_expression" && items.length === 1) text = text.slice(1, -1);
   ctx.report({
     node: copy,
     messageId: "copyInSorted",
-    data: { size },
+    data: { evidence: unproven(evidence, bytes) },
     estimatedBytes: bytes,
+    evidence,
     fix: {
       description: "Remove the `list()` copy inside `sorted()`",
       safety: hasCommentOutside(copy, argument) ? "unsafe" : "safe",

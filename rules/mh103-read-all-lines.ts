@@ -2,12 +2,18 @@ import type { Node } from "web-tree-sitter";
 import { loopTargetNames, mayReachOtherObjects } from "../server/engine/loop-mutation.js";
 import { type Binding, type SemanticModel, targetNames, unparenthesize } from "../server/engine/model.js";
 import { ruleDocs } from "../server/engine/docs.js";
-import { defineRule, type Fix, type RuleContext } from "../server/engine/types.js";
+import { defineRule, type Evidence, type Fix, type RuleContext } from "../server/engine/types.js";
 
 /** Functions returning a file object whose iteration yields exactly what `readlines()` returns. */
 const OPENERS: ReadonlyMap<string, "text" | "binary"> = new Map([
   ["builtins.open", "text"], ["io.open", "text"], ["gzip.open", "binary"], ["bz2.open", "binary"], ["lzma.open", "binary"],
 ]);
+
+/** Functions that open the file named by their first argument (for the evidence: which file is read). */
+const EVIDENCE_OPENERS: ReadonlyMap<string, unknown> = new Map<string, unknown>([...OPENERS, ["codecs.open", "text"]]);
+
+/** Standard streams: file objects that iterate by lines, whose content is run-time data. */
+const STANDARD_STREAMS: ReadonlySet<string> = new Set(["sys.stdin", "sys.stdin.buffer"]);
 
 type Shape =
   /** `f.readlines()` */
@@ -47,9 +53,9 @@ export default defineRule({
   evidence: "size",
   peers: ["ruff FURB129"],
   messages: {
-    readlines: "`{{call}}` reads the whole file into a list of lines before {{where}}; iterate the file object itself, which holds one line at a time (the lines are the same, newline included)",
-    readThenSplit: "`{{call}}` holds the whole file twice, as one string and as a list of lines, before {{where}}; iterate the file object line by line instead (each line then keeps its line ending){{split}}",
-    pathLines: "`{{call}}` holds the whole file twice, as one string and as a list of lines, before {{where}}; open it and iterate the file object instead: `with {{path}}.open({{openArgs}}) as f: for line in f` (each line then keeps its line ending)",
+    readlines: "Holds every line at once ({{evidence}}); iterate the file",
+    readThenSplit: "Holds the file twice ({{evidence}}); iterate it line by line",
+    pathLines: "Holds the file twice ({{evidence}}); iterate `{{path}}.open({{openArgs}})`",
   },
   docs: ruleDocs(new URL("./mh103-read-all-lines.md", import.meta.url)),
   nodeTypes: ["for_statement", "for_in_clause"],
@@ -161,16 +167,8 @@ function report(candidate: Candidate, node: Node, statement: Node, repeated: Nod
   const source = ctx.source;
   const name = source.slice(receiver.startIndex, receiver.endIndex);
   const shortName = name.replace(/\s+/g, " ");
-  const callText = {
-    "readlines": `${shortName}.readlines()`,
-    "read-splitlines": `${shortName}.read().splitlines()`,
-    "read-split": `${shortName}.read().split("\\n")`,
-    "path-lines": `${shortName}.${candidate.pathMethod}().${candidate.method}`,
-  }[shape];
-  const where = node.type === "for_statement" ? "the loop starts" : "the comprehension walks it";
   const opened = openedFile(receiver, statement, model);
   let messageId: string;
-  let split = "";
   let openArgs = "";
   let fix: Fix | null = null;
   switch (shape) {
@@ -189,9 +187,6 @@ function report(candidate: Candidate, node: Node, statement: Node, repeated: Nod
     }
     case "read-splitlines":
     case "read-split": {
-      split = shape === "read-split"
-        ? " (`split(\"\\n\")` also gives a trailing empty string when the file ends with a newline; iteration does not)"
-        : "";
       messageId = "readThenSplit";
       const left = node.type === "for_statement" ? node.childForFieldName("left") : null;
       if (shape === "read-splitlines" && left && opened?.mode === "text" && !opened.newlineArgument && !hasCommentOutside(call, receiver)) {
@@ -210,7 +205,53 @@ function report(candidate: Candidate, node: Node, statement: Node, repeated: Nod
       break;
     }
   }
-  ctx.report({ node: call, messageId, data: { call: callText, where, split, path: shortName, openArgs }, estimatedBytes: null, fix });
+  const evidence = evidenceOf(candidate, statement, ctx);
+  ctx.report({ node: call, messageId, data: { evidence: evidence?.text ?? "size unknown", path: shortName, openArgs }, estimatedBytes: null, fix, evidence });
+}
+
+/**
+ * Why the whole file is worth not holding: its length comes from run-time data. A file opened
+ * here (`open(path)`, `Path(path)`) is, unless `path` points into the program's own
+ * installation; a stream from elsewhere is when it is itself run-time data (a public function's
+ * parameter, `sys.stdin`). `x.read().splitlines()` counts only on a file object known to iterate
+ * by lines: an object with `read()` may have no iteration at all.
+ */
+function evidenceOf(candidate: Candidate, statement: Node, ctx: RuleContext): Evidence | null {
+  const receiver = unparenthesize(candidate.receiver);
+  const facts = ctx.facts.evidence;
+  if (candidate.shape === "path-lines") {
+    // `Path(p).read_text()`: the file is `p` (named so in the message).
+    const fn = receiver.type === "call" ? receiver.childForFieldName("function") : null;
+    const made = fn && ctx.model.qualifiedName(fn)?.startsWith("pathlib.") ? pathArgument(receiver) : null;
+    return facts.sizeOfFile(made ?? receiver);
+  }
+  const calls = openingCalls(receiver, statement, ctx.model, EVIDENCE_OPENERS);
+  if (calls) {
+    for (const call of calls) {
+      const path = pathArgument(call);
+      const evidence = path ? facts.sizeOfFile(path) : null;
+      if (evidence) return evidence;
+    }
+    return null;
+  }
+  if (candidate.shape === "readlines" || STANDARD_STREAMS.has(ctx.model.qualifiedName(receiver) ?? "")) return facts.sizeOfStream(receiver);
+  return null;
+}
+
+/** The file argument of an opener call: its first positional argument, or `file=`/`filename=`. */
+function pathArgument(call: Node): Node | null {
+  const args = call.childForFieldName("arguments");
+  if (args?.type !== "argument_list") return null;
+  for (const arg of args.namedChildren) {
+    if (!arg || arg.type === "comment") continue;
+    if (arg.type === "keyword_argument") {
+      const key = arg.childForFieldName("name")?.text;
+      if (key === "file" || key === "filename") return arg.childForFieldName("value");
+      continue;
+    }
+    return arg.type === "list_splat" || arg.type === "dictionary_splat" ? null : arg;
+  }
+  return null;
 }
 
 /**
@@ -218,20 +259,12 @@ function report(candidate: Candidate, node: Node, statement: Node, repeated: Nod
  * contains the statement, or, failing that, every binding of `f` in scope is a known opener.
  */
 function openedFile(receiver: Node, statement: Node, model: SemanticModel): OpenedFile | null {
-  const node = unparenthesize(receiver);
-  if (node.type !== "identifier") return null;
-  const owner = model.resolveScope(node.text, model.scopeOf(node));
-  const bindings = owner?.bindings.get(node.text) ?? [];
-  const before = bindings.filter((b) => b.node.startIndex < statement.startIndex);
-  const latest = before[before.length - 1];
-  const block = latest?.kind === "with" ? latest.statement.parent?.parent : null;
-  if (latest && block?.type === "with_statement" && block.startIndex <= statement.startIndex && block.endIndex >= statement.endIndex) {
-    return openerOf(latest, model);
-  }
-  if (bindings.length === 0) return null;
+  if (unparenthesize(receiver).type !== "identifier") return null;
+  const calls = openingCalls(receiver, statement, model, OPENERS);
+  if (!calls) return null;
   let result: OpenedFile | null = null;
-  for (const binding of bindings) {
-    const opened = openerOf(binding, model);
+  for (const call of calls) {
+    const opened = openCall(call, model);
     if (!opened) return null;
     result = result && (result.mode !== opened.mode || result.newlineArgument !== opened.newlineArgument)
       ? { mode: "unknown", newlineArgument: true }
@@ -240,8 +273,36 @@ function openedFile(receiver: Node, statement: Node, model: SemanticModel): Open
   return result;
 }
 
-/** What `with open(...) as f` or `f = open(...)` opened; null for any other binding. */
-function openerOf(binding: Binding, model: SemanticModel): OpenedFile | null {
+/**
+ * The calls of `openers` that made the file `receiver` in `statement`: `receiver` itself
+ * (`open(p).readlines()`), the `with open(...) as f` block that contains the statement, or every
+ * binding of `f` in scope; null when some binding is not such a call.
+ */
+function openingCalls(receiver: Node, statement: Node, model: SemanticModel, openers: ReadonlyMap<string, unknown>): Node[] | null {
+  const node = unparenthesize(receiver);
+  if (node.type === "call") return isOpener(node, model, openers) ? [node] : null;
+  if (node.type !== "identifier") return null;
+  const owner = model.resolveScope(node.text, model.scopeOf(node));
+  const bindings = owner?.bindings.get(node.text) ?? [];
+  const before = bindings.filter((b) => b.node.startIndex < statement.startIndex);
+  const latest = before[before.length - 1];
+  const block = latest?.kind === "with" ? latest.statement.parent?.parent : null;
+  if (latest && block?.type === "with_statement" && block.startIndex <= statement.startIndex && block.endIndex >= statement.endIndex) {
+    const call = openerOf(latest, model, openers);
+    return call ? [call] : null;
+  }
+  if (bindings.length === 0) return null;
+  const calls: Node[] = [];
+  for (const binding of bindings) {
+    const call = openerOf(binding, model, openers);
+    if (!call) return null;
+    calls.push(call);
+  }
+  return calls;
+}
+
+/** The opener call of `with open(...) as f` or `f = open(...)`; null for any other binding. */
+function openerOf(binding: Binding, model: SemanticModel, openers: ReadonlyMap<string, unknown>): Node | null {
   let value: Node | null = null;
   if (binding.kind === "assignment") value = binding.value;
   else if (binding.kind === "with") {
@@ -251,7 +312,15 @@ function openerOf(binding: Binding, model: SemanticModel): OpenedFile | null {
     if (alias?.namedChild(0)?.type !== "identifier") return null;
     value = pattern?.namedChild(0) ?? null;
   }
-  return value ? openCall(unparenthesize(value), model) : null;
+  const call = value ? unparenthesize(value) : null;
+  return call && isOpener(call, model, openers) ? call : null;
+}
+
+function isOpener(call: Node, model: SemanticModel, openers: ReadonlyMap<string, unknown>): boolean {
+  if (call.type !== "call") return false;
+  const fn = call.childForFieldName("function");
+  const qualified = fn ? model.qualifiedName(fn) : null;
+  return !!qualified && openers.has(qualified);
 }
 
 function openCall(call: Node, model: SemanticModel): OpenedFile | null {

@@ -27,7 +27,7 @@ export default defineRule({
   silentInTests: true,
   peers: [],
   messages: {
-    huge: "Allocates ≈ {{size}} at once: {{what}} (the huge-allocation threshold is {{threshold}}); {{hint}}",
+    huge: "Allocates {{evidence}} at once: {{what}}; {{hint}}",
   },
   docs: ruleDocs(new URL("./mh104-huge-allocation.md", import.meta.url)),
   // Calls and binary operators are half the nodes of a file, and only those with a `*` or an
@@ -101,22 +101,22 @@ function checkRepeat(node: Node, ctx: RuleContext): void {
     case "list":
       bytes = presizedListBytes(repeat.units, 0);
       what = `a list of ${count} slots`;
-      hint = "numbers fit unboxed in an `array.array` or a NumPy array at 1–8 bytes each, and sparse data in a dict";
+      hint = "store numbers unboxed (`array`, NumPy), sparse data in a dict";
       break;
     case "array":
       bytes = arrayObjectBytes(repeat.units, repeat.itemBytes);
       what = `an \`array.array('${repeat.typecode}')\` of ${count} items`;
-      hint = "check the size, or process the data in chunks";
+      hint = "check the size, or work in chunks";
       break;
     case "bytes":
       bytes = bytesObjectBytes(repeat.units);
       what = `a bytes object of ${count} bytes`;
-      hint = "process the data in chunks, or map a file with `mmap`";
+      hint = "work in chunks, or `mmap` a file";
       break;
     case "str":
       bytes = ASCII_STR_HEADER_BYTES + repeat.units;
       what = `a str of ${count} characters`;
-      hint = "write the text in pieces instead of building it whole";
+      hint = "write the text in pieces";
       break;
   }
   report(node, bytes, what, hint, ctx);
@@ -259,7 +259,7 @@ function checkZeroFilled(call: Node, name: string, size: Node, ctx: RuleContext)
   if (n === null || n < 0) return;
   const bytes = name === "bytes" ? bytesObjectBytes(n) : bytearrayObjectBytes(n);
   if (bytes < ctx.settings.hugeAllocationBytes || !ctx.model.isBuiltin(call.firstChild!, name)) return;
-  report(call, bytes, `a zero-filled ${name === "bytes" ? "bytes object" : "bytearray"} of ${n.toLocaleString("en-US")} bytes`, "process the data in chunks, or map a file with `mmap`", ctx);
+  report(call, bytes, `a zero-filled ${name === "bytes" ? "bytes object" : "bytearray"} of ${n.toLocaleString("en-US")} bytes`, "work in chunks, or `mmap` a file", ctx);
 }
 
 /** `list(range(...))`: every slot and every int at once. */
@@ -269,7 +269,7 @@ function checkListOfRange(call: Node, argument: Node, ctx: RuleContext): void {
   const range = rangeParameters(inner, ctx.model);
   const bytes = range ? listOfRangeBytes(call, ctx.model) : null;
   if (!range || bytes === null) return;
-  report(call, bytes, `a list of ${range.length.toLocaleString("en-US")} ints from \`range\``, "iterate the `range` itself when one pass is enough: it holds three ints", ctx);
+  report(call, bytes, `a list of ${range.length.toLocaleString("en-US")} ints from \`range\``, "iterate the `range` itself if one pass is enough", ctx);
 }
 
 /** `numpy.zeros/ones/empty(shape, dtype)`, `numpy.full(shape, fill_value, dtype)`. */
@@ -305,8 +305,8 @@ function checkNumpy(call: Node, qualified: string, ctx: RuleContext): void {
   const dims = shape.map((d) => d.toLocaleString("en-US")).join(" × ");
   report(
     call, ndarrayBytes(items, itemBytes, shape.length),
-    `a \`${qualified}\` array of ${dims} items of ${itemBytes} byte${itemBytes === 1 ? "" : "s"}`,
-    "a smaller dtype, processing in chunks, or `numpy.memmap` holds less", ctx,
+    `\`${qualified}\` of ${dims} ${itemBytes}-byte items`,
+    "try a smaller dtype, chunks or `numpy.memmap`", ctx,
   );
 }
 
@@ -368,13 +368,21 @@ function declaresMemoryNeed(node: Node): boolean {
   return false;
 }
 
+/**
+ * Report an allocation of `bytes` that reaches MH104's own threshold (`hugeAllocationBytes`). Its
+ * evidence is the constant estimate, which like every size finding's must also reach
+ * `minSizeBytes` (the threshold that applies to all rules): the higher of the two decides.
+ */
 function report(node: Node, bytes: number, what: string, hint: string, ctx: RuleContext): void {
-  const threshold = ctx.settings.hugeAllocationBytes;
-  if (bytes < threshold || declaresMemoryNeed(node)) return;
+  if (bytes < ctx.settings.hugeAllocationBytes || declaresMemoryNeed(node)) return;
+  // MH104's own threshold is its bar for a constant estimate, in place of `minSizeBytes`: it
+  // defaults far above it (64 MiB), and a user who lowers it asks to see smaller allocations.
+  const evidence = ctx.facts.evidence.constantSize(bytes, { ...ctx.settings, minSizeBytes: ctx.settings.hugeAllocationBytes });
   ctx.report({
     node,
     messageId: "huge",
-    data: { size: formatBytes(bytes), what, threshold: formatBytes(threshold), hint },
+    data: { evidence: evidence?.text ?? `≈ ${formatBytes(bytes)}`, what, hint },
     estimatedBytes: bytes,
+    evidence,
   });
 }

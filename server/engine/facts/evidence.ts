@@ -254,6 +254,35 @@ export class EvidenceFacts {
     }
     return first;
   }
+  /** A `range()` (or a copy of one) whose length comes from run-time data: its arguments decide. */
+  sizeOfRange(range: Node): Evidence | null {
+    const origin = this.provenance.of(range);
+    return origin.origin === "runtime" ? { kind: "size", text: `its length comes from ${origin.reason}` } : null;
+  }
+
+  // ---- whole files (MH103) ----
+
+  /**
+   * Reading the whole file at `path` (what `open()` or `Path()` got): its length comes from
+   * run-time data, unless the path points into the program's own installation (built from
+   * `__file__` or an install path: `provenance.isInstallPath`), a file shipped with the code.
+   * A path written as a literal still names data read at run time (`/proc/meminfo`, a log).
+   */
+  sizeOfFile(path: Node): Evidence | null {
+    if (this.provenance.isInstallPath(path)) return null;
+    const origin = this.provenance.of(path);
+    if (origin.origin === "runtime") return { kind: "size", text: `the file comes from ${origin.reason}` };
+    return { kind: "size", text: `the file ${quoted(path.text, 32)} is read at run time` };
+  }
+
+  /**
+   * Reading a whole stream whose file is not known here (`sys.stdin`, a parameter, a socket's
+   * file): evidence only when the stream itself is run-time data.
+   */
+  sizeOfStream(stream: Node): Evidence | null {
+    const origin = this.provenance.of(stream);
+    return origin.origin === "runtime" ? { kind: "size", text: `the lines come from ${origin.reason}` } : null;
+  }
 }
 
 /** The arguments of a call, comments left out. */

@@ -995,6 +995,8 @@ export class ProvenanceFacts {
     if (owner) {
       const member = this.classAttribute(node, owner.classNode, attr, owner.viaInstance, hops);
       if (member) return member;
+      const assigned = owner.viaInstance ? this.instanceAttribute(node, owner.classNode, attr, hops) : null;
+      if (assigned) return assigned;
     }
     const v = this.evaluate(object, hops);
     if (v.origin === "runtime") return v;
@@ -1325,6 +1327,105 @@ export class ProvenanceFacts {
     const deletes = bindings.filter((x) => x.kind === "delete");
     return deletes.length > 0 && deletes.every((x) => this.model.ownerScopeOf(x.node) === this.model.module);
   }
+  // ---- instance attributes (added for the size rules: `self.stream` set from a parameter) ----
+
+  /**
+   * `self.x` where a method of the class assigns `self.x = value` with `value` run-time data
+   * (`def __init__(self, stream): self.stream = stream` in a public class): the attribute holds
+   * that data at least some of the time, which is enough for size evidence. Null otherwise (the
+   * caller then reports the attribute as unknown).
+   */
+  private instanceAttribute(node: Node, classNode: Node, attr: string, hops: number): Verdict | null {
+    for (const right of this.instanceAssignments(classNode).get(attr) ?? []) {
+      const v = this.evaluate(right, hops + 1);
+      if (v.origin === "runtime") return runtime(node, v.reason);
+    }
+    return null;
+  }
+
+  private instanceWrites = new Map<number, Map<string, Node[]>>();
+
+  /** The values a class's methods assign to `self.<attr>`, by attribute name (cached per class). */
+  private instanceAssignments(classNode: Node): Map<string, Node[]> {
+    let out = this.instanceWrites.get(classNode.startIndex);
+    if (out) return out;
+    out = new Map();
+    this.instanceWrites.set(classNode.startIndex, out);
+    for (const statement of classNode.childForFieldName("body")?.namedChildren ?? []) {
+      const fn = statement?.type === "decorated_definition" ? statement.childForFieldName("definition") : statement;
+      if (fn?.type !== "function_definition") continue;
+      const receiver = this.classes.methodShape(fn)?.receiver?.text;
+      if (!receiver) continue;
+      for (const assignment of fn.descendantsOfType("assignment")) {
+        const left = assignment?.childForFieldName("left");
+        const right = assignment?.childForFieldName("right");
+        if (!left || !right || left.type !== "attribute" || left.childForFieldName("object")?.text !== receiver) continue;
+        const name = left.childForFieldName("attribute")?.text ?? "";
+        out.set(name, [...(out.get(name) ?? []), right]);
+      }
+    }
+    return out;
+  }
+
+  // ---- install paths (added for the size rules: a file the program ships is bounded by the code) ----
+
+  /**
+   * Whether `expr` is a path into the program's own installation: built from `__file__` or an
+   * install path (INSTALL_PATHS: `sys.prefix`, `importlib.resources.files()`...), directly or
+   * through assignments in this file (`HERE = os.path.dirname(__file__)`). Only the path's root
+   * decides: `os.path.join(HERE, name)` and `Path(__file__).parent / name` are files of the
+   * package even when a caller picks `name` (which of its shipped files), while
+   * `os.path.join(user_dir, os.path.basename(__file__))` is not. A file there is data shipped
+   * with the code, its size bounded by the code.
+   */
+  isInstallPath(expr: Node): boolean {
+    return this.mentionsInstallPath(unparenthesize(askedNode(expr)), new Set());
+  }
+
+  private mentionsInstallPath(node: Node, seen: Set<number>): boolean {
+    if (seen.size > MAX_HOPS) return false;
+    const scope = this.model.scopeOf(node);
+    switch (node.type) {
+      case "identifier": {
+        if (INSTALL_PATHS.has(this.model.qualifiedName(node, scope) ?? "")) return true;
+        const bindings = this.model.lookup(node.text, scope);
+        if (node.text === "__file__" && bindings.length === 0) return true;
+        for (const b of bindings) {
+          if (b.kind !== "assignment" || !b.value || seen.has(b.node.startIndex)) continue;
+          seen.add(b.node.startIndex);
+          if (this.mentionsInstallPath(unparenthesize(b.value), seen)) return true;
+        }
+        return false;
+      }
+      case "attribute": {
+        if (INSTALL_PATHS.has(this.model.qualifiedName(node, scope) ?? "")) return true;
+        const object = node.childForFieldName("object");
+        return !!object && this.mentionsInstallPath(object, seen);
+      }
+      case "keyword_argument": {
+        const value = node.childForFieldName("value");
+        return !!value && this.mentionsInstallPath(value, seen);
+      }
+      case "call": {
+        // An install path's function (`importlib.resources.files()`), the object of
+        // `root.joinpath(...)`, or the root of `os.path.join(root, ...)`, `Path(root)`,
+        // `dirname(root)`: the first positional argument.
+        const fn = node.childForFieldName("function");
+        if (fn && this.mentionsInstallPath(fn, seen)) return true;
+        const args = node.childForFieldName("arguments");
+        const first = args?.namedChildren.find((c) => !!c && c.type !== "comment" && c.type !== "keyword_argument");
+        return !!first && this.mentionsInstallPath(unparenthesize(first), seen);
+      }
+      case "binary_operator": {
+        // `root / name`, `root + "/x"`: the left operand is the root.
+        const left = node.childForFieldName("left");
+        return !!left && this.mentionsInstallPath(unparenthesize(left), seen);
+      }
+      default:
+        for (const child of node.namedChildren) if (child && this.mentionsInstallPath(child, seen)) return true;
+        return false;
+    }
+  }
 }
 
 /** Whether `id` is a target of a `del` statement. */
@@ -1334,7 +1435,7 @@ function inDelete(id: Node): boolean {
 }
 
 function publicOf(v: Verdict): Provenance {
-  return { origin: v.origin, reason: v.reason, at: v.at };
+  return { origin: v.origin, reason: v.reason, at: v.at, volume: v.volume };
 }
 
 /** The node `of` evaluates for what was asked: a parameter's name, a keyword argument's value... */
@@ -1386,11 +1487,25 @@ export function provenanceReads(fn: Node | null, ctx: SummaryContext): string {
       calls.push(call);
     }
   }
-  if (calls.length === 0) return parts.join("\n");
+  // What a method assigns to `self.<attr>` (instanceAttribute reads it from other methods).
+  const classes = new ClassFacts(model);
+  const receiver = fn ? classes.methodShape(fn)?.receiver?.text : undefined;
+  const sets: Array<[string, Node]> = [];
+  for (const assignment of receiver && fn ? fn.descendantsOfType("assignment") : []) {
+    const left = assignment?.childForFieldName("left");
+    const right = assignment?.childForFieldName("right");
+    if (left?.type !== "attribute" || !right || left.childForFieldName("object")?.text !== receiver) continue;
+    sets.push([left.childForFieldName("attribute")?.text ?? "", right]);
+  }
+  if (calls.length === 0 && sets.length === 0) return parts.join("\n");
   const queriedNames = new Set(model.queriedModuleNames);
   const queriedFacts = new Set(model.queriedFacts);
   try {
-    const provenance = new ProvenanceFacts(model, new ClassFacts(model));
+    const provenance = new ProvenanceFacts(model, classes);
+    for (const [attr, value] of sets) {
+      const v = provenance.of(value);
+      parts.push(`sets ${attr}: ${v.origin} ${v.reason}`);
+    }
     for (const call of calls) {
       const passed = argumentsOf(call).map((a) => {
         const name = a.type === "keyword_argument" ? `${a.childForFieldName("name")?.text}=` : "";
