@@ -17,11 +17,11 @@ interface Case {
 }
 
 const CASES: Case[] = [
-  { name: "CJK string", eol: "\n", line: 1, lines: ["import math", '名前 = "日本語テキスト"; total = sum([x for x in range(10)])', "print(名前, total)", ""] },
-  { name: "CJK identifiers", eol: "\n", line: 1, lines: ["数据 = [1, 2, 3]", "結果 = sum([値 * 2 for 値 in range(10)])", "print(結果, 数据)", ""] },
-  { name: "emoji (surrogate pairs)", eol: "\n", line: 0, lines: ['s = "😀🎉👍"; total = sum([len(s) for x in range(10)])', "print(s, total)", ""] },
-  { name: "tabs", eol: "\n", line: 1, lines: ["if True:", '\tx = "\t"; total = sum([x for x in range(10)])', "\tprint(x, total)", ""] },
-  { name: "CRLF", eol: "\r\n", line: 2, lines: ["import math", '# 注释 😀', 'v = "é😀"; total = sum([x for x in range(10)])', "print(v, total)", ""] },
+  { name: "CJK string", eol: "\n", line: 1, lines: ["import math", '名前 = "日本語テキスト"; total = sum([x for x in range(10**6)])', "print(名前, total)", ""] },
+  { name: "CJK identifiers", eol: "\n", line: 1, lines: ["数据 = [1, 2, 3]", "結果 = sum([値 * 2 for 値 in range(10**6)])", "print(結果, 数据)", ""] },
+  { name: "emoji (surrogate pairs)", eol: "\n", line: 0, lines: ['s = "😀🎉👍"; total = sum([x for x in range(10**6)])', "print(s, total)", ""] },
+  { name: "tabs", eol: "\n", line: 1, lines: ["if True:", '\tx = "\t"; total = sum([x for x in range(10**6)])', "\tprint(x, total)", ""] },
+  { name: "CRLF", eol: "\r\n", line: 2, lines: ["import math", '# 注释 😀', 'v = "é😀"; total = sum([x for x in range(10**6)])', "print(v, total)", ""] },
 ];
 
 function width(text: string, encoding: Encoding): number {
@@ -71,14 +71,14 @@ for (const encoding of ["utf-16", "utf-8", "utf-32"] as const) {
         const line = c.lines[c.line];
         expect(d.range).toEqual(expectedRange(line, c.line, encoding));
 
-        // An edit expressed in this encoding, after the wide characters: `range(10)` → `range(200)`.
-        const tenAt = columnIn(line, "10)", encoding);
+        // An edit expressed in this encoding, after the wide characters: `range(10**6)` → `range(10**7)`.
+        const tenAt = columnIn(line, "6)", encoding);
         client.notify("textDocument/didChange", {
           textDocument: { uri, version: 2 },
-          contentChanges: [{ range: { start: { line: c.line, character: tenAt }, end: { line: c.line, character: tenAt + 2 } }, text: "200" }],
+          contentChanges: [{ range: { start: { line: c.line, character: tenAt }, end: { line: c.line, character: tenAt + 1 } }, text: "7" }],
         });
         const lines = [...c.lines];
-        lines[c.line] = line.replace("10)", "200)");
+        lines[c.line] = line.replace("6)", "7)");
         text = lines.join(c.eol);
         const [moved] = await client.diagnostics(uri, 2);
         expect(moved.range).toEqual(expectedRange(lines[c.line], c.line, encoding));

@@ -132,7 +132,7 @@ describe("incremental reparse equals a fresh parse", () => {
       const lines = textOf(doc).split("\n");
       const returns = lines.map((l, i) => [l, i] as const).filter(([l]) => /^ {8}return /.test(l));
       const [line, row] = returns[Math.floor(next() * returns.length)];
-      const typed = `\n        ${pick(["total = sum([v * v for v in range(10)])", "items = [x for x in xs]", "self.parent = parent"], next)}`;
+      const typed = `\n        ${pick(["total = sum([v * v for v in range(10**6)])", "items = [x for x in xs]", "self.parent = parent"], next)}`;
       for (let k = 0; k < typed.length; k++) {
         const at = k === 0 ? { line: row, character: line.length } : { line: row + 1, character: k - 1 };
         store.change({ textDocument: { uri, version: ++version }, contentChanges: [{ range: { start: at, end: at }, text: typed[k] }] }, "utf-16");

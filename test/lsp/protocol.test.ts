@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { applyLspEdits, LspClient, REPO_ROOT } from "../helpers/lsp-client.js";
 
 const URI = "file:///tmp/memhint-lsp-test/example.py";
-const SOURCE = ["import math", "", "total = sum([x * x for x in range(10)])", "print(total, math.pi)", ""].join("\n");
+const SOURCE = ["import math", "", "total = sum([x * x for x in range(10**6)])", "print(total, math.pi)", ""].join("\n");
 
 function open(c: LspClient, text: string, uri = URI, version = 1): void {
   c.notify("textDocument/didOpen", { textDocument: { uri, languageId: "python", version, text } });
@@ -46,7 +46,7 @@ describe("push mode", () => {
       code: "MH101",
       source: "memhint",
       codeDescription: { href: "https://memhint.dev/rules/MH101" },
-      range: { start: { line: 2, character: 12 }, end: { line: 2, character: 38 } },
+      range: { start: { line: 2, character: 12 }, end: { line: 2, character: 41 } },
     });
     expect(d.data.fix.safe).toBe(true);
 
@@ -62,7 +62,7 @@ describe("push mode", () => {
     expect(fix.edit.documentChanges[0].textDocument).toEqual({ uri: URI, version: 2 });
     const text2 = SOURCE.replace("\n\n", "\n# a comment\n\n");
     const fixed = applyLspEdits(text2, editsOf(fix.edit, URI));
-    expect(fixed).toContain("total = sum(x * x for x in range(10))");
+    expect(fixed).toContain("total = sum(x * x for x in range(10**6))");
 
     change(client, URI, 3, [{ text: fixed }]);
     expect(await client.diagnostics(URI, 3)).toEqual([]);
@@ -72,7 +72,7 @@ describe("push mode", () => {
 
   it("coalesces a burst of edits and never publishes an older version after a newer one", async () => {
     const uri = "file:///tmp/memhint-lsp-test/burst.py";
-    open(client, "total = sum([x for x in range(10)])\n", uri);
+    open(client, "total = sum([x for x in range(10**6)])\n", uri);
     await client.diagnostics(uri, 1);
     const edits = [];
     for (let v = 2; v <= 31; v++) {
@@ -92,7 +92,7 @@ describe("push mode", () => {
 
   it("offers quick fixes for the findings under the cursor when the client sends no diagnostics", async () => {
     const uri = "file:///tmp/memhint-lsp-test/nodiags.py";
-    open(client, "print(max([len(w) for w in 'abc']))\n", uri);
+    open(client, "print(max([len(w) for w in open(__file__)]))\n", uri);
     const [d] = await client.diagnostics(uri, 1);
     const actions = await client.request("textDocument/codeAction", { textDocument: { uri }, range: { start: d.range.start, end: d.range.start }, context: { diagnostics: [] } });
     expect(actions.some((a: any) => a.isPreferred)).toBe(true);
@@ -100,7 +100,7 @@ describe("push mode", () => {
 
   it("looks up current findings when a diagnostic's data is for an older version", async () => {
     const uri = "file:///tmp/memhint-lsp-test/stale.py";
-    open(client, "print(max([len(w) for w in 'abc']))\n", uri);
+    open(client, "print(max([len(w) for w in open(__file__)]))\n", uri);
     const [d] = await client.diagnostics(uri, 1);
     change(client, uri, 2, [{ range: { start: { line: 1, character: 0 }, end: { line: 1, character: 0 } }, text: "# end\n" }]);
     const actions = await client.request("textDocument/codeAction", { textDocument: { uri }, range: d.range, context: { diagnostics: [d] } });
@@ -219,21 +219,21 @@ describe("fix-all and suppressions", () => {
   }
 
   it("ignore on this line appends a comment, or extends an existing memhint or noqa comment", async () => {
-    expect(await ignoreEdit("print(sum([x for x in range(3)]))\n", "Ignore MH101 on this line", "file:///tmp/i1.py"))
-      .toBe("print(sum([x for x in range(3)]))  # memhint: ignore[MH102]\n".replace("MH102", "MH101"));
-    expect(await ignoreEdit("print(sum([x for x in range(3)]))  # memhint: ignore[MH102]\n", "Ignore MH101 on this line", "file:///tmp/i2.py"))
-      .toBe("print(sum([x for x in range(3)]))  # memhint: ignore[MH102, MH101]\n");
-    expect(await ignoreEdit("print(sum([x for x in range(3)]))  # noqa: E501\n", "Ignore MH101 on this line", "file:///tmp/i3.py"))
-      .toBe("print(sum([x for x in range(3)]))  # noqa: E501, MH101\n");
-    expect(await ignoreEdit("print(sum([x for x in range(3)]))  # why not\n", "Ignore MH101 on this line", "file:///tmp/i4.py"))
-      .toBe("print(sum([x for x in range(3)]))  # why not  # memhint: ignore[MH101]\n");
+    expect(await ignoreEdit("print(sum([x for x in range(10**6)]))\n", "Ignore MH101 on this line", "file:///tmp/i1.py"))
+      .toBe("print(sum([x for x in range(10**6)]))  # memhint: ignore[MH102]\n".replace("MH102", "MH101"));
+    expect(await ignoreEdit("print(sum([x for x in range(10**6)]))  # memhint: ignore[MH102]\n", "Ignore MH101 on this line", "file:///tmp/i2.py"))
+      .toBe("print(sum([x for x in range(10**6)]))  # memhint: ignore[MH102, MH101]\n");
+    expect(await ignoreEdit("print(sum([x for x in range(10**6)]))  # noqa: E501\n", "Ignore MH101 on this line", "file:///tmp/i3.py"))
+      .toBe("print(sum([x for x in range(10**6)]))  # noqa: E501, MH101\n");
+    expect(await ignoreEdit("print(sum([x for x in range(10**6)]))  # why not\n", "Ignore MH101 on this line", "file:///tmp/i4.py"))
+      .toBe("print(sum([x for x in range(10**6)]))  # why not  # memhint: ignore[MH101]\n");
   });
 
   it("ignore in this file inserts or extends the header comment, after a shebang and coding line", async () => {
-    expect(await ignoreEdit("#!/usr/bin/env python3\n# -*- coding: utf-8 -*-\nprint(sum([x for x in range(3)]))\n", "Ignore MH101 in this file", "file:///tmp/f1.py"))
-      .toBe("#!/usr/bin/env python3\n# -*- coding: utf-8 -*-\n# memhint: ignore-file[MH101]\nprint(sum([x for x in range(3)]))\n");
-    expect(await ignoreEdit("# memhint: ignore-file[MH102]\n\nprint(sum([x for x in range(3)]))\n", "Ignore MH101 in this file", "file:///tmp/f2.py"))
-      .toBe("# memhint: ignore-file[MH102, MH101]\n\nprint(sum([x for x in range(3)]))\n");
+    expect(await ignoreEdit("#!/usr/bin/env python3\n# -*- coding: utf-8 -*-\nprint(sum([x for x in range(10**6)]))\n", "Ignore MH101 in this file", "file:///tmp/f1.py"))
+      .toBe("#!/usr/bin/env python3\n# -*- coding: utf-8 -*-\n# memhint: ignore-file[MH101]\nprint(sum([x for x in range(10**6)]))\n");
+    expect(await ignoreEdit("# memhint: ignore-file[MH102]\n\nprint(sum([x for x in range(10**6)]))\n", "Ignore MH101 in this file", "file:///tmp/f2.py"))
+      .toBe("# memhint: ignore-file[MH102, MH101]\n\nprint(sum([x for x in range(10**6)]))\n");
   });
 });
 
@@ -289,7 +289,7 @@ describe("hover and inlay hints", () => {
 });
 
 describe("lifecycle (LSP 3.17)", () => {
-  const BAD = "total = sum([x for x in range(10)])\n";
+  const BAD = "total = sum([x for x in range(10**6)])\n";
   const hoverAt = (uri: string) => ({ textDocument: { uri }, position: { line: 0, character: 14 } });
 
   it("answers a request before initialize with ServerNotInitialized and drops notifications", async () => {

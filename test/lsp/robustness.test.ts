@@ -13,7 +13,7 @@ import { MAX_DOCUMENT_LENGTH } from "../../server/lsp/documents.js";
 import { serve } from "../../server/lsp/server.js";
 import { BIN, LspClient, ResponseFailure } from "../helpers/lsp-client.js";
 
-const BAD = "total = sum([x for x in range(10)])\n";
+const BAD = "total = sum([x for x in range(10**6)])\n";
 
 function open(c: LspClient, uri: string, text: string, version = 1): void {
   c.notify("textDocument/didOpen", { textDocument: { uri, languageId: "python", version, text } });

@@ -10,7 +10,7 @@ import { basename, dirname, join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { BIN, fileUri, LspClient, type StartOptions } from "../helpers/lsp-client.js";
 
-const BAD = "total = sum([x for x in range(10)])\nsquares = [i * i for i in range(1_000_000)]\n";
+const BAD = "total = sum([x for x in range(10**6)])\nsquares = [i * i for i in range(1_000_000)]\n";
 const clients: LspClient[] = [];
 const dirs: string[] = [];
 afterAll(() => {
@@ -300,7 +300,7 @@ describe("syntax errors (MH000) in the editor", () => {
     const c = start();
     await c.initialize({});
     const uri = "file:///tmp/memhint-settings/broken.py";
-    c.notify("textDocument/didOpen", { textDocument: { uri, languageId: "python", version: 1, text: "total = sum([x * x for x in range(10)])\n\n\ndef f(:\n    pass\n" } });
+    c.notify("textDocument/didOpen", { textDocument: { uri, languageId: "python", version: 1, text: "total = sum([x * x for x in range(10**6)])\n\n\ndef f(:\n    pass\n" } });
     expect(codes(await c.diagnostics(uri, 1))).toEqual(["MH101"]);
     const republished = c.waitForNext((m) => m.method === "textDocument/publishDiagnostics" && m.params.uri === uri);
     c.notify("workspace/didChangeConfiguration", { settings: { memhint: { syntaxErrors: true } } });
