@@ -9,10 +9,13 @@ import { describe, expect, it } from "vitest";
 import { LineIndex } from "../server/engine/positions.js";
 import { fix, lint } from "./helpers/engine.js";
 
+/** These tests are about shapes, not evidence: the pattern is reported without it. */
+const SHAPES = { reportWithoutEvidence: true };
+
 /** The 1-based lines of MH301's findings. */
 function lines(source: string): number[] {
   const index = new LineIndex(source);
-  return lint(source, ["MH301"]).diagnostics.map((d) => index.position(d.start, "utf-16").line + 1);
+  return lint(source, ["MH301"], SHAPES).diagnostics.map((d) => index.position(d.start, "utf-16").line + 1);
 }
 
 /** A parent that keeps children created by `make`, whose `__init__` points them back (line 9). */
@@ -135,23 +138,23 @@ describe("MH301's fix reaches weakref", () => {
   ].join("\n");
 
   it("through an import at the top level, wherever it is", () => {
-    const output = fix(tree("import weakref as wr\n", "\nimport weakref\n"), ["MH301"], true).output;
+    const output = fix(tree("import weakref as wr\n", "\nimport weakref\n"), ["MH301"], true, SHAPES).output;
     expect(output).toContain("self._parent_ref = wr.ref(value)");
     expect(output.match(/^import weakref$/gm)).toHaveLength(1);
-    const late = fix(tree("", "\nimport weakref\n"), ["MH301"], true).output;
+    const late = fix(tree("", "\nimport weakref\n"), ["MH301"], true, SHAPES).output;
     expect(late.match(/^import weakref$/gm)).toHaveLength(1);
     expect(late).toContain("self._parent_ref = weakref.ref(value)");
   });
 
   it("with an import of its own when the only one may not have run", () => {
-    const output = fix(tree("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import weakref\n"), ["MH301"], true).output;
+    const output = fix(tree("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import weakref\n"), ["MH301"], true, SHAPES).output;
     expect(output.startsWith("import weakref\nfrom typing import TYPE_CHECKING\n")).toBe(true);
   });
 
   it("after the docstring and __future__ imports, or two lines above the code", () => {
-    const header = fix(tree('"""Doc."""\nfrom __future__ import annotations\n# a comment\n'), ["MH301"], true).output;
+    const header = fix(tree('"""Doc."""\nfrom __future__ import annotations\n# a comment\n'), ["MH301"], true, SHAPES).output;
     expect(header.startsWith('"""Doc."""\nfrom __future__ import annotations\nimport weakref\n# a comment\n')).toBe(true);
-    const bare = fix(tree("").trimStart(), ["MH301"], true).output;
+    const bare = fix(tree("").trimStart(), ["MH301"], true, SHAPES).output;
     expect(bare.startsWith("import weakref\n\n\nclass Node:")).toBe(true);
   });
 });
