@@ -158,3 +158,68 @@ describe("MH301's fix reaches weakref", () => {
     expect(bare.startsWith("import weakref\n\n\nclass Node:")).toBe(true);
   });
 });
+
+describe("MH301's evidence", () => {
+  const backend = (made: string): string => [
+    "class Model:",
+    "    def __init__(self, backend):",
+    "        self.backend = backend",
+    "",
+    "class Backend:",
+    "    def __init__(self):",
+    "        self.models = []",
+    "",
+    "    def create(self):",
+    "        model = Model(self)",
+    "        self.models.append(model)",
+    "        return model",
+    "",
+    made,
+  ].join("\n");
+
+  it("asks about the keeper of the cycle, not the children it makes", () => {
+    // Models are made per call of `create()`, but the one backend lives for the process.
+    expect(lint(backend("backend = Backend()\n"), ["MH301"]).diagnostics).toEqual([]);
+    const many = lint(backend("def session():\n    return Backend().create()\n"), ["MH301"]).diagnostics;
+    expect(many.map((d) => d.message)).toEqual([
+      "`self.backend = backend` and `self.models.append(model)` make a cycle: a `Backend` is made per call of `session()`",
+    ]);
+  });
+
+  it("takes a public class's own `__init__` building the cycle as made by its callers", () => {
+    const source = "class Editor:\n    def __init__(self):\n        self.bar = Bar(self)\n\nclass Bar:\n    def __init__(self, editor):\n        self.editor = editor\n";
+    expect(lint(source, ["MH301"]).diagnostics.map((d) => d.message)).toEqual([
+      "`self.editor = editor` and `self.bar = Bar(self)` make a cycle: the public `Editor` is made by its callers",
+    ]);
+    expect(lint(source.replace(/Editor/g, "_Editor"), ["MH301"]).diagnostics).toEqual([]);
+    expect(lint(`${source}\neditor = Editor()\n`, ["MH301"]).diagnostics).toEqual([]);
+  });
+
+  it("reports without evidence only with report-without-evidence, saying what is missing", () => {
+    const found = lint(backend("backend = Backend()\n"), ["MH301"], SHAPES).diagnostics;
+    expect(found.map((d) => d.message)).toEqual([
+      "`self.backend = backend` and `self.models.append(model)` make a cycle: no `Backend` made many times in this file",
+    ]);
+  });
+
+  it("is silent in test code", () => {
+    expect(lint(backend("def session():\n    return Backend().create()\n"), ["MH301"], {}, "tests/test_models.py").diagnostics).toEqual([]);
+  });
+
+  it("takes what a teardown's helpers release as released by the teardown", () => {
+    const source = (close: string): string => [
+      "class Doc:",
+      "    def __init__(self):",
+      "        self.pages = []",
+      "    def add(self, page):",
+      "        page.doc = self",
+      "        self.pages.append(page)",
+      close,
+      "def make():",
+      "    return Doc()",
+      "",
+    ].join("\n");
+    expect(lines(source("    def close(self):\n        self._drop()\n    def _drop(self):\n        self.pages = []"))).toEqual([]);
+    expect(lines(source("    def close(self):\n        pass\n    def _drop(self):\n        self.pages = []"))).toEqual([5]);
+  });
+});
