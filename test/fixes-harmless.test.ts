@@ -225,8 +225,11 @@ class Child:
         self.parent = parent
         parent.children.append(self)
 
-p = Parent()
-c = Child(p)
+def build():
+    p = Parent()
+    return p, Child(p)
+
+p, c = build()
 print(c.parent is p, len(p.children))
 `,
   },
@@ -243,8 +246,11 @@ class Child:
         self.parent = parent
         parent.children.append(self)
 
-p = Parent()
-c = Child(p)
+def build():
+    p = Parent()
+    return p, Child(p)
+
+p, c = build()
 print(c.parent is p, len(p.children))
 `,
   },

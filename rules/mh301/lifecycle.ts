@@ -224,14 +224,31 @@ function releasedAttributes(ctx: RuleContext): Set<string> {
   const source = ctx.source;
   const attributeName = (node: Node | null): string | null =>
     node?.type === "attribute" ? node.childForFieldName("attribute")?.text ?? null : null;
-  // Every def spells its name in the text: find the teardown ones there, then their nodes.
+  // Every def spells its name in the text: find the teardown ones there, then their nodes, and
+  // the helpers they call (`def close(self): self._break_links()`), whose resets count as theirs.
+  const defs = new Map<string, Node[]>();
   DEF_NAMES.lastIndex = 0;
   for (let match = DEF_NAMES.exec(source); match; match = DEF_NAMES.exec(source)) {
-    if (!isTeardownName(match[1])) continue;
     const keyword = ctx.model.root.descendantForIndex(match.index, match.index + 3);
     const fn = keyword?.parent;
     if (!keyword || keyword.startIndex !== match.index || keyword.type !== "def" || fn?.type !== "function_definition") continue;
     if (fn.childForFieldName("name")?.text !== match[1]) continue;
+    const list = defs.get(match[1]);
+    if (list) list.push(fn);
+    else defs.set(match[1], [fn]);
+  }
+  const teardowns: Node[] = [];
+  for (const [name, fns] of defs) if (isTeardownName(name)) teardowns.push(...fns);
+  const helpers = new Set<string>();
+  for (const fn of teardowns) {
+    for (const call of fn.descendantsOfType("call")) {
+      const callee = call?.childForFieldName("function");
+      const name = callee?.type === "attribute" ? callee.childForFieldName("attribute")?.text : callee?.type === "identifier" ? callee.text : null;
+      if (name && !isTeardownName(name) && defs.has(name) && call && enclosingDefinition(call) === fn.startIndex) helpers.add(name);
+    }
+  }
+  for (const name of helpers) teardowns.push(...(defs.get(name) ?? []));
+  for (const fn of teardowns) {
     // Calls matter only as `x.attr.clear()`, deletions only with `del`: skip what the text lacks.
     const text = source.slice(fn.startIndex, fn.endIndex);
     const types = ["assignment"];

@@ -8,7 +8,8 @@ import { IDENTIFIER_PATTERN } from "../../server/engine/facts/identifiers.js";
 import type { RuleContext } from "../../server/engine/types.js";
 import { weakPropertyFix } from "./fix.js";
 import { isManaged, PROTOCOL_ATTRIBUTE, reassignedLater } from "./lifecycle.js";
-import { lineOf, snippet } from "./messages.js";
+import { cycleEvidence } from "./evidence.js";
+import { quotes, snippet } from "./messages.js";
 import { type FileState, fileState } from "./state.js";
 import { uniqueHolderOf } from "./stores.js";
 
@@ -99,12 +100,16 @@ function checkLinkPair(first: Node, second: Node, ctx: RuleContext, state: FileS
   }
   if (state.reported.has(reported.startIndex)) return true;
   state.reported.add(reported.startIndex);
-  const both = classA && classB && classA.node.equals(classB.node) ? `two \`${classA.name}\` instances` : "the two objects";
   const fix = fixable ? weakPropertyFix(ctx, state, holder ?? uniqueHolderOf(attr, ctx), attr, target) : null;
+  // Either object keeps the other: both classes are keepers (`self`'s class first).
+  const selfClass = ctx.facts.classes.selfClass(a, scope) ?? ctx.facts.classes.selfClass(b, scope);
+  const lifetime = cycleEvidence(ctx, [selfClass, classA, classB], second);
+  const [quoted, partner] = quotes(reported, other, lifetime.text);
   ctx.report({
     node: reported,
     messageId: fixable ? "linkedBothWays" : "linkedBothWaysNoFix",
-    data: { reported: snippet(reported), other: snippet(other), line: lineOf(other), both, attr },
+    data: { reported: quoted, other: partner, evidence: lifetime.text },
+    evidence: lifetime.evidence,
     fix,
   });
   return true;
@@ -117,10 +122,12 @@ function checkSelfReference(assignment: Node, name: string, attr: string, ctx: R
   if (!cls || isManaged(attr, cls, ctx, state) || state.reported.has(assignment.startIndex)) return;
   if (reassignedLater(assignment, name, attr)) return;
   state.reported.add(assignment.startIndex);
+  const lifetime = cycleEvidence(ctx, [cls], assignment);
   ctx.report({
     node: assignment,
     messageId: "selfReference",
-    data: { reported: snippet(assignment), cls: cls.name },
+    data: { reported: snippet(assignment), cls: cls.name, evidence: lifetime.text },
+    evidence: lifetime.evidence,
     fix: weakPropertyFix(ctx, state, cls, attr, cls),
   });
 }

@@ -1,28 +1,48 @@
-/** How MH301's findings are worded (by id, filled from each report's data), and the lines they quote. */
+/** How MH301's findings are worded (by id, filled from each report's data), and the code they quote. */
 import type { Node } from "web-tree-sitter";
 
-const FREED_LATE = "so they are freed only by the cyclic garbage collector: late, in bulk during a full collection, together with everything reachable from them, and never as soon as the last outside reference goes";
-const STORE_WEAK = "store the back-reference `{{attr}}` as a `weakref.ref` (a property can keep the attribute's name)";
-
+/*
+ * Each message names the two links of the cycle (the reported line and the one it pairs with)
+ * and the evidence in a few words (the fix, when there is one, says what it makes weak); why a cycle costs memory (freed late, by the cyclic collector)
+ * and how to fix it are in the rule docs (mh301-reference-cycle.md).
+ */
 export const MESSAGES = {
-  linkedBothWays: `\`{{reported}}\` and \`{{other}}\` (line {{line}}) link {{both}} in both directions: they form a reference cycle, ${FREED_LATE}; ${STORE_WEAK}`,
-  linkedBothWaysNoFix: `\`{{reported}}\` and \`{{other}}\` (line {{line}}) link {{both}} in both directions: they form a reference cycle, ${FREED_LATE}; make one direction a \`weakref.ref\` (no automatic fix: neither link is clearly the back-reference)`,
-  selfReference: "`{{reported}}` makes each `{{cls}}` instance reference itself: a cycle of one object, so it is freed only by the cyclic garbage collector: late, in bulk during a full collection, together with everything reachable from it, and never as soon as the last outside reference goes; store a `weakref.ref` instead (a property can keep the attribute's name), or use the instance directly",
-  backToKeeper: `\`{{reported}}\` points \`{{holder}}\` back at the \`{{cls}}\` that keeps it (\`{{site}}\`, line {{line}}): the two reference each other, ${FREED_LATE}; ${STORE_WEAK}`,
-  backToKeeperViaHelper: `\`{{reported}}\` points \`{{holder}}\` back at the \`{{cls}}\` that keeps it (\`{{site}}\`, line {{line}}, a method that stores it): the two reference each other, ${FREED_LATE}; ${STORE_WEAK}`,
-  keptByParent: `\`{{reported}}\` points each \`{{cls}}\` back at a parent that keeps it (\`{{site}}\`, line {{line}}): the two reference each other, ${FREED_LATE}; ${STORE_WEAK}`,
-  createdChild: `\`{{reported}}\` points each \`{{cls}}\` back at a parent that keeps it (\`{{site}}\` in \`{{where}}\`, line {{line}}): the two reference each other, ${FREED_LATE}; ${STORE_WEAK}`,
-  createdChildBothWays: `\`{{reported}}\` points each \`{{cls}}\` back at a parent that keeps it (\`{{site}}\` in \`{{where}}\`, line {{line}}): the two reference each other, ${FREED_LATE}; make one direction a \`weakref.ref\` (no automatic fix: \`{{attr}}\` holds both directions, and a weak one would let the created object die)`,
+  linkedBothWays: "`{{reported}}` and `{{other}}` make a cycle: {{evidence}}",
+  linkedBothWaysNoFix: "`{{reported}}` and `{{other}}` make a cycle: {{evidence}}",
+  selfReference: "`{{reported}}` makes a cycle of one: {{evidence}}",
+  backToKeeper: "`{{reported}}` and `{{site}}` make a cycle: {{evidence}}",
+  backToKeeperViaHelper: "`{{reported}}` and `{{site}}` (stores it) make a cycle: {{evidence}}",
+  keptByParent: "`{{reported}}` and `{{site}}` make a cycle: {{evidence}}",
+  createdChild: "`{{reported}}` and `{{site}}` make a cycle: {{evidence}}",
+  createdChildBothWays: "`{{reported}}` and `{{site}}` make a cycle: {{evidence}}",
 } as const;
 
 export type MessageId = keyof typeof MESSAGES;
 
-export function lineOf(node: Node): string {
-  return String(node.startPosition.row + 1);
+/** The first line of a construct, shortened for a message. */
+export function snippet(node: Node, max = 32): string {
+  const firstLine = node.text.split("\n")[0].trim();
+  return firstLine.length > max ? `${firstLine.slice(0, max - 3)}...` : firstLine;
 }
 
-/** The first line of a construct, shortened for a message. */
-export function snippet(node: Node): string {
-  const firstLine = node.text.split("\n")[0].trim();
-  return firstLine.length > 60 ? `${firstLine.slice(0, 57)}...` : firstLine;
+/** The length messages aim at (CATALOG.md: under about 120 characters). */
+const MESSAGE_LENGTH = 120;
+/** What a two-quote message spends besides its quotes and evidence ("`` and `` make a cycle: "). */
+const TWO_QUOTE_OVERHEAD = 26;
+/** No quote is cut shorter than this (`self.parent = parent` stays whole), whatever the evidence's length. */
+const MIN_QUOTE = 22;
+
+/**
+ * The first lines of the cycle's two constructs, shortened so that the message with `evidence`
+ * stays near MESSAGE_LENGTH: the shorter one keeps up to half of the room, the other the rest.
+ */
+export function quotes(first: Node, second: Node, evidence: string): [string, string] {
+  const room = Math.max(2 * MIN_QUOTE, MESSAGE_LENGTH - TWO_QUOTE_OVERHEAD - evidence.length);
+  const a = first.text.split("\n")[0].trim();
+  const b = second.text.split("\n")[0].trim();
+  if (a.length + b.length <= room) return [a, b];
+  const half = Math.floor(room / 2);
+  const aMax = a.length <= b.length ? Math.min(a.length, half) : Math.max(MIN_QUOTE, room - Math.min(b.length, half));
+  const bMax = Math.max(MIN_QUOTE, room - aMax);
+  return [snippet(first, Math.max(MIN_QUOTE, aMax)), snippet(second, bMax)];
 }

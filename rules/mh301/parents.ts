@@ -10,7 +10,8 @@ import { unparenthesize } from "../../server/engine/model.js";
 import type { RuleContext } from "../../server/engine/types.js";
 import { weakPropertyFix } from "./fix.js";
 import { isManaged, PROTOCOL_ATTRIBUTE, reassignedLater } from "./lifecycle.js";
-import { lineOf, snippet } from "./messages.js";
+import { cycleEvidence } from "./evidence.js";
+import { quotes } from "./messages.js";
 import { methodsWithLinkSites } from "./sites.js";
 import { type FileState, fileState } from "./state.js";
 import { type MethodScan, parameterReceiving, scanMethod, type Storage, uniqueHolderOf } from "./stores.js";
@@ -43,10 +44,14 @@ function checkChildBackLinks(info: ClassInfo, self: string, scan: MethodScan, st
     const holder = ctx.facts.classes.instanceClass(link.holder, scope) ?? uniqueHolderOf(link.attr, ctx);
     if (isManaged(link.attr, holder, ctx, state)) continue;
     state.reported.add(link.node.startIndex);
+    // The keeper is `self`'s class: the parent that keeps `child`.
+    const lifetime = cycleEvidence(ctx, [info], link.node);
+    const [reported, site] = quotes(link.node, kept.site, lifetime.text);
     ctx.report({
       node: link.node,
       messageId: kept.via === "helper" ? "backToKeeperViaHelper" : "backToKeeper",
-      data: { reported: snippet(link.node), holder: link.holder, cls: info.name, site: snippet(kept.site), line: lineOf(kept.site), attr: link.attr },
+      data: { reported, site, evidence: lifetime.text },
+      evidence: lifetime.evidence,
       fix: weakPropertyFix(ctx, state, holder, link.attr, info),
     });
   }
@@ -64,10 +69,14 @@ function checkParentLinksKeptByParent(info: ClassInfo, self: string, scan: Metho
     // An unannotated parent: the one class of the file that keeps children in that container.
     const parentClass = declared ?? uniqueHolderOf(kept.container, ctx);
     state.reported.add(link.node.startIndex);
+    // The keeper is the parent, when the file tells its class.
+    const lifetime = cycleEvidence(ctx, [parentClass], link.node);
+    const [reported, site] = quotes(link.node, kept.site, lifetime.text);
     ctx.report({
       node: link.node,
       messageId: "keptByParent",
-      data: { reported: snippet(link.node), cls: info.name, site: snippet(kept.site), line: lineOf(kept.site), attr: link.attr },
+      data: { reported, site, evidence: lifetime.text },
+      evidence: lifetime.evidence,
       fix: weakPropertyFix(ctx, state, info, link.attr, parentClass),
     });
   }
@@ -96,13 +105,14 @@ function checkCreatedChildren(info: ClassInfo, method: MethodInfo, storages: Sto
       // `self.partner = Partner(partner=self)`: one attribute holds both directions, so a weak
       // `partner` would let the created object die at once.
       const symmetric = childClass.node.equals(info.node) && stored.container === link.attr;
+      // The keeper is the class that creates and keeps the child (`info`).
+      const lifetime = cycleEvidence(ctx, [info], stored.site);
+      const [reported, site] = quotes(link.node, stored.site, lifetime.text);
       ctx.report({
         node: link.node,
         messageId: symmetric ? "createdChildBothWays" : "createdChild",
-        data: {
-          reported: snippet(link.node), cls: childClass.name, site: snippet(stored.site), where: `${info.name}.${method.name}`,
-          line: lineOf(stored.site), attr: link.attr,
-        },
+        data: { reported, site, evidence: lifetime.text },
+        evidence: lifetime.evidence,
         fix: symmetric ? null : weakPropertyFix(ctx, state, childClass, link.attr, info),
       });
     }

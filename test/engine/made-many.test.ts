@@ -50,3 +50,30 @@ describe("madeMany", () => {
     expect(made(`class C: pass\ndef get(owner):\n    owner.c = C()\n`)).toBe("a `C` is made per call of `get()`");
   });
 });
+
+/** madeByCallers's text for the class `name` of `source`, or null. */
+function byCallers(source: string, name = "C", path: string | null = null): string | null {
+  const s = snippet(source, path);
+  const cls = s.at(name, 0).parent;
+  if (cls?.type !== "class_definition") throw new Error(`${name} is not a class name`);
+  return s.facts.evidence.madeByCallers(cls)?.text ?? null;
+}
+
+describe("madeByCallers", () => {
+  it("counts a public top-level class that this file never makes nor hands over at import time", () => {
+    expect(byCallers(`class C:\n    pass\n`)).toBe("the public `C` is made by its callers");
+    expect(byCallers(`class C: pass\nclass D(C): pass\ndef check(x):\n    return isinstance(x, C) or C.__name__\n`)).toBe("the public `C` is made by its callers");
+    expect(byCallers(`class C: pass\ndef make(kind):\n    return kind()\ndef demo():\n    return make(C)\n`)).toBe("the public `C` is made by its callers");
+  });
+
+  it("does not count private or nested classes, classes made or registered in the file, enums or tests", () => {
+    expect(byCallers(`class _C: pass\n`, "_C")).toBeNull();
+    expect(byCallers(`def f():\n    class C: pass\n    return C\n`)).toBeNull();
+    expect(byCallers(`class C: pass\nc = C()\n`)).toBeNull();
+    expect(byCallers(`class C: pass\nclass D(C): pass\nd = D()\n`)).toBeNull();
+    expect(byCallers(`class C: pass\nbackends = dict(default=C)\n`)).toBeNull();
+    expect(byCallers(`class C:\n    @classmethod\n    def make(cls):\n        return cls()\n`)).toBeNull();
+    expect(byCallers(`import enum\nclass C(enum.Enum):\n    A = 1\n`)).toBeNull();
+    expect(byCallers(`class C: pass\n`, "C", "tests/test_c.py")).toBeNull();
+  });
+});

@@ -148,7 +148,7 @@ export function singletonReads(fn: Node | null, ctx: SummaryContext): string {
 }
 
 /** Whether an identifier sits in a type annotation (of a variable, a parameter or a return). */
-function inAnnotation(id: Node): boolean {
+export function inAnnotation(id: Node): boolean {
   for (let node: Node | null = id.parent; node; node = node.parent) {
     if (node.type === "type") return true;
     if (node.type.endsWith("statement") || node.type === "block" || node.type === "module") return false;

@@ -12,7 +12,7 @@ import type { Node } from "web-tree-sitter";
 import { type Scope, type SemanticModel, unparenthesize } from "../model.js";
 import { comprehensionBytes, comprehensionLength, formatBytes } from "../size.js";
 import type { Evidence, Settings } from "../types.js";
-import type { ClassFacts } from "./classes.js";
+import { type ClassFacts, inAnnotation } from "./classes.js";
 import type { ContextFacts } from "./context.js";
 import { type Provenance, type ProvenanceFacts, quoted } from "./provenance.js";
 
@@ -112,6 +112,49 @@ export class EvidenceFacts {
       if (evidence) return evidence;
     }
     return null;
+  }
+
+  /**
+   * Lifetime through the callers of a public class (issue 15's "callers in other modules"): `cls`
+   * is a top-level class whose name has no leading underscore, and neither it nor a subclass of
+   * the file is ever instantiated in this file (no call anywhere) or handed over at import time
+   * (`BackendDict(IAMBackend, "iam")`, `HANDLERS = {"x": Cls}`, `register(Cls)`: a registry that
+   * makes the instances, often one for the process). Its instances are then made by its callers in
+   * other modules, as many as they like, like the parameters of a public function are run-time
+   * data. Weaker than `madeMany`: a rule asks for it only where every instance is concerned (MH301:
+   * a cycle built by the class's own `__init__`). Null for enums, metaclasses and test code.
+   */
+  madeByCallers(cls: Node): Evidence | null {
+    const name = cls.childForFieldName("name");
+    if (!name || name.text.startsWith("_") || this.classes.scopeAround(cls) !== this.model.module) return null;
+    if (this.context().isTestCode(cls) || this.classes.isEnum(cls) || this.classes.isMetaclass(cls)) return null;
+    if (!this.onlyMadeElsewhere(cls, new Set())) return null;
+    return { kind: "lifetime", text: `the public \`${name.text}\` is made by its callers` };
+  }
+
+  private onlyMadeElsewhere(cls: Node, seen: Set<number>): boolean {
+    const name = cls.childForFieldName("name");
+    if (!name || seen.has(cls.startIndex) || seen.size > 16) return false;
+    seen.add(cls.startIndex);
+    const owner = this.model.resolveScope(name.text, this.classes.scopeAround(cls));
+    if (!owner) return false;
+    if (this.classes.remakingCalls(cls).length > 0) return false;
+    for (const reference of this.model.referencesOf(name.text, owner)) {
+      if (reference.equals(name)) continue;
+      const parent = reference.parent;
+      if (parent?.type === "call" && parent.childForFieldName("function")?.equals(reference)) return false;
+      if (parent?.type === "argument_list" && parent.parent?.type === "class_definition" && parent.parent.childForFieldName("superclasses")?.equals(parent)) {
+        if (!this.onlyMadeElsewhere(parent.parent, seen)) return false;
+        continue;
+      }
+      // `Cls.method(...)`, `isinstance(x, Cls)` in a function, annotations: no instance made here.
+      if (parent?.type === "attribute" && parent.childForFieldName("object")?.equals(reference)) continue;
+      const scope = this.model.ownerScopeOf(reference);
+      if (scope.kind === "function" || scope.kind === "lambda") continue;
+      if (inAnnotation(reference)) continue;
+      return false;
+    }
+    return true;
   }
 
   /** Where a call may run many times ("in a loop", "per call of `f()`"), or null when it runs once. */
