@@ -255,7 +255,7 @@ describe("incremental linting", () => {
       "",
       "def get(key):",
       "    _cache[key] = len(key)",
-      "    return key",
+      "    return _cache[key]",
       "",
       "def other(key):",
       "    total = helper(key)",

@@ -197,9 +197,10 @@ describe("provenance: run-time data", () => {
     expectOrigin(at(cls, "self", -1), "unknown", "`self`, the instance");
   });
 
-  it("a private method's parameter and a lambda's are unknown", () => {
+  it("a private method's parameter and an unnamed lambda's are unknown; a public module-level lambda's is run-time data", () => {
     expectOrigin(at(`class C:\n    def _m(self, x):\n        return x\n`, "x", -1), "unknown", "`x`");
-    expectOrigin(at(`f = lambda x: x\n`, "x", -1), "unknown", "a lambda");
+    expectOrigin(at(`ys = sorted([1], key=lambda x: x)\n`, "x", -1), "unknown", "a lambda");
+    expectOrigin(at(`f = lambda x: x\n`, "x", -1), "runtime", "`x`, a parameter of the public `f()`");
   });
 
   it("files: open(), read(), a loop over a file, with-bound files", () => {
