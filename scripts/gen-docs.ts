@@ -9,7 +9,7 @@ import { allRules } from "../rules/index.js";
 import { BUILTIN_RULES, type BuiltinRule } from "../server/engine/builtin-rules.js";
 import type { Rule } from "../server/engine/types.js";
 
-type DocumentedRule = Pick<Rule, "code" | "name" | "severity" | "fixable" | "peers" | "docs">;
+type DocumentedRule = Pick<Rule, "code" | "name" | "severity" | "fixable" | "peers" | "docs"> & Partial<Pick<Rule, "optIn">>;
 
 /** Every documented code, in code order: the engine's own (MH000, MH001) and the registered rules. */
 export function documentedRules(): DocumentedRule[] {
@@ -28,8 +28,8 @@ function cell(text: string): string {
 
 export function renderRuleTable(linkPrefix: string): string {
   const rows = documentedRules().map((r) =>
-    `| [${r.code}](${linkPrefix}#${ruleAnchor(r)}) | ${r.name} | ${r.severity} | ${FIX_LABEL[r.fixable]} | ${cell(firstSentence(r.docs.what))} |`);
-  return ["| code | name | severity | fix | finds |", "|---|---|---|---|---|", ...rows].join("\n");
+    `| [${r.code}](${linkPrefix}#${ruleAnchor(r)}) | ${r.name} | ${r.severity} | ${FIX_LABEL[r.fixable]} | ${r.optIn ? "opt-in" : "yes"} | ${cell(firstSentence(r.docs.what))} |`);
+  return ["| code | name | severity | fix | default | finds |", "|---|---|---|---|---|---|", ...rows].join("\n");
 }
 
 function firstSentence(text: string): string {
@@ -53,6 +53,7 @@ export function renderRulesMarkdown(): string {
       `## ${r.code} ${r.name}`,
       "",
       `Severity: ${r.severity}. Fix: ${FIX_LABEL[r.fixable]}.${r.peers.length ? ` Nearest rules elsewhere: ${r.peers.join(", ")}.` : ""}`,
+      ...(r.optIn ? ["", `**Opt-in.** Not in the default selection: its findings fell short of the precision bar in the blind review (${r.optIn.precision}; see [docs/evidence.md](evidence.md#precision)). Select it by its code (\`select = ["${r.code}"]\`) or \`ALL\`.`] : []),
       "",
       "### What it does",
       "",

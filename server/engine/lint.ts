@@ -58,7 +58,7 @@ export interface Dispatch {
 }
 
 export function dispatchFor(rules: readonly Rule[], settings: Settings, disabled?: ReadonlySet<string>): Dispatch {
-  const enabled = rules.filter((r) => ruleEnabled(r.code, settings) && !disabled?.has(r.code));
+  const enabled = rules.filter((r) => ruleEnabled(r.code, settings, !!r.optIn) && !disabled?.has(r.code));
   const byType = new Map<string, Rule[]>();
   for (const rule of enabled) {
     for (const type of rule.nodeTypes) {

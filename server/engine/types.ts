@@ -158,6 +158,12 @@ export interface Rule {
   evidence: EvidenceKind;
   /** Silent in test code whatever the evidence (tests allocate huge arrays on purpose). */
   silentInTests?: boolean;
+  /**
+   * Not in the default selection: the rule runs only when `select` names its code exactly, or
+   * `ALL` (a prefix such as `MH2` does not select it). Set when its findings fell short of the
+   * precision bar in the review (test/precision/); the figure is `optIn.precision`.
+   */
+  optIn?: { precision: string };
   /** Node types this rule wants to see; the engine fetches them natively and dispatches. */
   nodeTypes: readonly string[];
   /** Whether the rule can offer a fix (for docs and tables). */

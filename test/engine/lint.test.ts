@@ -71,6 +71,19 @@ describe("select and ignore", () => {
     expect(ruleEnabled("MH101", { select: ["MH101"], ignore: ["MH1"] })).toBe(true);
     expect(ruleEnabled("MH101", { select: ["ALL"], ignore: ["MH"] })).toBe(false);
   });
+
+  it("runs an opt-in rule only when select names its code or ALL", () => {
+    expect(ruleEnabled("MH201", { select: [], ignore: [] }, true)).toBe(false);
+    expect(ruleEnabled("MH201", { select: ["MH2"], ignore: [] }, true)).toBe(false);
+    expect(ruleEnabled("MH201", { select: ["MH201"], ignore: [] }, true)).toBe(true);
+    expect(ruleEnabled("MH201", { select: ["mh201"], ignore: [] }, true)).toBe(true);
+    expect(ruleEnabled("MH201", { select: ["ALL"], ignore: [] }, true)).toBe(true);
+    expect(ruleEnabled("MH201", { select: ["ALL"], ignore: ["MH2"] }, true)).toBe(false);
+    expect(ruleEnabled("MH201", { select: ["MH201"], ignore: ["MH2"] }, true)).toBe(true);
+    const optIn = { ...wasteRule, optIn: { precision: "test" } };
+    expect(lint("waste()\n", [optIn]).diagnostics).toEqual([]);
+    expect(lint("waste()\n", [optIn], { select: ["MH901"] }).diagnostics.map((d) => d.code)).toEqual(["MH901"]);
+  });
 });
 
 describe("suppressions", () => {

@@ -386,8 +386,10 @@ describe("provenance on real code", () => {
         expect(p.reason.length, `${file}: ${node.text}`).toBeGreaterThan(0);
       }
       const elapsed = performance.now() - started;
-      // Under 2 s per 5,000 lines (a floor for small files, where warming up dominates).
-      expect(elapsed, `${file}: ${lines} lines, ${nodes.length} questions`).toBeLessThan(Math.max(1000, (2000 * lines) / 5000));
+      // Far from quadratic: under 10 s per 5,000 lines, a bound loose enough for a loaded CI machine
+      // (it takes about 0.5 s here); `npm run bench:rules` measures the real cost.
+      const bound = Math.max(5000, (10_000 * lines) / 5000);
+      expect(elapsed, `${file}: ${lines} lines, ${nodes.length} questions`).toBeLessThan(bound);
       expect(origins.code).toBeGreaterThan(0);
       expect(origins.runtime).toBeGreaterThan(0);
 
@@ -401,7 +403,7 @@ describe("provenance on real code", () => {
         expect(verdict.reason.length).toBeGreaterThan(0);
         expect(s.facts.context.isTestCode(node)).toBe(false);
       }
-      expect(performance.now() - contextStarted, `${file}: runsOnce`).toBeLessThan(Math.max(1000, (2000 * lines) / 5000));
+      expect(performance.now() - contextStarted, `${file}: runsOnce`).toBeLessThan(bound);
       expect(once).toBeGreaterThan(0);
     }
   });
