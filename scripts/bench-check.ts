@@ -14,7 +14,7 @@ import { pythonFiles, stdlibPath } from "./corpus.js";
 const root = process.argv[2] ?? stdlibPath();
 const files = pythonFiles(root);
 const parser = await loadPythonParser();
-const settings = resolveSettings({});
+const settings = resolveSettings({ select: ["ALL"] });
 let parseMs = 0;
 let lintMs = 0;
 let lines = 0;

@@ -221,7 +221,7 @@ async function main(): Promise<void> {
 
   const client = new Client();
   await client.request("initialize", {
-    processId: process.pid, rootUri: null, capabilities: {}, initializationOptions: SELECT ? { memhint: { select: SELECT } } : {},
+    processId: process.pid, rootUri: null, capabilities: {}, initializationOptions: { memhint: { select: SELECT ?? ["ALL"] } },
   });
   client.notify("initialized", {});
   const uri = pathToFileURL(pydecimal).href;
@@ -302,7 +302,7 @@ async function main(): Promise<void> {
 
   // Where one lint pass of the file goes, measured in this process.
   const parser = await loadPythonParser();
-  const settings = resolveSettings({});
+  const settings = resolveSettings({ select: SELECT ?? ["ALL"] });
   const tree = parser.parse(source);
   /** The median time of `f`, or of the milliseconds it returns when it times a part of itself. */
   const time = (f: () => unknown, n = 60): number => {

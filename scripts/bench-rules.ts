@@ -71,7 +71,7 @@ const rules = args.codes ? allRules.filter((r) => args.codes!.includes(r.code)) 
 const configs: Config[] = [
   { label: "none", settings: resolveSettings({ select: ["MH999"] }) },
   ...rules.map((r) => ({ label: r.code, settings: resolveSettings({ select: [r.code] }) })),
-  { label: "all", settings: resolveSettings({}) },
+  { label: "all", settings: resolveSettings({ select: ["ALL"] }) },
 ];
 const parser = await loadPythonParser();
 

@@ -102,7 +102,7 @@ function parseFixedLines(stdout: string): Map<string, Map<string, number>> {
 
 function runFix(dir: string, mode: Mode): { fixed: Map<string, Map<string, number>>; seconds: number; stderr: string } {
   const started = performance.now();
-  const args = [BIN, "check", ".", "--no-config", "--fix", "--exit-zero", ...(mode === "unsafe" ? ["--unsafe-fixes"] : [])];
+  const args = [BIN, "check", ".", "--no-config", "--select", "ALL", "--fix", "--exit-zero", ...(mode === "unsafe" ? ["--unsafe-fixes"] : [])];
   const r = spawnSync(process.execPath, args, { cwd: dir, encoding: "utf8", maxBuffer: 1 << 30 });
   if (r.status !== 0 && r.status !== 2) throw new Error(`memhint failed (${r.status}): ${r.stderr.slice(-2000)}`);
   if (/internal error/.test(r.stderr)) throw new Error(`memhint reported an internal error:\n${r.stderr.split("\n").filter((l) => l.includes("internal error")).slice(0, 5).join("\n")}`);

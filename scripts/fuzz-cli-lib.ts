@@ -538,7 +538,7 @@ function actionArgs(action: Action): string[] {
 /** `memhint` arguments for the case's mode, with `action` in place of the mode's own. */
 export function checkArgs(c: FuzzCase, action: Action = c.mode.action): string[] {
   const { mode } = c;
-  const args = ["check", "--no-config", ...actionArgs(action)];
+  const args = ["check", "--no-config", "--select", "ALL", ...actionArgs(action)];
   if (mode.format === "json" && !action.startsWith("diff")) args.push("--format", "json");
   if (mode.jobs > 0) args.push("--jobs", String(mode.jobs));
   if (mode.input === "stdin") args.push(...(mode.stdinName ? ["--stdin-filename", mode.stdinName] : ["-"]));
@@ -1118,7 +1118,7 @@ export function runCase(env: FuzzEnv, c: FuzzCase): CaseResult {
       // The reference: --fix on a file with the same content.
       const refDir = join(dir, "ref");
       materialize({ ...c, files: [{ ...file, name: "ref.py" }] }, refDir);
-      const reference = run(["check", "--no-config", ...actionArgs(fixAction), "ref.py"], refDir, 1);
+      const reference = run(["check", "--no-config", "--select", "ALL", ...actionArgs(fixAction), "ref.py"], refDir, 1);
       checkProcess(reference, "the reference --fix on a file", fail);
       const expected = readFileSync(join(refDir, "ref.py"));
       let fixedBytes: Buffer;

@@ -32,7 +32,7 @@ const SNIPPETS = [
 ];
 
 const parser = await loadPythonParser();
-const settings = resolveSettings({});
+const settings = resolveSettings({ select: ["ALL"] });
 const skipped = new Set(["test", "tests", "idlelib", "lib2to3"]);
 const files = pythonFiles(stdlibPath())
   .filter((f) => !f.split("/").some((part) => skipped.has(part)) && statSync(f).size < 150_000)

@@ -571,7 +571,7 @@ function succeed(
 ): StatefulLint {
   const root = tree.rootNode;
   const result: LintResult = {
-    ...finish(findings, source, root, lines, state.dispatch, settings), failures: [], lines, model,
+    ...finish(findings, source, root, lines, state.dispatch, settings, false), failures: [], lines, model,
   };
   const next: LintState = {
     tree, retained: [...state.retained, state.tree], source, settings: state.settings, key: state.key, dispatch: state.dispatch,

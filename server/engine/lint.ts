@@ -24,6 +24,9 @@ export interface LintResult {
   /**
    * The code has syntax errors (not counting tree-sitter's grammar gaps, syntax-errors.ts);
    * findings whose construct contains one were dropped. Reported as MH000 when it is selected.
+   * An incremental lint with MH000 not selected (the editor's default) does not tell grammar
+   * gaps apart, which takes a reparse of the file on every keystroke with an error in it: there
+   * it is whether the tree has an error at all.
    */
   hasSyntaxErrors: boolean;
   /** Rules that threw; each was disabled for the rest of this run. */
@@ -230,12 +233,17 @@ function findingOf(rule: Rule, args: ReportArgs, settings: Settings, root: Node,
 /** Suppressions, MH001, MH000, order: the diagnostics shown for `findings`, and whether the code has syntax errors. */
 export function finish(
   findings: readonly Finding[], source: string, root: Node, lines: LineIndex, dispatch: Dispatch, settings: Settings,
+  exactSyntaxVerdict = true,
 ): { diagnostics: Diagnostic[]; hasSyntaxErrors: boolean } {
   const suppressions = parseSuppressions(source, root, lines, dispatch.knownCodes, settings.respectOtherTools);
   const diagnostics: Diagnostic[] = [];
   for (const f of findings) if (!f.hasError && !isSuppressed(suppressions, f.diagnostic, lines)) diagnostics.push(f.diagnostic);
+  const reported = ruleEnabled(SYNTAX_ERROR_CODE, settings);
+  if (!reported && !exactSyntaxVerdict) {
+    return { diagnostics: dedupe(otherDiagnostics(diagnostics, suppressions, lines, settings)), hasSyntaxErrors: root.hasError };
+  }
   const syntax = syntaxProblems(root, source);
-  if (ruleEnabled(SYNTAX_ERROR_CODE, settings)) {
+  if (reported) {
     for (const p of syntax) {
       const d: Diagnostic = {
         code: SYNTAX_ERROR_CODE, name: SYNTAX_ERROR_NAME, severity: settings.severity[SYNTAX_ERROR_CODE] ?? "error",
@@ -244,6 +252,11 @@ export function finish(
       if (!isSuppressed(suppressions, d, lines)) diagnostics.push(d);
     }
   }
+  return { diagnostics: dedupe(otherDiagnostics(diagnostics, suppressions, lines, settings)), hasSyntaxErrors: syntax.length > 0 };
+}
+
+/** MH001's problems added to `diagnostics`, and all sorted. */
+function otherDiagnostics(diagnostics: Diagnostic[], suppressions: ReturnType<typeof parseSuppressions>, lines: LineIndex, settings: Settings): Diagnostic[] {
   if (ruleEnabled(SUPPRESSION_CODE, settings)) {
     for (const p of suppressions.problems) {
       const severity = settings.severity[SUPPRESSION_CODE] ?? p.severity;
@@ -252,7 +265,7 @@ export function finish(
     }
   }
   diagnostics.sort((a, b) => a.start - b.start || a.end - b.end || a.code.localeCompare(b.code));
-  return { diagnostics: dedupe(diagnostics), hasSyntaxErrors: syntax.length > 0 };
+  return diagnostics;
 }
 
 export function lintTree(tree: Tree, source: string, rules: readonly Rule[], settings: Settings, options: LintOptions = {}): LintResult {
