@@ -19,7 +19,7 @@ import { parser } from "../helpers/engine.js";
 import { discoverFixtures } from "../helpers/fixtures.js";
 import { random } from "../helpers/random.js";
 
-const settings = resolveSettings({});
+const settings = resolveSettings({ select: ["ALL"] });
 /** Why edits fell back to a full lint, counted (printed when MEMHINT_DEBUG is set). */
 const reasons = new Map<string, number>();
 afterAll(() => {

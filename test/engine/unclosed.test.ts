@@ -205,7 +205,7 @@ describe("EditableTree", () => {
 });
 
 describe("a bracket left open while typing", () => {
-  const settings = resolveSettings({});
+  const settings = resolveSettings({ select: ["ALL"] });
   const source = [
     "class Box:",
     "    def first(self):",
