@@ -392,7 +392,8 @@ export class Fuzzer {
       () => ({ lruCacheMaxsize: 1 + this.int(1000), targetVersion: this.pick(["py38", "py310", "py313"]) }),
       () => ({ inlayHints: this.chance(0.5), ignore: ["MH001"] }),
     ];
-    const next = this.pick(options)();
+    // Every rule, opt-in ones too, unless the pick selects its own.
+    const next = { select: ["ALL"], ...this.pick(options)() };
     if (this.chance(0.1)) {
       // Invalid: reported (showMessage and log) and ignored, so no client settings apply.
       client.notify("workspace/didChangeConfiguration", { settings: { memhint: { ...next, select: ["MH1O1"] } } });
@@ -552,7 +553,7 @@ class Reference {
   async diagnostics(text: string, settings: Record<string, unknown>): Promise<any[]> {
     if (!this.client) {
       this.client = LspClient.start();
-      await this.client.initialize({ textDocument: { diagnostic: {} }, general: { positionEncodings: [this.encoding] } });
+      await this.client.initialize({ textDocument: { diagnostic: {} }, general: { positionEncodings: [this.encoding] } }, { initializationOptions: {} });
       this.settings = "{}";
     }
     if (JSON.stringify(settings) !== this.settings) {
@@ -615,7 +616,7 @@ async function runCase(index: number, seed: number, options: Required<Pick<FuzzO
   };
   const steps = options.steps[0] + fuzz.int(options.steps[1] - options.steps[0] + 1);
   try {
-    const init = await client.initialize({ ...(mode === "pull" ? { textDocument: { diagnostic: {} } } : {}), general: { positionEncodings: [fuzz.encoding] } });
+    const init = await client.initialize({ ...(mode === "pull" ? { textDocument: { diagnostic: {} } } : {}), general: { positionEncodings: [fuzz.encoding] } }, { initializationOptions: {} });
     if (init?.capabilities?.positionEncoding !== fuzz.encoding) problems.push(`offered ${fuzz.encoding} positions, got ${init?.capabilities?.positionEncoding}`);
     const docs: Doc[] = Array.from({ length: 1 + fuzz.int(3) }, (_, i) => ({ uri: `${base}/doc${i}.py`, text: fuzz.initialText(), version: 1, open: true }));
     for (const doc of docs) client.notify("textDocument/didOpen", { textDocument: { uri: doc.uri, languageId: "python", version: doc.version, text: doc.text } });

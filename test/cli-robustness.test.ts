@@ -13,7 +13,7 @@ import {
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { FileChangedError, WriteRefusedError, writeFileAtomically } from "../server/cli/write.js";
-import { BIN, memhint, tempDir, writeTree } from "./helpers/cli.js";
+import { BIN, CHECK, memhint, tempDir, writeTree } from "./helpers/cli.js";
 
 const BAD = "total = sum([i * i for i in range(10**6)])\n";
 const GOOD = "total = sum(i * i for i in range(10**6))\n";
@@ -56,14 +56,14 @@ describe("memhint check reads only regular files, never without a limit", () => 
     const dir = tempDir();
     writeTree(dir, { "t/a.py": BAD });
     symlinkSync("/dev/zero", join(dir, "t", "z.py"));
-    const r = run(["check", "t", "--no-config"], dir);
+    const r = run([...CHECK, "t", "--no-config"], dir);
     expect(r.stderr).toContain("t/z.py: skipped: not a regular file (a link to a character device)");
     expect(r.stdout).toMatch(/^t\/a\.py:1:13: MH101/m);
     expect(r.status).toBe(1); // a notice: nothing that was asked for went unchecked
   });
 
   it("refuses /dev/zero named on the command line: exit 2, a reason, nothing on stdout", () => {
-    const r = run(["check", "/dev/zero", "--no-config"], tempDir());
+    const r = run([...CHECK, "/dev/zero", "--no-config"], tempDir());
     expect(r.stderr).toContain("/dev/zero: skipped: not a regular file (a character device)");
     expect(r.stdout).toBe("");
     expect(r.status).toBe(2);
@@ -73,11 +73,11 @@ describe("memhint check reads only regular files, never without a limit", () => 
     const dir = tempDir();
     writeTree(dir, { "f/a.py": BAD });
     mkfifo(join(dir, "f", "x.py"));
-    const named = run(["check", "f/x.py", "--no-config"], dir, { timeout: 20_000 });
+    const named = run([...CHECK, "f/x.py", "--no-config"], dir, { timeout: 20_000 });
     expect(named.stderr).toContain("f/x.py: skipped: not a regular file (a FIFO)");
     expect(named.stdout).toBe("");
     expect(named.status).toBe(2);
-    const walked = run(["check", "f", "--no-config"], dir, { timeout: 20_000 });
+    const walked = run([...CHECK, "f", "--no-config"], dir, { timeout: 20_000 });
     expect(walked.stderr).toContain("f/x.py: skipped: not a regular file (a FIFO)");
     expect(walked.stdout).toMatch(/^f\/a\.py:1:13: MH101/m);
     expect(walked.status).toBe(1);
@@ -91,7 +91,7 @@ describe("memhint check reads only regular files, never without a limit", () => 
     mkfifo(join(dir, "pipe"));
     symlinkSync("pipe", join(dir, "pipe_link.py"));
     symlinkSync("/dev/null", join(dir, "null_link.py"));
-    const r = run(["check", "--fix", "--jobs", "1", "--no-config"], dir, { timeout: 20_000 });
+    const r = run([...CHECK, "--fix", "--jobs", "1", "--no-config"], dir, { timeout: 20_000 });
     expect(r.stdout).toBe("a.py: fixed 1 finding (MH101)\nFound 1 finding (1 fixed, 0 remaining).\n");
     expect(r.stderr).toContain("pipe_link.py: skipped: not a regular file (a link to a FIFO)");
     expect(r.stderr).toContain("null_link.py: skipped: not a regular file (a link to a character device)");
@@ -104,7 +104,7 @@ describe("memhint check reads only regular files, never without a limit", () => 
     writeTree(dir, { "u/a.py": BAD, "g/a.py": BAD });
     symlinkSync("/dev/zero", join(dir, "u", ".gitignore"));
     mkfifo(join(dir, "g", ".gitignore"));
-    const r = run(["check", "u", "g", "--no-config"], dir, { timeout: 20_000 });
+    const r = run([...CHECK, "u", "g", "--no-config"], dir, { timeout: 20_000 });
     expect(r.stderr).toContain("u/.gitignore: not a regular file (a character device); its patterns were not applied");
     expect(r.stderr).toContain("g/.gitignore: not a regular file (a FIFO); its patterns were not applied");
     expect(r.stdout.match(/MH101/g)).toHaveLength(2);
@@ -115,17 +115,17 @@ describe("memhint check reads only regular files, never without a limit", () => 
     const dir = tempDir();
     writeTree(dir, { "p/a.py": BAD });
     mkfifo(join(dir, "p", "pyproject.toml"));
-    const found = run(["check", "p"], dir, { timeout: 20_000 });
+    const found = run([...CHECK, "p"], dir, { timeout: 20_000 });
     expect(found.stderr).toContain("memhint check: warning: p/pyproject.toml: config file skipped: not a regular file (a FIFO)");
     expect(found.stdout).toMatch(/MH101/);
     expect(found.status).toBe(1);
-    const named = run(["check", "p", "--config", "p/pyproject.toml"], dir, { timeout: 20_000 });
+    const named = run([...CHECK, "p", "--config", "p/pyproject.toml"], dir, { timeout: 20_000 });
     expect(named.stderr).toBe(`memhint check: configuration error: ${join(dir, "p", "pyproject.toml")}: cannot use this config file: it is a FIFO, not a regular file\n`);
     expect(named.status).toBe(2);
   });
 
   it("stops reading stdin past 10 MB: exit 2, a clear message, nothing on stdout", async () => {
-    const child = spawn(process.execPath, [BIN, "check", "-", "--no-config"], { stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [BIN, ...CHECK, "-", "--no-config"], { stdio: ["pipe", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
@@ -163,7 +163,7 @@ describe("memhint check: clean errors, never a stack trace", () => {
     const dir = tempDir();
     symlinkSync("loop2", join(dir, "loop1"));
     symlinkSync("loop1", join(dir, "loop2"));
-    const r = run(["check", "loop1", "--no-config"], dir);
+    const r = run([...CHECK, "loop1", "--no-config"], dir);
     expect(r.stderr).toContain("loop1: skipped: cannot access: too many levels of symbolic links");
     noStackTrace(r.stderr);
     expect(r.status).toBe(2);
@@ -173,7 +173,7 @@ describe("memhint check: clean errors, never a stack trace", () => {
     const dir = sharedDir();
     writeTree(dir, { "locked/sub/a.py": BAD });
     chmodSync(join(dir, "locked"), 0o700);
-    const r = run(["check", "locked/sub/a.py", "--no-config"], dir, { uid: NOBODY, gid: NOBODY });
+    const r = run([...CHECK, "locked/sub/a.py", "--no-config"], dir, { uid: NOBODY, gid: NOBODY });
     expect(r.stderr).toContain("locked/sub/a.py: skipped: cannot access: permission denied");
     noStackTrace(r.stderr);
     expect(r.status).toBe(2);
@@ -182,7 +182,7 @@ describe("memhint check: clean errors, never a stack trace", () => {
   it("a .gitignore line too long to compile is skipped with a notice; the other lines apply", () => {
     const dir = tempDir();
     writeTree(dir, { "a.py": BAD, "b.py": BAD, ".gitignore": `${"a".repeat(100_000)}*\nb.py\n` });
-    const r = run(["check", ".", "--no-config"], dir);
+    const r = run([...CHECK, ".", "--no-config"], dir);
     expect(r.stderr).toContain(".gitignore: line 1: pattern not applied: too long to compile (100001 characters)");
     noStackTrace(r.stderr);
     expect(r.stdout).toMatch(/^a\.py:1:13/m);
@@ -194,11 +194,11 @@ describe("memhint check: clean errors, never a stack trace", () => {
     const dir = tempDir();
     const patterns = (n: number): string => `[tool.memhint]\nextend-exclude = [${Array.from({ length: n }, (_, i) => `"p${i}"`).join(",")}]\n`;
     writeTree(dir, { "a.py": BAD, "pyproject.toml": patterns(20_000) });
-    const many = run(["check", "."], dir);
+    const many = run([...CHECK, "."], dir);
     expect(many.stderr).toContain("tool.memhint.extend-exclude: 20000 patterns; memhint accepts at most 10000");
     expect(many.status).toBe(2);
     writeFileSync(join(dir, "pyproject.toml"), patterns(600_000));
-    const huge = run(["check", "."], dir);
+    const huge = run([...CHECK, "."], dir);
     expect(huge.stderr).toMatch(/pyproject\.toml: cannot read the file: larger than 1 MB \(\d+ bytes\)/);
     noStackTrace(huge.stderr);
     expect(huge.status).toBe(2);
@@ -207,7 +207,7 @@ describe("memhint check: clean errors, never a stack trace", () => {
   it("never says 'All checks passed.' when an input could not be checked", () => {
     const dir = tempDir();
     writeTree(dir, { "ok.py": GOOD, "bin.py": Buffer.from([0x61, 0x00]) });
-    const r = run(["check", "."], dir);
+    const r = run([...CHECK, "."], dir);
     expect(r.stdout).toBe("No findings in what could be checked.\n");
     expect(r.status).toBe(2);
   });
@@ -219,13 +219,13 @@ describe("memhint check: file names cannot forge output", () => {
     const forged = "fake.py:9:9: MH999 injected\nz.py";
     const escape = "e\u001b[31mred.py";
     writeTree(dir, { [forged]: BAD, [escape]: BAD });
-    const text = run(["check", ".", "--no-config"], dir);
+    const text = run([...CHECK, ".", "--no-config"], dir);
     const lines = text.stdout.trimEnd().split("\n");
     expect(lines).toHaveLength(3); // two findings and the summary: no injected line
     expect(lines[0]).toMatch(/^"e\\x1b\[31mred\.py":1:13: MH101/);
     expect(lines[1]).toMatch(/^"fake\.py:9:9: MH999 injected\\nz\.py":1:13: MH101/);
     expect(text.stdout).not.toContain("\u001b");
-    const json = JSON.parse(run(["check", ".", "--no-config", "--format", "json"], dir).stdout) as Array<{ path: string }>;
+    const json = JSON.parse(run([...CHECK, ".", "--no-config", "--format", "json"], dir).stdout) as Array<{ path: string }>;
     expect(json.map((d) => d.path).sort()).toEqual([escape, forged].sort());
   });
 });
@@ -325,7 +325,7 @@ describe("--fix never loses another writer's write", () => {
     while (writing || runs < 2) {
       const jobs = runs % 2 === 0 ? "1" : "2";
       const r = await new Promise<{ status: number | null; stderr: string }>((resolve) => {
-        const child = spawn(process.execPath, [BIN, "check", ".", "--no-config", "--fix", "--quiet", "--jobs", jobs], { cwd: dir });
+        const child = spawn(process.execPath, [BIN, ...CHECK, ".", "--no-config", "--fix", "--quiet", "--jobs", jobs], { cwd: dir });
         let stderr = "";
         child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
         child.on("close", (status) => resolve({ status, stderr }));
@@ -357,11 +357,11 @@ describe("--fix refuses files it must not replace", () => {
       chmodSync(path, 0o444);
       if (user !== "root") chownSync(path, NOBODY, NOBODY);
       const as = user === "root" ? {} : { uid: NOBODY, gid: NOBODY };
-      const refused = run(["check", "--fix", "--no-config", "ro.py"], dir, as);
+      const refused = run([...CHECK, "--fix", "--no-config", "ro.py"], dir, as);
       expect(refused.stderr).toContain("ro.py: not fixed: the file is read-only (no write permission bit); pass --allow-read-only to fix it anyway");
       expect(refused.status).toBe(2);
       expect(readFileSync(path, "utf8")).toBe(BAD);
-      const allowed = run(["check", "--fix", "--allow-read-only", "--no-config", "ro.py"], dir, as);
+      const allowed = run([...CHECK, "--fix", "--allow-read-only", "--no-config", "ro.py"], dir, as);
       expect(allowed.status).toBe(0);
       expect(readFileSync(path, "utf8")).toBe(GOOD);
       expect(statSync(path).mode & 0o777).toBe(0o444);
@@ -372,7 +372,7 @@ describe("--fix refuses files it must not replace", () => {
     const dir = tempDir();
     writeTree(dir, { "a.py": BAD });
     linkSync(join(dir, "a.py"), join(dir, "twin.txt"));
-    const r = run(["check", "--fix", "--no-config", "a.py"], dir);
+    const r = run([...CHECK, "--fix", "--no-config", "a.py"], dir);
     expect(r.stderr).toContain("a.py: not fixed: the file has 2 hard links");
     expect(r.status).toBe(2);
     expect(readFileSync(join(dir, "a.py"), "utf8")).toBe(BAD);
@@ -384,7 +384,7 @@ describe("--fix refuses files it must not replace", () => {
     const dir = tempDir();
     const source = "CACHE = {}\r\n\r\ndef get(key):\r\n    if key not in CACHE:\r\n        CACHE[key] = key * 2\r\n    return CACHE[key]\r\n";
     writeTree(dir, { "c.py": source });
-    const r = run(["check", "--fix", "--unsafe-fixes", "--no-config", "c.py"], dir);
+    const r = run([...CHECK, "--fix", "--unsafe-fixes", "--no-config", "c.py"], dir);
     expect(r.stdout).toContain("c.py: fixed");
     const after = readFileSync(join(dir, "c.py"), "utf8");
     expect(after).not.toBe(source);
@@ -399,7 +399,7 @@ describe("--fix stops cleanly on SIGINT and SIGTERM", () => {
       const files = 600;
       const source = `${BAD}${"x = [1, 2, 3]\n".repeat(200)}`;
       for (let i = 0; i < files; i++) writeFileSync(join(dir, `m${String(i).padStart(3, "0")}.py`), source);
-      const child = spawn(process.execPath, [BIN, "check", ".", "--no-config", "--fix", "--jobs", jobs], { cwd: dir });
+      const child = spawn(process.execPath, [BIN, ...CHECK, ".", "--no-config", "--fix", "--jobs", jobs], { cwd: dir });
       let stdout = "";
       let stderr = "";
       let signalled = false;
@@ -433,7 +433,7 @@ describe("--fix stops cleanly on SIGINT and SIGTERM", () => {
   it("a second signal exits at once, still without side files", { timeout: 120_000 }, async () => {
     const dir = tempDir();
     for (let i = 0; i < 400; i++) writeFileSync(join(dir, `m${i}.py`), `${BAD}${"y = 2\n".repeat(300)}`);
-    const child = spawn(process.execPath, [BIN, "check", ".", "--no-config", "--fix", "--jobs", "2"], { cwd: dir });
+    const child = spawn(process.execPath, [BIN, ...CHECK, ".", "--no-config", "--fix", "--jobs", "2"], { cwd: dir });
     let stdout = "";
     let stderr = "";
     let sent = 0;
@@ -469,7 +469,7 @@ describe("an unwritable folder", () => {
     writeTree(dir, { "ro/a.py": BAD });
     chmodSync(join(dir, "ro", "a.py"), 0o666);
     chmodSync(join(dir, "ro"), 0o755); // owned by root: nobody may not create files in it
-    const r = run(["check", "--fix", "--no-config", "ro/a.py"], dir, { uid: NOBODY, gid: NOBODY });
+    const r = run([...CHECK, "--fix", "--no-config", "ro/a.py"], dir, { uid: NOBODY, gid: NOBODY });
     expect(r.stderr).toContain("ro/a.py: not fixed: cannot write: permission denied");
     expect(r.status).toBe(2);
     expect(readFileSync(join(dir, "ro", "a.py"), "utf8")).toBe(BAD);

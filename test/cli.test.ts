@@ -13,7 +13,7 @@ import { unifiedDiff } from "../server/cli/diff.js";
 import { decodeSource, DecodeError, firstInvalidUtf8 } from "../server/cli/source.js";
 import { FileChangedError, writeFileAtomically } from "../server/cli/write.js";
 import { defineRule, type Rule } from "../server/engine/types.js";
-import { memhint, memhintWith, ROOT, tempDir, writeTree } from "./helpers/cli.js";
+import { CHECK, memhint, memhintWith, ROOT, tempDir, writeTree } from "./helpers/cli.js";
 import { TEST_EVIDENCE } from "./helpers/engine.js";
 
 const BAD = "total = sum([i * i for i in range(10**6)])\n";
@@ -30,7 +30,7 @@ function oneFinding(): string {
 describe("memhint check: text output and exit statuses", () => {
   it("reports a finding as path:line:col: CODE [*] message with a summary, and exits 1", () => {
     const dir = oneFinding();
-    const r = memhint(["check"], dir);
+    const r = memhint([...CHECK], dir);
     expect(r.stdout).toMatch(FINDING);
     expect(r.stdout.trimEnd().split("\n").at(-1)).toBe("Found 1 finding (1 fixable with --fix).");
     expect(r.stderr).toBe("");
@@ -40,19 +40,19 @@ describe("memhint check: text output and exit statuses", () => {
   it("exits 0 with 'All checks passed.' on clean code", () => {
     const dir = tempDir();
     writeTree(dir, { "ok.py": GOOD });
-    const r = memhint(["check", "."], dir);
+    const r = memhint([...CHECK, "."], dir);
     expect(r.stdout).toBe("All checks passed.\n");
     expect(r.status).toBe(0);
   });
 
   it("--exit-zero exits 0 although findings remain, and still prints them", () => {
-    const r = memhint(["check", "--exit-zero"], oneFinding());
+    const r = memhint([...CHECK, "--exit-zero"], oneFinding());
     expect(r.stdout).toMatch(FINDING);
     expect(r.status).toBe(0);
   });
 
   it("--quiet prints the findings without the summary", () => {
-    const r = memhint(["check", "--quiet"], oneFinding());
+    const r = memhint([...CHECK, "--quiet"], oneFinding());
     expect(r.stdout).toMatch(FINDING);
     expect(r.stdout).not.toContain("Found");
     expect(r.stdout.trim().split("\n")).toHaveLength(1);
@@ -62,19 +62,19 @@ describe("memhint check: text output and exit statuses", () => {
   it("sorts files by path and prints paths relative to the working directory", () => {
     const dir = tempDir();
     writeTree(dir, { "b.py": BAD, "a/z.py": BAD, "a-b/y.py": BAD, "a.py": BAD });
-    const r = memhint(["check", "--quiet"], dir);
+    const r = memhint([...CHECK, "--quiet"], dir);
     expect(r.stdout.trim().split("\n").map((l) => l.split(":")[0])).toEqual(["a/z.py", "a-b/y.py", "a.py", "b.py"]);
-    const sub = memhint(["check", "--quiet", "../a"], join(dir, "a-b"));
+    const sub = memhint([...CHECK, "--quiet", "../a"], join(dir, "a-b"));
     expect(sub.stdout).toContain(`${join(dir, "a")}/z.py:1:13`); // outside the cwd: absolute
   });
 
   it("--statistics counts findings per code, in text and in JSON", () => {
     const dir = tempDir();
     writeTree(dir, { "a.py": BAD + BAD, "b.py": `${BAD}x = 1  # memhint: ignore[MH999]\n` });
-    const text = memhint(["check", "--statistics"], dir);
+    const text = memhint([...CHECK, "--statistics"], dir);
     expect(text.stdout).toBe("3  MH101  [*] comprehension-in-consumer\n1  MH001      invalid-suppression\nFound 4 findings (3 fixable with --fix).\n");
     expect(text.status).toBe(1);
-    const json = memhint(["check", "--statistics", "--format", "json"], dir);
+    const json = memhint([...CHECK, "--statistics", "--format", "json"], dir);
     expect(JSON.parse(json.stdout)).toEqual([
       { code: "MH101", name: "comprehension-in-consumer", count: 3, fixable: 3, unsafeFixable: 0 },
       { code: "MH001", name: "invalid-suppression", count: 1, fixable: 0, unsafeFixable: 0 },
@@ -84,7 +84,7 @@ describe("memhint check: text output and exit statuses", () => {
   it("reports a syntax error as MH000 and still reports findings away from it", () => {
     const dir = tempDir();
     writeTree(dir, { "a.py": `${BAD}def broken(:\n    pass\n` });
-    const r = memhint(["check"], dir);
+    const r = memhint([...CHECK], dir);
     expect(r.stdout).toMatch(FINDING);
     expect(r.stdout).toMatch(/^a\.py:2:1: MH000 invalid syntax at `def broken\(:`/m);
     expect(r.stdout.trimEnd().split("\n").at(-1)).toBe("Found 2 findings (1 fixable with --fix).");
@@ -95,7 +95,7 @@ describe("memhint check: text output and exit statuses", () => {
   it("with MH000 ignored, notes syntax errors on stderr and never says 'All checks passed.'", () => {
     const dir = tempDir();
     writeTree(dir, { "a.py": `${GOOD}def broken(:\n    pass\n` });
-    const r = memhint(["check", "--ignore", "MH000"], dir);
+    const r = memhint([...CHECK, "--ignore", "MH000"], dir);
     expect(r.stderr).toBe("a.py: has syntax errors; findings near them are skipped\n");
     expect(r.stdout).toBe("No findings in what could be checked.\n");
     expect(r.status).toBe(0);
@@ -104,7 +104,7 @@ describe("memhint check: text output and exit statuses", () => {
   it("warns when no Python file is found, and exits 0", () => {
     const dir = tempDir();
     writeTree(dir, { "README.md": "# hi\n" });
-    const r = memhint(["check"], dir);
+    const r = memhint([...CHECK], dir);
     expect(r.stderr).toContain("no Python files found");
     expect(r.status).toBe(0);
   });
@@ -112,7 +112,7 @@ describe("memhint check: text output and exit statuses", () => {
 
 describe("memhint check --format json", () => {
   it("prints an array of findings with 1-based code-point ranges and the fix", () => {
-    const r = memhint(["check", "--format", "json"], oneFinding());
+    const r = memhint([...CHECK, "--format", "json"], oneFinding());
     expect(r.status).toBe(1);
     const findings = JSON.parse(r.stdout);
     expect(findings).toHaveLength(1);
@@ -139,20 +139,20 @@ describe("memhint check --format json", () => {
     const dir = tempDir();
     const prefix = 'x = "日本😀"; t = sum(';
     writeTree(dir, { "u.py": `# 注释 😀\n${prefix}[i for i in range(10**6)])\n` });
-    const r = memhint(["check", "--format", "json"], dir);
+    const r = memhint([...CHECK, "--format", "json"], dir);
     const [f] = JSON.parse(r.stdout);
     const start = Array.from(prefix).length + 1; // 19 code points before the bracket
     expect(start).toBe(20);
     expect(prefix.length + 1).toBe(21); // what UTF-16 would say
     expect(f.range).toEqual({ start: { line: 2, column: start }, end: { line: 2, column: start + "[i for i in range(10**6)]".length } });
-    const text = memhint(["check", "--quiet"], dir);
+    const text = memhint([...CHECK, "--quiet"], dir);
     expect(text.stdout).toMatch(/^u\.py:2:20: MH101 /);
   });
 
   it("prints [] for clean code, and exits 0", () => {
     const dir = tempDir();
     writeTree(dir, { "ok.py": GOOD });
-    const r = memhint(["check", "--format", "json"], dir);
+    const r = memhint([...CHECK, "--format", "json"], dir);
     expect(JSON.parse(r.stdout)).toEqual([]);
     expect(r.status).toBe(0);
   });
@@ -182,7 +182,7 @@ describe("memhint check: usage errors exit 2", () => {
   });
 
   it("a nonexistent path stops the run before anything is linted", () => {
-    const r = memhint(["check", "a.py", "nope.py"], dir);
+    const r = memhint([...CHECK, "a.py", "nope.py"], dir);
     expect(r.stdout).toBe("");
     expect(r.stderr).toBe("memhint check: nope.py: no such file or directory\n");
     expect(r.status).toBe(2);
@@ -194,23 +194,25 @@ describe("memhint check --select / --ignore", () => {
   writeTree(dir, { "a.py": `${BAD}x = 1  # memhint: ignore[MH999]\n` });
   const codes = (args: string[]): string[] => JSON.parse(memhint(["check", "--format", "json", ...args], dir).stdout).map((f: { code: string }) => f.code);
 
-  it("runs every rule by default", () => {
-    expect(codes([])).toEqual(["MH101", "MH001"]);
+  it("runs the default selection, which leaves out opt-in rules such as MH101", () => {
+    expect(codes([])).toEqual(["MH001"]);
   });
-  it("--select keeps the selected codes or prefixes", () => {
+  it("--select keeps the selected codes or prefixes; an opt-in rule needs its code or ALL", () => {
     expect(codes(["--select", "MH101"])).toEqual(["MH101"]);
     expect(codes(["--select", "mh0"])).toEqual(["MH001"]);
-    expect(codes(["--select", "MH1,MH001"])).toEqual(["MH101", "MH001"]);
-    expect(codes(["--select", "MH1", "--select", "MH0"])).toEqual(["MH101", "MH001"]);
+    expect(codes(["--select", "MH1,MH001"])).toEqual(["MH001"]);
+    expect(codes(["--select", "MH101,MH001"])).toEqual(["MH101", "MH001"]);
+    expect(codes(["--select", "MH101", "--select", "MH0"])).toEqual(["MH101", "MH001"]);
+    expect(codes(["--select", "ALL"])).toEqual(["MH101", "MH001"]);
   });
   it("--ignore drops codes or prefixes; the more specific selector wins", () => {
-    expect(codes(["--ignore", "MH1"])).toEqual(["MH001"]);
-    expect(codes(["--ignore", "MH"])).toEqual([]);
+    expect(codes(["--select", "ALL", "--ignore", "MH1"])).toEqual(["MH001"]);
+    expect(codes(["--select", "ALL", "--ignore", "MH"])).toEqual([]);
     expect(codes(["--ignore", "MH1", "--select", "MH101"])).toEqual(["MH101"]);
-    expect(codes(["--select", "MH", "--ignore", "MH101"])).toEqual(["MH001"]);
+    expect(codes(["--select", "ALL", "--ignore", "MH101"])).toEqual(["MH001"]);
   });
   it("exits 0 when everything found is ignored", () => {
-    expect(memhint(["check", "--ignore", "ALL"], dir).status).toBe(0);
+    expect(memhint([...CHECK, "--ignore", "ALL"], dir).status).toBe(0);
   });
 });
 
@@ -220,14 +222,14 @@ describe("memhint check --fix", () => {
     writeTree(dir, { "clean.py": GOOD });
     chmodSync(join(dir, "a.py"), 0o640);
     const before = statSync(join(dir, "clean.py")).mtimeMs;
-    const r = memhint(["check", "--fix"], dir);
+    const r = memhint([...CHECK, "--fix"], dir);
     expect(r.stdout).toBe("a.py: fixed 1 finding (MH101)\nFound 1 finding (1 fixed, 0 remaining).\n");
     expect(r.status).toBe(0);
     expect(readFileSync(join(dir, "a.py"), "utf8")).toBe(GOOD);
     expect(statSync(join(dir, "a.py")).mode & 0o777).toBe(0o640);
     expect(statSync(join(dir, "clean.py")).mtimeMs).toBe(before);
     expect(readdirSync(dir).sort()).toEqual(["a.py", "clean.py"]); // no temporary file left
-    const again = memhint(["check"], dir);
+    const again = memhint([...CHECK], dir);
     expect(again.stdout).toBe("All checks passed.\n");
     expect(again.status).toBe(0);
   });
@@ -236,7 +238,7 @@ describe("memhint check --fix", () => {
     const dir = tempDir();
     const body = `# café\r\n${BAD.replace("\n", "\r\n")}print(total)\r\n`;
     writeTree(dir, { "a.py": Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(body)]) });
-    const r = memhint(["check", "--fix"], dir);
+    const r = memhint([...CHECK, "--fix"], dir);
     expect(r.status).toBe(0);
     const expected = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(body.replace(BAD.trimEnd(), GOOD.trimEnd()))]);
     expect(readFileSync(join(dir, "a.py")).equals(expected)).toBe(true);
@@ -245,7 +247,7 @@ describe("memhint check --fix", () => {
   it("prints the findings it could not fix, positioned in the fixed text", () => {
     const dir = tempDir();
     writeTree(dir, { "a.py": `${BAD}x = 1  # memhint: ignore[MH999]\n` });
-    const r = memhint(["check", "--fix", "--format", "json"], dir);
+    const r = memhint([...CHECK, "--fix", "--format", "json"], dir);
     expect(r.status).toBe(1);
     expect(r.stderr).toBe("a.py: fixed 1 finding (MH101)\n");
     const [f] = JSON.parse(r.stdout);
@@ -258,7 +260,7 @@ describe("memhint check --fix", () => {
     const dir = tempDir();
     writeTree(dir, { "real/a.py": BAD });
     symlinkSync(join(dir, "real", "a.py"), join(dir, "link.py"));
-    const r = memhint(["check", "--fix", "link.py"], dir);
+    const r = memhint([...CHECK, "--fix", "link.py"], dir);
     expect(r.status).toBe(0);
     expect(readFileSync(join(dir, "real", "a.py"), "utf8")).toBe(GOOD);
     expect(readdirSync(dir).sort()).toEqual(["link.py", "real"]);
@@ -269,7 +271,7 @@ describe("memhint check --fix", () => {
     const dir = tempDir();
     const latin1 = Buffer.concat([Buffer.from("# -*- coding: latin-1 -*-\nname = '"), Buffer.from([0xe9]), Buffer.from(`'\n${BAD}`)]);
     writeTree(dir, { "l.py": latin1 });
-    const r = memhint(["check", "--fix"], dir);
+    const r = memhint([...CHECK, "--fix"], dir);
     expect(r.stderr).toBe("l.py: not fixed: the file is encoded in latin-1 and memhint writes UTF-8 only\n");
     expect(r.stdout).toMatch(/^l\.py:3:13: MH101 /m);
     expect(r.status).toBe(1);
@@ -278,7 +280,7 @@ describe("memhint check --fix", () => {
 
   it("with stdin, prints the fixed source on stdout and the report on stderr", () => {
     const dir = tempDir();
-    const r = memhint(["check", "--fix", "--stdin-filename", "pkg/mod.py"], dir, BAD);
+    const r = memhint([...CHECK, "--fix", "--stdin-filename", "pkg/mod.py"], dir, BAD);
     expect(r.stdout).toBe(GOOD);
     expect(r.stderr).toBe("pkg/mod.py: fixed 1 finding (MH101)\nFound 1 finding (1 fixed, 0 remaining).\n");
     expect(r.status).toBe(0);
@@ -290,7 +292,7 @@ describe("memhint check --diff", () => {
     const dir = tempDir();
     const original = `import os\n\n${BAD}print(total)\n`;
     writeTree(dir, { "pkg/a.py": original, "ok.py": GOOD });
-    const r = memhint(["check", "--diff"], dir);
+    const r = memhint([...CHECK, "--diff"], dir);
     expect(r.stdout).toBe(
       `--- a/pkg/a.py\n+++ b/pkg/a.py\n@@ -1,4 +1,4 @@\n import os\n \n-${BAD}+${GOOD} print(total)\n`,
     );
@@ -303,14 +305,14 @@ describe("memhint check --diff", () => {
     writeTree(patched, { "pkg/a.py": original });
     writeFileSync(join(patched, "fix.diff"), r.stdout);
     expect(spawnSync("patch", ["-p1", "-i", "fix.diff"], { cwd: patched }).status).toBe(0);
-    memhint(["check", "--fix"], dir);
+    memhint([...CHECK, "--fix"], dir);
     expect(readFileSync(join(patched, "pkg", "a.py"), "utf8")).toBe(readFileSync(join(dir, "pkg", "a.py"), "utf8"));
   });
 
   it("prints nothing and exits 0 when there is nothing to fix", () => {
     const dir = tempDir();
     writeTree(dir, { "ok.py": GOOD, "s.py": "x = 1  # memhint: ignore[MH999]\n" });
-    const r = memhint(["check", "--diff"], dir);
+    const r = memhint([...CHECK, "--diff"], dir);
     expect(r.stdout).toBe("");
     expect(r.stderr).toBe("No fixes to apply; 1 finding would remain.\n");
     expect(r.status).toBe(0);
@@ -341,25 +343,25 @@ describe("memhint check: which files", () => {
       "src/gen/other_pb2.py": BAD,
       "other/gen_one.py": BAD,
     });
-    const files = memhint(["check", "--show-files"], dir);
+    const files = memhint([...CHECK, "--show-files"], dir);
     expect(files.stdout).toBe(["app.py", "other/gen_one.py", "src/gen/gen_keep.py", "src/lib.py", ""].join("\n"));
     expect(files.status).toBe(0);
-    const r = memhint(["check", "--quiet"], dir);
+    const r = memhint([...CHECK, "--quiet"], dir);
     expect(r.stdout.trim().split("\n").map((l) => l.split(":")[0])).toEqual(["app.py", "other/gen_one.py", "src/gen/gen_keep.py", "src/lib.py"]);
   });
 
   it("lints files named on the command line whatever their name, and walks directories named there", () => {
     const dir = tempDir();
     writeTree(dir, { ".gitignore": "ignored/\n*.pyw\n", "script": BAD, "tool.pyw": BAD, "ignored/i.py": BAD, ".venv/x.py": BAD });
-    const r = memhint(["check", "--quiet", "script", "tool.pyw", "ignored", ".venv"], dir);
+    const r = memhint([...CHECK, "--quiet", "script", "tool.pyw", "ignored", ".venv"], dir);
     expect(r.stdout.trim().split("\n").map((l) => l.split(":")[0])).toEqual([".venv/x.py", "ignored/i.py", "script", "tool.pyw"]);
   });
 
   it("applies the .gitignore files above a directory inside a git repository", () => {
     const dir = tempDir();
     writeTree(dir, { ".git/HEAD": "ref: refs/heads/main\n", ".git/info/exclude": "secret.py\n", ".gitignore": "*_gen.py\n", "src/a_gen.py": BAD, "src/b.py": BAD, "src/secret.py": BAD });
-    expect(memhint(["check", "--show-files", "src"], dir).stdout).toBe("src/b.py\n");
-    expect(memhint(["check", "--show-files", "."], join(dir, "src")).stdout).toBe("b.py\n");
+    expect(memhint([...CHECK, "--show-files", "src"], dir).stdout).toBe("src/b.py\n");
+    expect(memhint([...CHECK, "--show-files", "."], join(dir, "src")).stdout).toBe("b.py\n");
   });
 
   it("honours exclude and extend-exclude from the config, relative to the config file", () => {
@@ -368,9 +370,9 @@ describe("memhint check: which files", () => {
       "pyproject.toml": '[tool.memhint]\nextend-exclude = ["migrations", "/top.py"]\n',
       "a.py": BAD, "top.py": BAD, "pkg/top.py": BAD, "pkg/migrations/m.py": BAD, "venv/v.py": BAD,
     });
-    expect(memhint(["check", "--show-files"], dir).stdout).toBe("a.py\npkg/top.py\n");
+    expect(memhint([...CHECK, "--show-files"], dir).stdout).toBe("a.py\npkg/top.py\n");
     writeTree(dir, { "pyproject.toml": '[tool.memhint]\nexclude = ["pkg"]\n' });
-    expect(memhint(["check", "--show-files"], dir).stdout).toBe("a.py\ntop.py\nvenv/v.py\n");
+    expect(memhint([...CHECK, "--show-files"], dir).stdout).toBe("a.py\ntop.py\nvenv/v.py\n");
   });
 });
 
@@ -382,7 +384,7 @@ describe("memhint check: files that cannot be read", () => {
       "latin.py": Buffer.from([0x23, 0x20, 0x63, 0x61, 0x66, 0xe9, 0x0a]),
       "big.py": `# ${"x".repeat(10 * 1024 * 1024)}\n`,
     });
-    const r = memhint(["check"], dir);
+    const r = memhint([...CHECK], dir);
     expect(r.stdout).toMatch(FINDING);
     expect(r.stdout).toContain("Found 1 finding");
     expect(r.stderr).toContain("big.py: skipped: larger than 10 MB (10485763 bytes)");
@@ -395,7 +397,7 @@ describe("memhint check: files that cannot be read", () => {
   it("lints a file in a declared encoding", () => {
     const dir = tempDir();
     writeTree(dir, { "k.py": Buffer.concat([Buffer.from("# coding: koi8-r\ns = '"), Buffer.from([0xf0, 0xd2]), Buffer.from(`'; ${BAD}`)]) });
-    const r = memhint(["check", "--format", "json"], dir);
+    const r = memhint([...CHECK, "--format", "json"], dir);
     expect(r.stderr).toBe("");
     expect(JSON.parse(r.stdout)[0].range.start).toEqual({ line: 2, column: "s = 'пр'; ".length + 13 });
   });
@@ -428,7 +430,7 @@ describe("memhint check --jobs (worker threads)", { timeout: 180_000 }, () => {
 
   it("fixes every file with --fix", () => {
     const dir = manyFiles();
-    const r = memhint(["check", "--fix", "--jobs", "2"], dir);
+    const r = memhint([...CHECK, "--fix", "--jobs", "2"], dir);
     expect(r.stderr).toContain("pkg1/binary.py: skipped");
     expect(r.stdout.match(/: fixed \d+ findings?/g)?.length).toBe(18);
     const after = memhint(["check", "--select", "MH101", "--jobs", "1"], dir);
@@ -437,7 +439,7 @@ describe("memhint check --jobs (worker threads)", { timeout: 180_000 }, () => {
 
   it("rejects a --jobs that is not a whole number from 1 to 64", () => {
     for (const bad of ["0", "65", "two", "1.5"]) {
-      const r = memhint(["check", "--jobs", bad], tempDir());
+      const r = memhint([...CHECK, "--jobs", bad], tempDir());
       expect(r.stderr).toContain(`--jobs must be a whole number from 1 to 64, not "${bad}"`);
       expect(r.status).toBe(2);
     }
@@ -447,23 +449,23 @@ describe("memhint check --jobs (worker threads)", { timeout: 180_000 }, () => {
 describe("memhint check: configuration", () => {
   it("applies [tool.memhint] from the nearest pyproject.toml above the first path", () => {
     const dir = tempDir();
-    writeTree(dir, { "pyproject.toml": '[tool.memhint]\nignore = ["MH101"]\n', "pkg/a.py": BAD });
+    writeTree(dir, { "pyproject.toml": '[tool.memhint]\nselect = ["ALL"]\nignore = ["MH101"]\n', "pkg/a.py": BAD });
     expect(memhint(["check", "pkg"], dir).status).toBe(0);
     expect(memhint(["check"], join(dir, "pkg")).status).toBe(0);
-    expect(memhint(["check", "--no-config", "pkg"], dir).status).toBe(1);
+    expect(memhint(["check", "--no-config", "--select", "MH101", "pkg"], dir).status).toBe(1);
     expect(memhint(["check", "--select", "MH101", "pkg"], dir).status).toBe(1); // --select replaces the file's ignore
   });
 
   it("sets severities from the config", () => {
     const dir = tempDir();
     writeTree(dir, { "memhint.toml": '[severity]\nMH101 = "error"\n', "a.py": BAD });
-    expect(JSON.parse(memhint(["check", "--format", "json"], dir).stdout)[0].severity).toBe("error");
+    expect(JSON.parse(memhint([...CHECK, "--format", "json"], dir).stdout)[0].severity).toBe("error");
   });
 
   it("uses --config PATH instead of searching", () => {
     const dir = tempDir();
     writeTree(dir, { "pyproject.toml": '[tool.memhint]\nignore = ["MH101"]\n', "conf/strict.toml": 'select = ["ALL"]\n', "a.py": BAD });
-    expect(memhint(["check", "--config", "conf/strict.toml"], dir).status).toBe(1);
+    expect(memhint([...CHECK, "--config", "conf/strict.toml"], dir).status).toBe(1);
   });
 
   it.each([
@@ -478,7 +480,7 @@ describe("memhint check: configuration", () => {
   ])("a bad config is an error naming the file and key, exit 2: %j", (toml, message) => {
     const dir = oneFinding();
     writeTree(dir, { "pyproject.toml": toml });
-    const r = memhint(["check"], dir);
+    const r = memhint([...CHECK], dir);
     expect(r.stderr).toMatch(/^memhint check: configuration error: \//);
     expect(r.stderr).toContain(join(dir, "pyproject.toml"));
     expect(r.stderr).toMatch(message);
@@ -489,8 +491,8 @@ describe("memhint check: configuration", () => {
   it("--config naming a missing file, or a pyproject.toml without [tool.memhint], exits 2", () => {
     const dir = oneFinding();
     writeTree(dir, { "other/pyproject.toml": "[project]\nname = 'x'\n" });
-    expect(memhint(["check", "--config", "nope.toml"], dir)).toMatchObject({ status: 2, stderr: expect.stringContaining("nope.toml: cannot use this config file: no such file") });
-    expect(memhint(["check", "--config", "other/pyproject.toml"], dir)).toMatchObject({ status: 2, stderr: expect.stringContaining("has no [tool.memhint] table") });
+    expect(memhint([...CHECK, "--config", "nope.toml"], dir)).toMatchObject({ status: 2, stderr: expect.stringContaining("nope.toml: cannot use this config file: no such file") });
+    expect(memhint([...CHECK, "--config", "other/pyproject.toml"], dir)).toMatchObject({ status: 2, stderr: expect.stringContaining("has no [tool.memhint] table") });
   });
 
   it("--show-settings prints the resolved settings, CLI flags over the file", () => {
@@ -505,17 +507,17 @@ describe("memhint check: configuration", () => {
 describe("memhint check: stdin", () => {
   it("reads '-' and reports it as '-', or as --stdin-filename", () => {
     const dir = tempDir();
-    expect(memhint(["check", "-", "--quiet"], dir, BAD).stdout).toMatch(/^-:1:13: MH101 /);
-    const named = memhint(["check", "--stdin-filename", "src/x.py", "--format", "json"], dir, BAD);
+    expect(memhint([...CHECK, "-", "--quiet"], dir, BAD).stdout).toMatch(/^-:1:13: MH101 /);
+    const named = memhint([...CHECK, "--stdin-filename", "src/x.py", "--format", "json"], dir, BAD);
     expect(JSON.parse(named.stdout)[0].path).toBe("src/x.py");
     expect(named.status).toBe(1);
   });
 
   it("finds the config from --stdin-filename's directory", () => {
     const dir = tempDir();
-    writeTree(dir, { "pkg/memhint.toml": 'ignore = ["MH101"]\n' });
+    writeTree(dir, { "pkg/memhint.toml": 'select = ["ALL"]\nignore = ["MH101"]\n' });
     expect(memhint(["check", "--stdin-filename", "pkg/x.py"], dir, BAD).status).toBe(0);
-    expect(memhint(["check", "--stdin-filename", "x.py"], dir, BAD).status).toBe(1);
+    expect(memhint([...CHECK, "--stdin-filename", "x.py"], dir, BAD).status).toBe(1);
   });
 });
 
@@ -538,7 +540,7 @@ describe("memhint rules, --version, --help", () => {
     const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
     expect(memhint(["--version"], ROOT)).toMatchObject({ status: 0, stdout: `memhint ${pkg.version}\n` });
     expect(memhint(["--help"], ROOT)).toMatchObject({ status: 0, stdout: expect.stringContaining("memhint check [options] [paths...]") });
-    expect(memhint(["check", "--help"], ROOT)).toMatchObject({ status: 0, stdout: expect.stringContaining("--unsafe-fixes") });
+    expect(memhint([...CHECK, "--help"], ROOT)).toMatchObject({ status: 0, stdout: expect.stringContaining("--unsafe-fixes") });
   });
 });
 

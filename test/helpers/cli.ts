@@ -12,6 +12,12 @@ import type { Rule } from "../../server/engine/types.js";
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const BIN = join(ROOT, "bin", "memhint.js");
 
+/**
+ * `memhint check` with every rule selected, opt-in ones included: the CLI tests are about the
+ * command line, not about which rules run by default (test/engine/lint.test.ts covers that).
+ */
+export const CHECK = ["check", "--select", "ALL"] as const;
+
 export interface Ran {
   status: number | null;
   stdout: string;

@@ -98,9 +98,14 @@ export class LspClient {
     });
   }
 
-  /** Initialize with the given client capabilities; returns the InitializeResult. */
+  /**
+   * Initialize with the given client capabilities; returns the InitializeResult. Without
+   * `initializationOptions` in `extra`, every rule is selected, opt-in ones included: the tests
+   * are about the server, not about which rules run by default.
+   */
   async initialize(capabilities: any = {}, extra: Record<string, unknown> = {}): Promise<any> {
-    const result = await this.request("initialize", { processId: process.pid, rootUri: null, capabilities, ...extra });
+    const options = "initializationOptions" in extra ? {} : { initializationOptions: { memhint: { select: ["ALL"] } } };
+    const result = await this.request("initialize", { processId: process.pid, rootUri: null, capabilities, ...options, ...extra });
     this.notify("initialized", {});
     return result;
   }

@@ -5,7 +5,7 @@
  * saved program prints what the original printed.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -32,6 +32,8 @@ run(`Neovim ${available ? nvim.stdout.split("\n")[0] : "(not installed)"}`, () =
       const original = join(HERE, "cjk.py");
       const file = join(dir, "cjk.py");
       copyFileSync(original, file);
+      // MH101 is opt-in: the project selects it, as a user would.
+      writeFileSync(join(dir, "pyproject.toml"), '[tool.memhint]\nselect = ["ALL"]\n');
       const report = join(dir, "report.json");
       const result = spawnSync("nvim", ["--headless", "--clean", "-n", "-i", "NONE", "-c", `luafile ${join(HERE, "e2e.lua")}`], {
         env: {

@@ -42,19 +42,19 @@ const codes = (ds: any[]): string[] => ds.map((d) => d.code);
 describe("client settings", () => {
   it("initializationOptions select, ignore and severity overrides", async () => {
     const c = start();
-    await c.initialize({}, { initializationOptions: { memhint: { severity: { MH101: "error" } } } });
+    await c.initialize({}, { initializationOptions: { memhint: { select: ["ALL"], severity: { MH101: "error" } } } });
     open(c, "file:///tmp/memhint-settings/a.py");
     const [d] = await c.diagnostics("file:///tmp/memhint-settings/a.py", 1);
     expect(d.severity).toBe(1);
     const ignoring = start();
-    await ignoring.initialize({}, { initializationOptions: { ignore: ["MH1"] } });
+    await ignoring.initialize({}, { initializationOptions: { select: ["ALL"], ignore: ["MH1"] } });
     open(ignoring, "file:///tmp/memhint-settings/b.py");
     expect(await ignoring.diagnostics("file:///tmp/memhint-settings/b.py", 1)).toEqual([]);
   });
 
   it("workspace/configuration on start and after didChangeConfiguration, re-linting open documents", async () => {
     const c = start();
-    let section: unknown = { ignore: ["MH101"] };
+    let section: unknown = { select: ["ALL"], ignore: ["MH101"] };
     c.onRequest("workspace/configuration", (params) => params.items.map((item: any) => (item.section === "memhint" ? section : null)));
     await c.initialize({ workspace: { configuration: true, didChangeConfiguration: { dynamicRegistration: true } } });
     await c.waitFor((m) => m.method === "client/registerCapability" && m.params.registrations[0].method === "workspace/didChangeConfiguration");
@@ -63,7 +63,7 @@ describe("client settings", () => {
     open(c, uri);
     // The configuration answer may arrive after the first lint: the document is linted again.
     await c.waitFor((m) => m.method === "textDocument/publishDiagnostics" && m.params.uri === uri && m.params.diagnostics.length === 0);
-    section = { severity: { MH101: "hint" } };
+    section = { select: ["ALL"], severity: { MH101: "hint" } };
     const republished = c.waitForNext((m) => m.method === "textDocument/publishDiagnostics" && m.params.uri === uri);
     c.notify("workspace/didChangeConfiguration", { settings: null });
     const pushed = await republished;
@@ -101,7 +101,7 @@ describe("client settings", () => {
 
   it("a didChangeConfiguration without settings changes nothing (found by fuzz:lsp: it reset them)", async () => {
     const c = start();
-    await c.initialize({}, { initializationOptions: { memhint: { ignore: ["MH101"] } } });
+    await c.initialize({}, { initializationOptions: { memhint: { select: ["ALL"], ignore: ["MH101"] } } });
     c.notify("workspace/didChangeConfiguration", { settings: null });
     c.notify("workspace/didChangeConfiguration", {});
     const uri = "file:///tmp/memhint-settings/null-settings.py";
@@ -110,7 +110,7 @@ describe("client settings", () => {
     expect(c.logs()).toContain("A workspace/didChangeConfiguration came without settings: the current settings stay");
     // Explicit settings still replace them.
     const next = c.waitForNext((m) => m.method === "textDocument/publishDiagnostics" && m.params.uri === uri);
-    c.notify("workspace/didChangeConfiguration", { settings: { memhint: {} } });
+    c.notify("workspace/didChangeConfiguration", { settings: { memhint: { select: ["ALL"] } } });
     expect(codes((await next).params.diagnostics)).toContain("MH101");
   });
 
@@ -120,8 +120,9 @@ describe("client settings", () => {
     const shown = await c.waitFor((m) => m.method === "window/showMessage");
     expect(shown.params.message).toContain("invalid settings");
     const uri = "file:///tmp/memhint-settings/f.py";
-    open(c, uri);
-    expect(codes(await c.diagnostics(uri, 1))).toEqual(["MH101"]);
+    // The defaults apply: MH101 is opt-in; MH001 (an unknown code in a suppression) is reported.
+    open(c, uri, `${BAD}x = 1  # memhint: ignore[MH999]\n`);
+    expect(codes(await c.diagnostics(uri, 1))).toEqual(["MH001"]);
   });
 });
 
@@ -130,7 +131,7 @@ describe("project configuration", () => {
     const dir = mkdtempSync(join(tmpdir(), "memhint-lsp-config-"));
     dirs.push(dir);
     const pyproject = join(dir, "pyproject.toml");
-    writeFileSync(pyproject, '[project]\nname = "demo"\n\n[tool.memhint]\nignore = ["MH101"]\n');
+    writeFileSync(pyproject, '[project]\nname = "demo"\n\n[tool.memhint]\nselect = ["ALL"]\nignore = ["MH101"]\n');
     const c = start();
     await c.initialize({ workspace: { didChangeWatchedFiles: { dynamicRegistration: true } } }, { rootUri: fileUri(dir) });
     await c.waitFor((m) => m.method === "client/registerCapability" && m.params.registrations[0].method === "workspace/didChangeWatchedFiles");
@@ -140,13 +141,13 @@ describe("project configuration", () => {
 
     // Editor settings win over the project's.
     let next = c.waitForNext((m) => m.method === "textDocument/publishDiagnostics" && m.params.uri === uri);
-    c.notify("workspace/didChangeConfiguration", { settings: { memhint: { ignore: [] } } });
+    c.notify("workspace/didChangeConfiguration", { settings: { memhint: { select: ["ALL"], ignore: [] } } });
     expect(codes((await next).params.diagnostics)).toEqual(["MH101"]);
     next = c.waitForNext((m) => m.method === "textDocument/publishDiagnostics" && m.params.uri === uri);
     c.notify("workspace/didChangeConfiguration", { settings: { memhint: {} } });
     expect((await next).params.diagnostics).toEqual([]);
 
-    writeFileSync(pyproject, '[tool.memhint]\nseverity = { MH101 = "error" }\n');
+    writeFileSync(pyproject, '[tool.memhint]\nselect = ["MH101"]\nseverity = { MH101 = "error" }\n');
     next = c.waitForNext((m) => m.method === "textDocument/publishDiagnostics" && m.params.uri === uri);
     c.notify("workspace/didChangeWatchedFiles", { changes: [{ uri: fileUri(pyproject), type: 2 }] });
     const relinted = (await next).params.diagnostics;
@@ -158,7 +159,8 @@ describe("project configuration", () => {
     c.notify("workspace/didChangeWatchedFiles", { changes: [{ uri: fileUri(pyproject), type: 2 }] });
     const shown = await c.waitFor((m) => m.method === "window/showMessage");
     expect(shown.params.message).toContain("pyproject.toml");
-    expect(codes((await next).params.diagnostics)).toEqual(["MH101"]);
+    // The document is linted again with the defaults, where MH101 is opt-in.
+    expect(codes((await next).params.diagnostics)).toEqual([]);
     expect(c.logs().some((m) => m.includes("bad configuration"))).toBe(true);
   });
 });
@@ -303,7 +305,7 @@ describe("syntax errors (MH000) in the editor", () => {
     c.notify("textDocument/didOpen", { textDocument: { uri, languageId: "python", version: 1, text: "total = sum([x * x for x in range(10**6)])\n\n\ndef f(:\n    pass\n" } });
     expect(codes(await c.diagnostics(uri, 1))).toEqual(["MH101"]);
     const republished = c.waitForNext((m) => m.method === "textDocument/publishDiagnostics" && m.params.uri === uri);
-    c.notify("workspace/didChangeConfiguration", { settings: { memhint: { syntaxErrors: true } } });
+    c.notify("workspace/didChangeConfiguration", { settings: { memhint: { select: ["ALL"], syntaxErrors: true } } });
     const pushed = await republished;
     expect(codes(pushed.params.diagnostics)).toEqual(["MH101", "MH000"]);
     expect(pushed.params.diagnostics[1].severity).toBe(1);
