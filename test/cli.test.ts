@@ -522,16 +522,17 @@ describe("memhint check: stdin", () => {
 });
 
 describe("memhint rules, --version, --help", () => {
-  it("lists the rules with codes, names, severities and fixability", () => {
+  it("lists the rules with codes, names, severities, fixability and whether they run by default", () => {
     const r = memhint(["rules"], ROOT);
     expect(r.status).toBe(0);
     const lines = r.stdout.trim().split("\n");
-    expect(lines[0]).toMatch(/^CODE\s+NAME\s+SEVERITY\s+FIX$/);
-    expect(lines).toContainEqual(expect.stringMatching(/^MH001\s+invalid-suppression\s+warning\s+never$/));
-    expect(lines).toContainEqual(expect.stringMatching(/^MH101\s+comprehension-in-consumer\s+warning\s+(always|sometimes)$/));
+    expect(lines[0]).toMatch(/^CODE\s+NAME\s+SEVERITY\s+FIX\s+DEFAULT$/);
+    expect(lines).toContainEqual(expect.stringMatching(/^MH001\s+invalid-suppression\s+warning\s+never\s+yes$/));
+    expect(lines).toContainEqual(expect.stringMatching(/^MH101\s+comprehension-in-consumer\s+warning\s+(always|sometimes)\s+opt-in$/));
+    expect(lines).toContainEqual(expect.stringMatching(/^MH104\s+huge-allocation\s+information\s+never\s+yes$/));
     const json = JSON.parse(memhint(["rules", "--format", "json"], ROOT).stdout);
     expect(json.map((r: { code: string }) => r.code)).toEqual([...json.map((r: { code: string }) => r.code)].sort());
-    expect(json.find((r: { code: string }) => r.code === "MH101")).toMatchObject({ name: "comprehension-in-consumer", severity: "warning", docs: { what: expect.any(String) } });
+    expect(json.find((r: { code: string }) => r.code === "MH101")).toMatchObject({ name: "comprehension-in-consumer", severity: "warning", default: false, docs: { what: expect.any(String) } });
     expect(memhint(["rules", "--format", "yaml"], ROOT).status).toBe(2);
     expect(memhint(["rules", "extra"], ROOT).status).toBe(2);
   });

@@ -50,13 +50,17 @@ interface RuleRow {
   name: string;
   severity: string;
   fixable: Rule["fixable"];
+  /** In the default selection; an opt-in rule runs only when `select` names its code or ALL. */
+  default: boolean;
   peers: string[];
   docs: RuleDocs;
 }
 
 /** The rules `memhint rules` lists: the engine's own (MH000, MH001) and the registry, by code. */
 export function ruleRows(rules: readonly Rule[]): RuleRow[] {
-  const rows: RuleRow[] = [...BUILTIN_RULES, ...rules].map((r) => ({ code: r.code, name: r.name, severity: r.severity, fixable: r.fixable, peers: r.peers, docs: r.docs }));
+  const rows: RuleRow[] = [...BUILTIN_RULES, ...rules].map((r) => ({
+    code: r.code, name: r.name, severity: r.severity, fixable: r.fixable, default: !("optIn" in r && r.optIn), peers: r.peers, docs: r.docs,
+  }));
   return rows.sort((a, b) => (a.code < b.code ? -1 : a.code > b.code ? 1 : 0));
 }
 
@@ -87,7 +91,7 @@ function runRules(argv: readonly string[], io: CliIO, rules: readonly Rule[]): n
     io.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
     return 0;
   }
-  const table = [["CODE", "NAME", "SEVERITY", "FIX"], ...rows.map((r) => [r.code, r.name, r.severity, r.fixable])];
+  const table = [["CODE", "NAME", "SEVERITY", "FIX", "DEFAULT"], ...rows.map((r) => [r.code, r.name, r.severity, r.fixable, r.default ? "yes" : "opt-in"])];
   const widths = table[0].map((_, i) => Math.max(...table.map((row) => row[i].length)));
   for (const row of table) io.stdout.write(`${row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]))).join("  ")}\n`);
   return 0;
