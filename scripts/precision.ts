@@ -18,6 +18,7 @@ import { createHash } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
+import { random } from "../test/helpers/random.js";
 
 export const CORPUS = ["/root/.pyenv/versions/3.11.7/lib/python3.11/site-packages", "/usr/lib/python3/dist-packages"];
 export const HELD_OUT = new Set(["pip", "scipy", "pygments", "hypothesis", "setuptools", "pkg_resources", "docutils", "jedi", "_pytest", "docker", "botocore", "pyparsing", "cryptography", "jsonschema", "parso", "traitlets"]);
@@ -51,18 +52,6 @@ export function packageOf(path: string): string {
 function corpusRelative(path: string): string {
   for (const root of CORPUS) if (path.startsWith(root + sep)) return join(root.split(sep).pop()!, relative(root, path));
   return path;
-}
-
-/** mulberry32, as test/helpers/random.ts. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function runCheck(): JsonFinding[] {
