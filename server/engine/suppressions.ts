@@ -2,8 +2,10 @@
  * Suppression comments, applied once in the engine for every front end:
  *   `# memhint: ignore[MH101, MH102]`  those codes on this line
  *   `# memhint: ignore`                 every code on this line
- *   `# noqa: MH101`                     ruff style, codes only (a bare `# noqa` belongs to others)
+ *   `# noqa: MH101`                     ruff style: those codes on this line
+ *   `# noqa`                            every code on this line, as in flake8 and ruff
  *   `# memhint: ignore-file`            the whole file, in the comments before the first statement
+ * Directives and codes are case-insensitive (`# NOQA: mh101`), as in flake8 and ruff.
  * Unknown MH codes are reported as MH001 instead of being silently accepted.
  */
 import type { Node } from "web-tree-sitter";
@@ -24,10 +26,12 @@ export interface Suppressions {
   problems: Diagnostic[];
 }
 
-const PATTERN = /#\s*(?:memhint\s*:\s*(ignore-file|ignore)\b(?:\s*\[([^\]\n]*)\])?|noqa\s*:\s*([A-Za-z0-9_, \t]+)|pylint\s*:\s*disable\s*=\s*([A-Za-z0-9_, \t-]+))/g;
+// A bare `# noqa` is `noqa` not followed by a colon; `# noqa:` with no code after it is no
+// directive at all (ruff warns about it and suppresses nothing).
+const PATTERN = /#\s*(?:memhint\s*:\s*(ignore-file|ignore)\b(?:\s*\[([^\]\n]*)\])?|noqa\s*:\s*([A-Za-z0-9_, \t]+)|pylint\s*:\s*disable\s*=\s*([A-Za-z0-9_, \t-]+)|(noqa)(?![\w-])(?![ \t]*:))/gi;
 
 /** Whether a file has any suppression comment at all: one scan instead of two. */
-const MENTIONS = /memhint|noqa|pylint/;
+const MENTIONS = /memhint|noqa|pylint/i;
 
 /**
  * Other tools' codes for the same concern as a memhint rule. Where the code's authors silenced
@@ -54,7 +58,7 @@ export interface SuppressionComment {
   /** Where the directive starts (its `#`) and ends, in the text. */
   start: number;
   end: number;
-  /** The codes it names, upper-cased, with their offsets; null for `# memhint: ignore` and `ignore-file` without a list. */
+  /** The codes it names, upper-cased, with their offsets; null for `# memhint: ignore`, a bare `# noqa`, and `ignore-file` without a list. */
   codes: Array<{ code: string; start: number; end: number }> | null;
   /** Where its list of codes starts and ends: inside the brackets, or after `noqa:` (trailing commas and blanks left out). */
   listStart: number;
@@ -70,7 +74,8 @@ export function suppressionComments(source: string, root: Node): SuppressionComm
     const at = match.index;
     const comment = root.descendantForIndex(at, at + 1);
     if (comment?.type !== "comment") continue; // a `#` inside a string
-    const [, directive, bracketCodes, noqaCodes, pylintCodes] = match;
+    const [, directiveText, bracketCodes, noqaCodes, pylintCodes, bareNoqa] = match;
+    const directive = directiveText?.toLowerCase();
     const listText = directive ? bracketCodes : noqaCodes ?? pylintCodes;
     const listStart = listText === undefined ? at + match[0].length : at + match[0].lastIndexOf(listText);
     const trimmed = listText === undefined ? "" : directive ? listText : listText.replace(/[\s,]+$/, "");
@@ -82,7 +87,7 @@ export function suppressionComments(source: string, root: Node): SuppressionComm
         codes.push({ code: c[0].toUpperCase(), start: listStart + c.index, end: listStart + c.index + c[0].length });
       }
     }
-    const kind = directive === "ignore-file" ? "ignore-file" : directive === "ignore" ? "ignore" : noqaCodes !== undefined ? "noqa" : "pylint";
+    const kind = directive === "ignore-file" ? "ignore-file" : directive === "ignore" ? "ignore" : noqaCodes !== undefined || bareNoqa !== undefined ? "noqa" : "pylint";
     out.push({ kind, start: at, end: at + match[0].length, codes, listStart, listEnd: listStart + (directive ? (listText ?? "").length : trimmed.length) });
   }
   return out;

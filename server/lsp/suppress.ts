@@ -54,7 +54,8 @@ export function lineSuppressionEdit(tree: Tree, lines: LineIndex, code: string, 
     }
     const noqa = onLine.find((c) => c.kind === "noqa");
     if (noqa) {
-      if (noqa.codes?.some((c) => c.code === code)) return null;
+      if (noqa.codes === null) return null; // a bare `# noqa` already ignores every code
+      if (noqa.codes.some((c) => c.code === code)) return null;
       return { start: noqa.listEnd, end: noqa.listEnd, newText: `, ${code}` };
     }
     if (!lineAcceptsComment(tree, lines, line)) continue;

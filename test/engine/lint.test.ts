@@ -97,7 +97,30 @@ describe("suppressions", () => {
       "x = 'waste()  # memhint: ignore'; waste()",
     ].join("\n");
     const lines = lint(source).diagnostics.map((d) => source.slice(0, d.start).split("\n").length);
-    expect(lines).toEqual([4, 5, 6]);
+    expect(lines).toEqual([4, 6]);
+  });
+
+  it("takes a bare `# noqa` for every code on its line, as flake8 and ruff do", () => {
+    const reported = (source: string) => lint(source).diagnostics.map((d) => source.slice(0, d.start).split("\n").length);
+    expect(reported("waste()  # noqa\nwaste()\n")).toEqual([2]);
+    expect(reported("waste()  # NOQA\nwaste()  #noqa\nwaste()  # type: ignore  # noqa\n")).toEqual([]);
+    // Without a colon the words after it are no codes: still every code (ruff reads `# noqa E501` so too).
+    expect(reported("waste()  # noqa E501\n")).toEqual([]);
+    // `# noqa:` with no code, `# noqa123` or `# noqa-like` are not directives.
+    expect(reported("waste()  # noqa:\nwaste()  # noqa123\nwaste()  # noqa-like\n")).toEqual([1, 2, 3]);
+    // Inside a string it is text.
+    expect(reported("waste('# noqa')\n")).toEqual([1]);
+  });
+
+  it("reads directives and codes case-insensitively", () => {
+    for (const comment of ["# noqa: mh901", "# NoQA: Mh901", "# memhint: ignore[mh901]", "# MEMHINT: IGNORE[MH901]", "# Memhint: Ignore", "# noqa:e501,mh901"]) {
+      expect(lint(`waste()  ${comment}\n`).diagnostics, comment).toEqual([]);
+    }
+    expect(lint("# MEMHINT: IGNORE-FILE\nwaste()\n").diagnostics).toEqual([]);
+    // A lower-case unknown code is still reported, under its upper-case spelling.
+    const unknown = lint("waste()  # noqa: mh999\n").diagnostics;
+    expect(unknown.map((d) => d.code)).toEqual(["MH901", "MH001"]);
+    expect(unknown[1].message).toContain("Unknown code MH999");
   });
 
   it("reports unknown codes instead of accepting them", () => {
