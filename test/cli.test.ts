@@ -161,7 +161,7 @@ describe("memhint check --format json", () => {
 describe("memhint check: usage errors exit 2", () => {
   const dir = oneFinding();
   it.each([
-    [["check", "--bogus"], /Unknown option '--bogus'/],
+    [["check", "--bogus"], /^memhint check: unknown option --bogus\nRun "memhint check --help" for usage\.\n$/],
     [["check", "--format", "xml"], /--format must be "text" or "json", not "xml"/],
     [["check", "--select", "MH999"], /--select: unknown rule code or prefix "MH999"; known codes: MH000, MH001, MH101/],
     [["check", "--ignore", "E501"], /--ignore: "E501" is not a rule code or prefix/],
@@ -715,5 +715,121 @@ describe("atomic writes", () => {
     expect(existsSync(path)).toBe(true);
     mkdirSync(join(dir, "d"));
     expect(readdirSync(dir).sort()).toEqual(["a.py", "d"]);
+  });
+});
+
+describe("memhint rule: a rule's docs from the command line", () => {
+  const docs = readFileSync(join(ROOT, "docs", "rules.md"), "utf8");
+
+  it("--all prints docs/rules.md, byte for byte", () => {
+    const r = memhint(["rule", "--all"], ROOT);
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe(docs);
+  });
+
+  it("prints one rule's section of docs/rules.md, found by code in any case or by name", () => {
+    const r = memhint(["rule", "MH101"], ROOT);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^## MH101 comprehension-in-consumer\n\nSeverity: warning\./);
+    expect(r.stdout).toContain("### Limits");
+    expect(r.stdout).not.toContain("## MH102");
+    expect(docs).toContain(`\n${r.stdout}\n## MH102 `);
+    expect(memhint(["rule", "mh101"], ROOT).stdout).toBe(r.stdout);
+    expect(memhint(["rule", "comprehension-in-consumer"], ROOT).stdout).toBe(r.stdout);
+  });
+
+  it("prints several rules in the order asked, the engine's own codes included", () => {
+    const r = memhint(["rule", "MH000", "MH001"], ROOT);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^## MH000 [\s\S]*\n\n## MH001 invalid-suppression\n/);
+    expect(docs).toContain(`\n${r.stdout}\n## MH101 `);
+  });
+
+  it("refuses an unknown code with the known ones, in one line, exit 2", () => {
+    const r = memhint(["rule", "MH999"], ROOT);
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toMatch(/^memhint rule: unknown rule "MH999"; known codes: MH000, MH001, MH101, [^\n]*MH301\n$/);
+    expect(memhint(["rule", "MH1O1"], ROOT).stderr).toMatch(/^memhint rule: unknown rule "MH1O1" \(did you mean MH101\?\); known codes: /);
+  });
+
+  it.each([
+    [["rule"], /^memhint rule: name a rule code \(memhint rule MH101\), or --all for every rule\n/],
+    [["rule", "--all", "MH101"], /^memhint rule: --all cannot be combined with rule codes \("MH101"\)\n/],
+  ])("memhint %j is a usage error", (args, message) => {
+    const r = memhint(args, ROOT);
+    expect(r).toMatchObject({ status: 2, stdout: "" });
+    expect(r.stderr).toMatch(message);
+  });
+
+  it("memhint rules MH101 points to memhint rule MH101", () => {
+    const r = memhint(["rules", "mh101"], ROOT);
+    expect(r).toMatchObject({ status: 2, stdout: "" });
+    expect(r.stderr).toBe('memhint rules: lists every rule and takes no code; for MH101\'s docs, run "memhint rule MH101"\nRun "memhint rules --help" for usage.\n');
+    expect(memhint(["rules", "extra"], ROOT).stderr).toMatch(/^memhint rules: unexpected argument "extra" \(one rule's docs: "memhint rule CODE"\)\n/);
+  });
+
+  it("takes the registry it is given (in-process)", async () => {
+    const r = await memhintWith(testRules, ["rule", "mh901"], ROOT);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^## MH901 test-grow\n/);
+  });
+});
+
+describe("every subcommand answers --help and words an unknown option alike", () => {
+  it.each(["check", "rules", "rule", "lsp"])("memhint %s --help / -h: usage on stdout, exit 0", (command) => {
+    for (const flag of ["--help", "-h"]) {
+      const r = memhint([command, flag], ROOT);
+      expect(r.stderr).toBe("");
+      expect(r.status).toBe(0);
+      expect(r.stdout).toMatch(new RegExp(`^Usage: memhint ${command}[ \n]`));
+    }
+  });
+
+  it("memhint lsp --help names its transports and --max-message-bytes", () => {
+    const r = memhint(["lsp", "--help"], ROOT);
+    for (const option of ["--stdio", "--node-ipc", "--socket=PORT", "--pipe=NAME", "--max-message-bytes=N"]) expect(r.stdout).toContain(option);
+  });
+
+  it.each(["check", "rules", "rule", "lsp"])("memhint %s --bogus: one line and a pointer to --help, exit 2", (command) => {
+    const r = memhint([command, "--bogus"], ROOT, "");
+    expect(r).toEqual({ status: 2, stdout: "", stderr: `memhint ${command}: unknown option --bogus\nRun "memhint ${command} --help" for usage.\n` });
+  });
+
+  it.each([
+    [["check", "--fixx"], "unknown option --fixx (did you mean --fix?)"],
+    [["check", "--bogus=1"], "unknown option --bogus"],
+    [["check", "-z"], "unknown option -z"],
+    [["check", "--format"], "--format needs a value"],
+    [["check", "--fix=yes"], "--fix takes no value"],
+    [["check", "--quiet=1"], "--quiet takes no value"],
+    [["rules", "--format"], "--format needs a value"],
+    [["lsp", "--stdi"], "unknown option --stdi (did you mean --stdio?)"],
+    [["lsp", "stdio"], 'unexpected argument "stdio"'],
+    [["lsp", "--socket=http"], '--socket needs a port number, got "http"'],
+  ])("memhint %j", (args, message) => {
+    const command = args[0];
+    expect(memhint(args, ROOT, "")).toEqual({ status: 2, stdout: "", stderr: `memhint ${command}: ${message}\nRun "memhint ${command} --help" for usage.\n` });
+  });
+
+  it("memhint lsp accepts the --clientProcessId a client adds", () => {
+    // stdin is closed at once, so the server ends (status 1: no shutdown request) without complaint.
+    for (const args of [["--stdio", "--clientProcessId=123"], ["--clientProcessId", "123", "--stdio"]]) {
+      const r = memhint(["lsp", ...args], ROOT, "");
+      expect(r.stderr).toBe("");
+      expect(r.status).toBe(1);
+    }
+  });
+});
+
+describe("memhint check: bare and case-insensitive suppressions", () => {
+  it("a bare # noqa and lower-case codes silence the finding on their line", () => {
+    const dir = tempDir();
+    const line = BAD.trimEnd();
+    writeTree(dir, { "a.py": `${line}  # noqa\n${line}  # NOQA: mh101\n${line}  # memhint: ignore[mh101]\n${line}  # noqa: E501\n` });
+    const r = memhint([...CHECK, "--format", "json", "a.py"], dir);
+    expect(JSON.parse(r.stdout).map((d: { range: { start: { line: number } }; code: string }) => `${d.code}@${d.range.start.line}`)).toEqual(["MH101@4"]);
+    expect(r.status).toBe(1);
   });
 });

@@ -15,6 +15,7 @@ import { parseArgs } from "node:util";
 import { Worker } from "node:worker_threads";
 import { ConfigError, loadConfig, parseSelectorList, type LoadedConfig } from "../config.js";
 import { BUILTIN_CODES, loadPythonParser, resolveSettings, type PythonParser, type Rule, type Settings } from "../engine/index.js";
+import { argumentError } from "../args.js";
 import { discover } from "./discover.js";
 import type { CliIO } from "./io.js";
 import { plural, quotePath, Statistics, type JsonDiagnostic } from "./output.js";
@@ -112,7 +113,7 @@ export function parseCheckArgs(argv: readonly string[], knownCodes: readonly str
   try {
     parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
   } catch (error) {
-    throw new UsageError((error as Error).message.split("\n")[0]);
+    throw new UsageError(argumentError(error, OPTIONS));
   }
   const v = parsed.values;
   if (v.help) {

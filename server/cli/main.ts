@@ -1,13 +1,15 @@
 /**
- * The `memhint` command: `check`, `rules`, `lsp`, `--version`, `--help`.
+ * The `memhint` command: `check`, `rules`, `rule`, `lsp`, `--version`, `--help`.
  * `bin/memhint.js` calls `cli()`; tests call `run()` with their own streams and rules.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { argumentError, nearest } from "../args.js";
 import type { Rule, RuleDocs } from "../engine/index.js";
 import { BUILTIN_RULES } from "../engine/index.js";
+import { documentedRules, renderRuleSection, renderRulesMarkdown } from "../rule-docs.js";
 import type { CliIO } from "./io.js";
 
 /** The registry, loaded when a command needs it (so --version and --help never load the rules). */
@@ -20,7 +22,8 @@ export const HELP = `memhint: finds Python code that costs memory for nothing, a
 Usage:
   memhint check [options] [paths...]   lint files (run "memhint check --help" for options)
   memhint rules [--format text|json]   list the rules
-  memhint lsp [args...]                start the language server (stdio)
+  memhint rule CODE... | --all         print rules' docs (as in docs/rules.md)
+  memhint lsp [--stdio ...]            start the language server ("memhint lsp --help")
   memhint --version                    print the version
   memhint --help                       show this help
 `;
@@ -29,6 +32,14 @@ const RULES_HELP = `Usage: memhint rules [--format text|json]
 
 List every rule: code, name, default severity and whether it can fix what it finds
 (always, sometimes, never). JSON adds each rule's peers in other linters and its docs.
+One rule's docs: "memhint rule CODE".
+`;
+
+const RULE_HELP = `Usage: memhint rule CODE...
+       memhint rule --all
+
+Print the docs of the rules named by code (MH101) or name (comprehension-in-consumer), or of
+every rule with --all: the same Markdown as docs/rules.md.
 `;
 
 /** The package's version, from the package.json above this module (source or dist). */
@@ -64,22 +75,36 @@ export function ruleRows(rules: readonly Rule[]): RuleRow[] {
   return rows.sort((a, b) => (a.code < b.code ? -1 : a.code > b.code ? 1 : 0));
 }
 
+function usageError(io: CliIO, command: string, message: string): number {
+  io.stderr.write(`memhint ${command}: ${message}\nRun "memhint ${command} --help" for usage.\n`);
+  return 2;
+}
+
+/** The documented rule a user's word names: its code or its name, in any case. */
+function findRule(word: string, rules: readonly Rule[]) {
+  const wanted = word.toUpperCase();
+  return documentedRules(rules).find((r) => r.code === wanted || r.name.toUpperCase() === wanted);
+}
+
+const RULES_OPTIONS = { format: { type: "string" }, help: { type: "boolean", short: "h" } } as const;
+
 function runRules(argv: readonly string[], io: CliIO, rules: readonly Rule[]): number {
-  let values;
+  let values, positionals;
   try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      options: { format: { type: "string" }, help: { type: "boolean", short: "h" } },
-      allowPositionals: false,
-      strict: true,
-    }));
+    ({ values, positionals } = parseArgs({ args: [...argv], options: RULES_OPTIONS, allowPositionals: true, strict: true }));
   } catch (error) {
-    io.stderr.write(`memhint rules: ${(error as Error).message.split("\n")[0]}\nRun "memhint rules --help" for usage.\n`);
-    return 2;
+    return usageError(io, "rules", argumentError(error, RULES_OPTIONS));
   }
   if (values.help) {
     io.stdout.write(RULES_HELP);
     return 0;
+  }
+  if (positionals.length > 0) {
+    // `memhint rules MH101` is a natural slip for `memhint rule MH101`: say so rather than refuse.
+    const named = findRule(positionals[0], rules);
+    return usageError(io, "rules", named
+      ? `lists every rule and takes no code; for ${named.code}'s docs, run "memhint rule ${named.code}"`
+      : `unexpected argument "${positionals[0]}" (one rule's docs: "memhint rule CODE")`);
   }
   const format = values.format ?? "text";
   if (format !== "text" && format !== "json") {
@@ -94,6 +119,41 @@ function runRules(argv: readonly string[], io: CliIO, rules: readonly Rule[]): n
   const table = [["CODE", "NAME", "SEVERITY", "FIX", "DEFAULT"], ...rows.map((r) => [r.code, r.name, r.severity, r.fixable, r.default ? "yes" : "opt-in"])];
   const widths = table[0].map((_, i) => Math.max(...table.map((row) => row[i].length)));
   for (const row of table) io.stdout.write(`${row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]))).join("  ")}\n`);
+  return 0;
+}
+
+const RULE_OPTIONS = { all: { type: "boolean" }, help: { type: "boolean", short: "h" } } as const;
+
+/** `memhint rule CODE...` and `memhint rule --all`: the rules' sections of docs/rules.md, or all of it. */
+function runRule(argv: readonly string[], io: CliIO, rules: readonly Rule[]): number {
+  let values, positionals;
+  try {
+    ({ values, positionals } = parseArgs({ args: [...argv], options: RULE_OPTIONS, allowPositionals: true, strict: true }));
+  } catch (error) {
+    return usageError(io, "rule", argumentError(error, RULE_OPTIONS));
+  }
+  if (values.help) {
+    io.stdout.write(RULE_HELP);
+    return 0;
+  }
+  if (values.all) {
+    if (positionals.length > 0) return usageError(io, "rule", `--all cannot be combined with rule codes ("${positionals[0]}")`);
+    io.stdout.write(renderRulesMarkdown(rules));
+    return 0;
+  }
+  if (positionals.length === 0) return usageError(io, "rule", `name a rule code (memhint rule MH101), or --all for every rule`);
+  const sections: string[] = [];
+  for (const word of positionals) {
+    const rule = findRule(word, rules);
+    if (!rule) {
+      const known = documentedRules(rules);
+      const near = nearest(word, known.map((r) => r.code)) ?? nearest(word, known.map((r) => r.name));
+      io.stderr.write(`memhint rule: unknown rule "${word}"${near ? ` (did you mean ${near}?)` : ""}; known codes: ${known.map((r) => r.code).join(", ")}\n`);
+      return 2;
+    }
+    sections.push(renderRuleSection(rule));
+  }
+  io.stdout.write(`${sections.join("\n\n")}\n`);
   return 0;
 }
 
@@ -137,6 +197,8 @@ export async function run(argv: readonly string[], io: CliIO, rules?: readonly R
     }
     case "rules":
       return runRules(rest, io, rules ?? (await registry()));
+    case "rule":
+      return runRule(rest, io, rules ?? (await registry()));
     case "lsp":
       return runLsp(rest, io);
     case "--version":

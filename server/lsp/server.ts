@@ -15,6 +15,7 @@ import {
   type Message, type RequestMessage, ResponseError, type ResponseMessage, TextDocumentSyncKind, ShowMessageNotification,
 } from "vscode-languageserver/node.js";
 import { allRules } from "../../rules/index.js";
+import { unknownOption } from "../args.js";
 import { loadPythonParser, type PositionEncoding, type Rule } from "../engine/index.js";
 import { type ActionContext, CODE_ACTION_KINDS, codeActions, resolveCodeAction } from "./actions.js";
 import { Analyzer } from "./analysis.js";
@@ -58,6 +59,8 @@ Starts memhint's language server (on stdio unless another transport is named).
                           parse error and its bytes are skipped
 `;
 
+const LSP_OPTIONS = ["--stdio", "--node-ipc", "--socket", "--port", "--pipe", "--max-message-bytes", "--help"];
+
 export interface LspArguments {
   /** The transport named on the command line (`--stdio` when none is; the first one named wins). */
   transport: Transport;
@@ -72,7 +75,10 @@ function byteCount(value: string | undefined, what: string): number {
   return n;
 }
 
-/** `memhint lsp`'s arguments; unknown ones are ignored (clients add their own, such as --clientProcessId). */
+/**
+ * `memhint lsp`'s arguments. Besides its own, it takes the one argument a client adds,
+ * vscode-languageclient's `--clientProcessId`; anything else is a mistake worth saying so.
+ */
 export function parseArguments(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): LspArguments {
   let transport: Transport | null = null;
   let maxMessageBytes: number | null = null;
@@ -95,6 +101,12 @@ export function parseArguments(argv: readonly string[], env: NodeJS.ProcessEnv =
       transport ??= { kind: "pipe", name };
     } else if (flag === "--max-message-bytes") {
       maxMessageBytes = byteCount(value(), "--max-message-bytes");
+    } else if (flag === "--clientProcessId") {
+      if (inline === undefined) i++;
+    } else if (arg.startsWith("-")) {
+      throw new Error(`memhint lsp: ${unknownOption(arg, LSP_OPTIONS)}`);
+    } else {
+      throw new Error(`memhint lsp: unexpected argument "${arg}"`);
     }
   }
   if (maxMessageBytes === null && env.MEMHINT_LSP_MAX_MESSAGE_BYTES !== undefined && env.MEMHINT_LSP_MAX_MESSAGE_BYTES !== "") {
@@ -158,7 +170,7 @@ export async function startServer(argv: string[], options: ServerOptions = {}): 
   try {
     args = parseArguments(argv);
   } catch (error) {
-    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\nRun "memhint lsp --help" for usage.\n`);
     process.exitCode = 2;
     return;
   }
