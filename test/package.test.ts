@@ -4,10 +4,14 @@
  * node_modules/.bin. The tarball holds what those two commands need and nothing else: no source
  * maps (they point at .ts files that are not shipped), no benchmark or fuzz scripts, no test
  * helpers; and it carries the LICENSE that package.json names.
+ *
+ * And the pre-commit hook (.pre-commit-hooks.yaml), run by a real `pre-commit` from a scratch
+ * git repository, with this checkout as the hook repository: pre-commit installs it the way it
+ * installs any `language: node` hook (npm install, npm pack, npm install -g of the tarball).
  */
-import { spawnSync, type SpawnSyncReturns } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join, relative } from "node:path";
+import { execFileSync, spawnSync, type SpawnSyncReturns } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ROOT, tempDir } from "./helpers/cli.js";
 import { fileUri, LspClient } from "./helpers/lsp-client.js";
@@ -110,4 +114,76 @@ const SOURCES = {
       client.kill();
     }
   });
+});
+
+const preCommit = spawnSync("pre-commit", ["--version"], { encoding: "utf8" });
+const preCommitAvailable = preCommit.status === 0 && npmAvailable;
+// CI installs pre-commit (.ci/run); elsewhere the test says why it did not run.
+const runPreCommit = preCommitAvailable || process.env.CI ? describe : describe.skip;
+
+/** Run git quietly in `cwd`, as a scratch identity. */
+function git(args: string[], cwd: string): string {
+  const identity = { GIT_AUTHOR_NAME: "memhint test", GIT_AUTHOR_EMAIL: "test@example.invalid", GIT_COMMITTER_NAME: "memhint test", GIT_COMMITTER_EMAIL: "test@example.invalid" };
+  return execFileSync("git", args, { cwd, env: { ...process.env, ...identity }, encoding: "utf8" });
+}
+
+/**
+ * A git repository holding this checkout's files as they are now (committed or not, ignored
+ * ones left out), committed; returns its commit. pre-commit clones a hook repository at a
+ * commit, and this way the hook under test is the one in the working tree.
+ */
+function snapshotOfCheckout(into: string): string {
+  const paths = git(["ls-files", "-z", "--cached", "--others", "--exclude-standard"], ROOT)
+    .split("\0")
+    .filter((path) => path !== "" && path !== "node_modules" && existsSync(join(ROOT, path)));
+  for (const path of paths) {
+    mkdirSync(dirname(join(into, path)), { recursive: true });
+    cpSync(join(ROOT, path), join(into, path));
+  }
+  git(["init", "-q"], into);
+  git(["add", "-A"], into);
+  git(["commit", "-q", "-m", "snapshot"], into);
+  return git(["rev-parse", "HEAD"], into).trim();
+}
+
+runPreCommit(`the pre-commit hook (${preCommitAvailable ? preCommit.stdout.trim() : "skipped: pre-commit or npm is not installed"})`, () => {
+  let project: string;
+  let home: string;
+
+  function preCommitRun(): SpawnSyncReturns<string> {
+    const result = spawnSync("pre-commit", ["run", "--all-files", "--color", "never"], { cwd: project, env: { ...npmEnv(), PRE_COMMIT_HOME: home }, encoding: "utf8", timeout: 150_000 });
+    if (result.error) throw result.error;
+    return result;
+  }
+
+  beforeAll(() => {
+    const dir = tempDir();
+    const hookRepo = join(dir, "memhint");
+    const rev = snapshotOfCheckout(hookRepo);
+    home = join(dir, "pre-commit-home");
+    project = join(dir, "project");
+    mkdirSync(project);
+    git(["init", "-q"], project);
+    writeFileSync(join(project, ".pre-commit-config.yaml"), `repos:\n  - repo: ${hookRepo}\n    rev: ${rev}\n    hooks:\n      - id: memhint\n`);
+  });
+
+  it("installs memhint, checks the Python files it is given and fails on a finding; passes once it is fixed", () => {
+    writeFileSync(join(project, "huge.py"), SOURCES["huge.py"]);
+    writeFileSync(join(project, "clean.py"), "x = 1\n");
+    // Not Python: pre-commit must not pass it (memhint would report a syntax error in it).
+    writeFileSync(join(project, "notes.txt"), "def (\n");
+    git(["add", "-A"], project);
+    const failing = preCommitRun();
+    expect(failing.stdout).toMatch(/^memhint\.+Failed$/m);
+    expect(failing.stdout).toContain("huge.py:1:7: MH104 ");
+    expect(failing.stdout).toContain("Found 1 finding.");
+    expect(failing.stdout).not.toContain("notes.txt");
+    expect(failing.status).toBe(1);
+
+    writeFileSync(join(project, "huge.py"), "buf = bytearray(1024)\n");
+    git(["add", "-A"], project);
+    const passing = preCommitRun();
+    expect(passing.stdout).toMatch(/^memhint\.+Passed$/m);
+    expect(passing.status).toBe(0);
+  }, 180_000);
 });
