@@ -162,7 +162,7 @@ describe("memhint check: usage errors exit 2", () => {
   const dir = oneFinding();
   it.each([
     [["check", "--bogus"], /^memhint check: unknown option --bogus\nRun "memhint check --help" for usage\.\n$/],
-    [["check", "--format", "xml"], /--format must be "text" or "json", not "xml"/],
+    [["check", "--format", "xml"], /--format must be one of full, concise, json, json-lines, sarif, github, junit, not "xml"/],
     [["check", "--select", "MH999"], /--select: unknown rule code or prefix "MH999"; known codes: MH000, MH001, MH101/],
     [["check", "--ignore", "E501"], /--ignore: "E501" is not a rule code or prefix/],
     [["check", "--select", ","], /--select needs at least one rule code or prefix/],

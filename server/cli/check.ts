@@ -7,7 +7,7 @@
  * linted and reported first. Otherwise 1 when findings remain (with `--diff`: when there is a
  * diff), else 0; `--exit-zero` turns that 1 into 0 but never hides a 2.
  */
-import { existsSync, statSync } from "node:fs";
+import { closeSync, existsSync, openSync, statSync, writeSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { basename, dirname, isAbsolute, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -16,7 +16,14 @@ import { Worker } from "node:worker_threads";
 import { ConfigError, loadConfig, parseSelectorList, type LoadedConfig } from "../config.js";
 import { BUILTIN_CODES, loadPythonParser, resolveSettings, type PythonParser, type Rule, type Settings } from "../engine/index.js";
 import { argumentError } from "../args.js";
+import { ruleDocsUrl } from "../lsp/links.js";
 import { discover } from "./discover.js";
+import { COLOURS, NO_COLOURS, renderFull, type Palette } from "./formats/full.js";
+import { githubAnnotation } from "./formats/github.js";
+import { junitReport, type JunitFile } from "./formats/junit.js";
+import { repositoryPath, repositoryRoot } from "./formats/repository.js";
+import { sarifLog, type SarifFinding, type SarifRule } from "./formats/sarif.js";
+import { ruleRows, version } from "./main.js";
 import type { CliIO } from "./io.js";
 import { plural, quotePath, Statistics, type JsonDiagnostic } from "./output.js";
 import { firstLine, processFile, type FileReport, type Input, type ProcessOptions } from "./process.js";
@@ -31,7 +38,9 @@ files (skipping .git, node_modules, __pycache__, virtualenvs and what .gitignore
 files named explicitly are always linted. "-" reads the source from stdin.
 
 Options:
-  --format text|json     output format (default: text)
+  --output-format FORMAT full, concise, json, json-lines, sarif, github or junit (default:
+                         full when stdout is a terminal, else concise); --format is an alias
+  --output-file PATH     write the report to PATH instead of stdout
   --fix                  apply fixes marked [*] and write the files
   --unsafe-fixes         with --fix or --diff: also apply fixes marked [!]
   --allow-read-only      with --fix: also write files that have no write permission bit
@@ -57,6 +66,8 @@ decoded or fixed (said on stderr; the other files are still checked), or a rule 
 
 const OPTIONS = {
   format: { type: "string" },
+  "output-format": { type: "string" },
+  "output-file": { type: "string" },
   fix: { type: "boolean" },
   "unsafe-fixes": { type: "boolean" },
   "allow-read-only": { type: "boolean" },
@@ -75,9 +86,15 @@ const OPTIONS = {
   help: { type: "boolean", short: "h" },
 } as const;
 
+/** `text` is the old name of `concise`. */
+export const OUTPUT_FORMATS = ["full", "concise", "json", "json-lines", "sarif", "github", "junit"] as const;
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+
 export interface CheckOptions {
   paths: string[];
-  format: "text" | "json";
+  /** null: full when the report goes to a terminal, else concise (runCheck decides). */
+  format: OutputFormat | null;
+  outputFile?: string;
   fix: boolean;
   unsafeFixes: boolean;
   allowReadOnly: boolean;
@@ -117,10 +134,10 @@ export function parseCheckArgs(argv: readonly string[], knownCodes: readonly str
   }
   const v = parsed.values;
   if (v.help) {
-    return { paths: [], format: "text", fix: false, unsafeFixes: false, allowReadOnly: false, diff: false, statistics: false, exitZero: false, noConfig: false, stdin: null, showFiles: false, showSettings: false, quiet: false, help: true };
+    return { paths: [], format: null, fix: false, unsafeFixes: false, allowReadOnly: false, diff: false, statistics: false, exitZero: false, noConfig: false, stdin: null, showFiles: false, showSettings: false, quiet: false, help: true };
   }
-  const format = v.format ?? "text";
-  if (format !== "text" && format !== "json") throw new UsageError(`--format must be "text" or "json", not "${format}"`);
+  const format = outputFormat(v.format, v["output-format"]);
+  if (v["output-file"] === "") throw new UsageError("--output-file needs a path");
   const paths = parsed.positionals;
   const dash = paths.includes("-");
   let stdin: CheckOptions["stdin"] = null;
@@ -132,7 +149,12 @@ export function parseCheckArgs(argv: readonly string[], knownCodes: readonly str
     stdin = { name: v["stdin-filename"] ?? "-" };
   }
   if (v.fix && v.diff) throw new UsageError("--fix and --diff cannot be combined: --diff shows the fixes without writing them");
-  if (v.diff && format === "json") throw new UsageError("--diff prints a unified diff; it cannot be combined with --format json");
+  if (v.diff && format !== null && format !== "full" && format !== "concise") {
+    throw new UsageError(`--diff prints a unified diff; it cannot be combined with --output-format ${format}`);
+  }
+  if (v.statistics && format !== null && format !== "full" && format !== "concise" && format !== "json") {
+    throw new UsageError(`--statistics prints text or JSON; it cannot be combined with --output-format ${format}`);
+  }
   if (v.diff && v.statistics) throw new UsageError("--diff cannot be combined with --statistics");
   if (v.config !== undefined && v["no-config"]) throw new UsageError("--config and --no-config cannot be combined");
   if (v.config === "") throw new UsageError("--config needs a path");
@@ -148,6 +170,7 @@ export function parseCheckArgs(argv: readonly string[], knownCodes: readonly str
   return {
     paths: stdin ? [] : paths.length > 0 ? paths : ["."],
     format,
+    outputFile: v["output-file"],
     fix: v.fix ?? false,
     unsafeFixes: v["unsafe-fixes"] ?? false,
     allowReadOnly: v["allow-read-only"] ?? false,
@@ -165,6 +188,19 @@ export function parseCheckArgs(argv: readonly string[], knownCodes: readonly str
     quiet: v.quiet ?? false,
     help: false,
   };
+}
+
+/** `--output-format`, or its alias `--format` (also `text`, the old name of `concise`); null when neither is given. */
+function outputFormat(alias: string | undefined, value: string | undefined): OutputFormat | null {
+  const flag = value !== undefined ? "--output-format" : "--format";
+  if (alias !== undefined && value !== undefined && alias !== value) {
+    throw new UsageError(`--format is another name for --output-format; they cannot differ ("${alias}" and "${value}")`);
+  }
+  const given = value ?? alias;
+  if (given === undefined) return null;
+  if (given === "text") return "concise";
+  if ((OUTPUT_FORMATS as readonly string[]).includes(given)) return given as OutputFormat;
+  throw new UsageError(`${flag} must be one of ${OUTPUT_FORMATS.join(", ")}, not "${given}"`);
 }
 
 /**
@@ -297,6 +333,7 @@ function checkInWorkers(
 
 /** Run `memhint check`; returns the exit status. `rules` is the registry (tests pass their own). */
 export async function runCheck(argv: readonly string[], io: CliIO, rules: readonly Rule[]): Promise<number> {
+  const startedAt = performance.now();
   const knownCodes = [...BUILTIN_CODES, ...rules.map((r) => r.code)].sort();
   let options: CheckOptions;
   try {
@@ -398,7 +435,18 @@ export async function runCheck(argv: readonly string[], io: CliIO, rules: readon
     notice("memhint check: warning: no Python files found under the given paths");
   }
 
-  const printer = new Printer(options, io);
+  let output: ReportOutput;
+  try {
+    output = openReportOutput(options, io);
+  } catch (error) {
+    notice(`memhint check: cannot write the report to ${quotePath(options.outputFile ?? "")}: ${firstLine(error)}`);
+    return 2;
+  }
+  const printer = new Printer(options, io, output, {
+    startedAt,
+    rules: ruleRows(rules).map((r) => ({ code: r.code, name: r.name, severity: r.severity, what: r.docs.what, helpUri: ruleDocsUrl(r.code) })),
+    version: version(),
+  });
   const processOptions: ProcessOptions = { fix: options.fix, diff: options.diff, unsafeFixes: options.unsafeFixes, allowReadOnly: options.allowReadOnly };
   // A run that writes files stops between files on SIGINT or SIGTERM, never in the middle of a write.
   const interrupt = options.fix && !options.stdin ? new Interrupt(notice) : null;
@@ -445,11 +493,11 @@ export async function runCheck(argv: readonly string[], io: CliIO, rules: readon
     interrupt?.dispose();
   }
   if (interrupt?.signal) {
-    printer.finish(problems);
+    output.close(printer.finish(problems));
     notice(`memhint check: interrupted by ${interrupt.signal}; ${plural(inputs.length - started, "file")} not checked`);
     return interrupt.signal === "SIGINT" ? 130 : 143;
   }
-  return printer.finish(problems);
+  return output.close(printer.finish(problems));
 }
 
 /**
@@ -507,12 +555,76 @@ class Interrupt {
   }
 }
 
+/** Where the report goes, in which format, and whether in colour. */
+interface ReportOutput {
+  format: OutputFormat;
+  colour: boolean;
+  sink: { write(text: string): unknown };
+  /** Closes the --output-file; returns `status`, or 2 when the file could not be written. */
+  close(status: number): number;
+}
+
+/**
+ * The report's destination: `--output-file`, else stdout (stderr for stdin with `--fix`, where
+ * stdout carries the fixed source). The format defaults to full when that is a terminal and to
+ * concise otherwise, so pipes, scripts and CI logs keep the one-line form; colour only in full,
+ * only on a terminal, and never with NO_COLOR set.
+ */
+function openReportOutput(options: CheckOptions, io: CliIO): ReportOutput {
+  const env = io.env ?? process.env;
+  if (options.outputFile === undefined) {
+    const stream = options.stdin !== null && options.fix ? io.stderr : io.stdout;
+    const terminal = stream.isTTY === true;
+    const format = options.format ?? (terminal ? "full" : "concise");
+    return { format, colour: format === "full" && terminal && !env.NO_COLOR, sink: stream, close: (status) => status };
+  }
+  const path = resolve(io.cwd, options.outputFile);
+  const fd = openSync(path, "w");
+  let failure: unknown = null;
+  return {
+    format: options.format ?? "concise",
+    colour: false,
+    sink: {
+      write(text: string) {
+        if (failure !== null) return;
+        try {
+          writeSync(fd, text);
+        } catch (error) {
+          failure = error;
+        }
+      },
+    },
+    close(status) {
+      try {
+        closeSync(fd);
+      } catch (error) {
+        failure ??= error;
+      }
+      if (failure === null) return status;
+      io.stderr.write(`memhint check: cannot write the report to ${quotePath(options.outputFile ?? "")}: ${firstLine(failure)}\n`);
+      return 2;
+    },
+  };
+}
+
+interface PrinterContext {
+  startedAt: number;
+  rules: SarifRule[];
+  version: string;
+}
+
 /** Prints reports as they come, in input order, and the summary; decides the exit status. */
 class Printer {
   private readonly stats = new Statistics();
   private readonly json: JsonDiagnostic[] = [];
-  /** Where the report goes: stdout, except when stdout carries the fixed source (stdin with --fix). */
+  private readonly sarif: SarifFinding[] = [];
+  private readonly junit: JunitFile[] = [];
+  private readonly format: OutputFormat;
+  /** Formats whose stdout is one document or a stream of records: notes go to stderr. */
+  private readonly machine: boolean;
   private readonly report: { write(text: string): unknown };
+  private readonly palette: Palette;
+  private readonly root: string;
   private remaining = 0;
   private safeFixable = 0;
   private unsafeFixable = 0;
@@ -526,8 +638,12 @@ class Printer {
   private partial = 0;
   private readonly crashedRules = new Set<string>();
 
-  constructor(private readonly options: CheckOptions, private readonly io: CliIO) {
-    this.report = options.stdin !== null && options.fix ? io.stderr : io.stdout;
+  constructor(private readonly options: CheckOptions, private readonly io: CliIO, output: ReportOutput, private readonly context: PrinterContext) {
+    this.format = output.format;
+    this.machine = this.format !== "full" && this.format !== "concise";
+    this.report = output.sink;
+    this.palette = output.colour ? COLOURS : NO_COLOURS;
+    this.root = this.format === "sarif" || this.format === "github" ? repositoryRoot(io.cwd) : io.cwd;
   }
 
   add(file: FileReport): void {
@@ -542,22 +658,49 @@ class Printer {
       this.filesFixed++;
     }
     if (file.diff !== "") {
-      io.stdout.write(file.diff);
+      this.report.write(file.diff);
       this.diffs++;
     }
     if (file.fixedLine !== null && !options.quiet) {
-      // In JSON mode stdout carries only the JSON document.
-      (options.format === "json" || this.report !== io.stdout ? io.stderr : io.stdout).write(`${file.fixedLine}\n`);
+      // Machine formats keep the report a pure document.
+      (this.machine ? io.stderr : this.report).write(`${file.fixedLine}\n`);
     }
     if (file.output !== null) io.stdout.write(file.output);
+    if (this.format === "junit" && !options.statistics) {
+      const error = file.problem && !file.linted ? (file.notices[0] ?? "could not be checked").replace(/^.*?: skipped: /, "") : null;
+      if (file.linted || error !== null) this.junit.push({ display: file.display, findings: file.findings.map((f) => f.json), error });
+    }
     for (const f of file.findings) {
       this.remaining++;
       if (f.safety === "safe") this.safeFixable++;
       else if (f.safety === "unsafe") this.unsafeFixable++;
       if (options.diff) continue;
-      if (options.statistics) this.stats.add(f);
-      else if (options.format === "json") this.json.push(f.json);
-      else this.report.write(`${f.text}\n`);
+      if (options.statistics) {
+        this.stats.add(f);
+        continue;
+      }
+      switch (this.format) {
+        case "concise":
+          this.report.write(`${f.text}\n`);
+          break;
+        case "full":
+          this.report.write(renderFull(f.json, file.display, f.frame, this.palette));
+          break;
+        case "json":
+          this.json.push(f.json);
+          break;
+        case "json-lines":
+          this.report.write(`${JSON.stringify(f.json)}\n`);
+          break;
+        case "sarif":
+          this.sarif.push({ json: f.json, fingerprint: f.fingerprint });
+          break;
+        case "github":
+          this.report.write(githubAnnotation(f.json, repositoryPath(this.root, this.io.cwd, f.json.path) ?? resolve(this.io.cwd, f.json.path)));
+          break;
+        case "junit":
+          break; // written whole at the end
+      }
     }
   }
 
@@ -566,6 +709,7 @@ class Printer {
     const problems = this.problems + discoveryProblems;
     // Nothing could be checked: stderr says why, and stdout stays empty.
     const summarize = !options.quiet && (this.linted > 0 || problems === 0);
+    const text = this.format === "full" || this.format === "concise";
     if (options.diff) {
       if (summarize) {
         const more = !options.unsafeFixes && this.unsafeFixable > 0 ? ` (${this.unsafeFixable} more with --unsafe-fixes)` : "";
@@ -576,13 +720,21 @@ class Printer {
         this.io.stderr.write(`${head}${rest}${more}.\n`);
       }
     } else if (options.statistics) {
-      if (options.format === "json") this.report.write(`${JSON.stringify(this.stats.rows(), null, 2)}\n`);
+      if (this.format === "json") this.report.write(`${JSON.stringify(this.stats.rows(), null, 2)}\n`);
       else this.report.write(this.stats.text());
-      if (options.format === "text" && summarize) this.report.write(`${this.summary(problems)}\n`);
-    } else if (options.format === "json") {
+      if (text && summarize) this.report.write(this.summary(problems));
+    } else if (this.format === "json") {
       this.report.write(`${JSON.stringify(this.json, null, 2)}\n`);
-    } else if (summarize) {
-      this.report.write(`${this.summary(problems)}\n`);
+    } else if (this.format === "sarif") {
+      const log = sarifLog({
+        rules: this.context.rules, findings: this.sarif, version: this.context.version, cwd: this.io.cwd, root: this.root,
+        executionSuccessful: problems === 0 && this.crashedRules.size === 0,
+      });
+      this.report.write(`${JSON.stringify(log, null, 2)}\n`);
+    } else if (this.format === "junit") {
+      this.report.write(junitReport(this.junit, this.seconds()));
+    } else if (text && summarize) {
+      this.report.write(this.summary(problems));
     }
     if (problems > 0 || this.crashedRules.size > 0) {
       const parts: string[] = [];
@@ -596,8 +748,22 @@ class Printer {
     return this.remaining > 0 ? 1 : 0;
   }
 
-  /** The last line of text output; "All checks passed." only when every input was fully checked. */
+  private seconds(): number {
+    return (performance.now() - this.context.startedAt) / 1000;
+  }
+
+  /**
+   * The end of text output. Concise keeps its single line, the same on every run (scripts and
+   * tests compare it); full adds the files checked and the time taken.
+   */
   private summary(problems: number): string {
+    const line = `${this.summaryLine(problems)}\n`;
+    if (this.format !== "full") return line;
+    return `${line}Checked ${plural(this.linted, "file")} in ${this.seconds().toFixed(2)}s.\n`;
+  }
+
+  /** "All checks passed." only when every input was fully checked. */
+  private summaryLine(problems: number): string {
     const { options } = this;
     const clean = problems > 0 || this.partial > 0 || this.crashedRules.size > 0 ? "No findings in what could be checked." : "All checks passed.";
     if (options.fix) {

@@ -3,8 +3,9 @@
  * Unicode code points (LineIndex.humanPosition); a range's end is the position just after its
  * last character, as in ruff's JSON.
  *
- * Text: `path:line:col: CODE [*] message`, where `[*]` marks a finding `--fix` fixes and `[!]`
- * one that only `--fix --unsafe-fixes` fixes.
+ * Concise: `path:line:col: CODE [*] message`, where `[*]` marks a finding `--fix` fixes and `[!]`
+ * one that only `--fix --unsafe-fixes` fixes. The other formats (full, SARIF, GitHub, JUnit) are
+ * in ./formats/ and build on the JSON form below.
  */
 import type { Diagnostic, FixSafety, LineIndex } from "../engine/index.js";
 

@@ -3,9 +3,11 @@
  * diff), and a report of what to print. Pure of any printing, so the same function runs on the
  * main thread or in a worker (server/cli/worker.ts) and the main thread prints reports in order.
  */
+import { createHash } from "node:crypto";
 import type { Stats } from "node:fs";
 import { fixSource, LineIndex, lintSource, ruleEnabled, SYNTAX_ERROR_CODE, type Diagnostic, type FixSafety, type PythonParser, type Rule, type Settings } from "../engine/index.js";
 import { unifiedDiff } from "./diff.js";
+import { FRAME_LINES, type SourceFrame } from "./formats/full.js";
 import { codeTally, plural, textLine, toJson, type JsonDiagnostic } from "./output.js";
 import { cannotWrite, decodeSource, DecodeError, encodeSource, MAX_FILE_BYTES } from "./source.js";
 import { readRegularFile, UnreadableFileError } from "../read-file.js";
@@ -37,9 +39,16 @@ export interface Finding {
   safety: FixSafety | null;
   text: string;
   json: JsonDiagnostic;
+  /** The source lines of its span, for the full format's code frame. */
+  frame: SourceFrame;
+  /** Stable while lines move: the code, the file, its line's text and which such finding it is (SARIF). */
+  fingerprint: string;
 }
 
 export interface FileReport {
+  /** The input's name and printed name (Input). */
+  name: string;
+  display: string;
   /** Lines for stderr, in order. */
   notices: string[];
   /** The input could not be checked or its fix not written (the run exits 2). */
@@ -80,18 +89,32 @@ export function firstLine(error: unknown): string {
   return text.split("\n")[0];
 }
 
-function emptyReport(): FileReport {
-  return { notices: [], problem: false, linted: false, partial: false, crashed: [], fixedLine: null, fixedCount: 0, diff: "", findings: [], output: null };
+function emptyReport(input: Input): FileReport {
+  return { name: input.name, display: input.display, notices: [], problem: false, linted: false, partial: false, crashed: [], fixedLine: null, fixedCount: 0, diff: "", findings: [], output: null };
 }
 
 function findings(diagnostics: readonly Diagnostic[], input: Input, lines: LineIndex): Finding[] {
-  return diagnostics.map((d) => ({
-    code: d.code,
-    name: d.name,
-    safety: d.fix ? d.fix.safety : null,
-    text: textLine(d, input.display, lines),
-    json: toJson(d, input.name, lines),
-  }));
+  const seen = new Map<string, number>();
+  return diagnostics.map((d) => {
+    const first = lines.lineOf(d.start);
+    // A span that ends at the start of a line does not cover that line.
+    const last = Math.max(first, lines.lineOf(d.end > d.start ? d.end - 1 : d.start));
+    const kept = Math.min(last, first + FRAME_LINES - 1);
+    const frameLines: string[] = [];
+    for (let line = first; line <= kept; line++) frameLines.push(lines.lineText(line));
+    const key = `${d.code}\0${input.projectPath}\0${lines.lineText(first).trim()}`;
+    const occurrence = seen.get(key) ?? 0;
+    seen.set(key, occurrence + 1);
+    return {
+      code: d.code,
+      name: d.name,
+      safety: d.fix ? d.fix.safety : null,
+      text: textLine(d, input.display, lines),
+      json: toJson(d, input.name, lines),
+      frame: { firstLine: first + 1, lines: frameLines, truncated: kept < last },
+      fingerprint: createHash("sha256").update(`${key}\0${occurrence}`).digest("hex").slice(0, 32),
+    };
+  });
 }
 
 /**
@@ -102,7 +125,7 @@ export function processFile(
   input: Input, stdinBytes: Uint8Array | null, options: ProcessOptions,
   parser: PythonParser, rules: readonly Rule[], settings: Settings,
 ): FileReport {
-  const report = emptyReport();
+  const report = emptyReport(input);
   const skip = (why: string, bytes?: Uint8Array): FileReport => {
     report.notices.push(`${input.display}: skipped: ${why}`);
     report.problem = true;
