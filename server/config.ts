@@ -15,10 +15,11 @@
  * `ConfigError` naming the file and the key, never a silent default.
  */
 import { statSync } from "node:fs";
-import { basename, dirname, join, resolve } from "node:path";
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import ignore from "ignore";
 import { parse as parseToml, TomlError } from "smol-toml";
 import { allRules } from "../rules/index.js";
+import { nearest } from "./args.js";
 import { BUILTIN_CODES } from "./engine/index.js";
 import type { Settings, Severity, TargetVersion } from "./engine/types.js";
 import { fileKind, readRegularFile, UnreadableFileError } from "./read-file.js";
@@ -70,6 +71,21 @@ export interface ConfigValues {
   exclude?: string[];
   /** Gitignore-style patterns added to the excludes. */
   extendExclude?: string[];
+  /** Selectors added to `select` (or to the default selection). */
+  extendSelect?: string[];
+  /** Glob (gitignore-style, relative to the config file's folder) to codes ignored in the files it matches. */
+  perFileIgnores?: Record<string, string[]>;
+  /** Apply the excludes to files named on the command line too. */
+  forceExclude?: boolean;
+  /** Another config file whose settings this one starts from (relative to this file's folder). */
+  extend?: string;
+}
+
+/** One `per-file-ignores` entry, with the folder its pattern is relative to. */
+export interface PerFileIgnore {
+  base: string;
+  pattern: string;
+  codes: string[];
 }
 
 export interface LoadedConfig {
@@ -83,6 +99,11 @@ export interface LoadedConfig {
   root: string;
   /** Config files passed over because they are not regular files (to tell the user). */
   skipped: SkippedConfigFile[];
+  /** `per-file-ignores` of the file and of those it extends, the nearest last. */
+  perFileIgnores: PerFileIgnore[];
+  forceExclude: boolean;
+  /** The config files read, `path` first, then the ones it extends in order. */
+  files: string[];
 }
 
 export interface ValidateOptions {
@@ -95,12 +116,14 @@ export function registryCodes(): string[] {
   return [...BUILTIN_CODES, ...allRules.map((r) => r.code)].sort();
 }
 
-type Kind = "selectors" | "severity" | "positive-int" | "target-version" | "bool" | "patterns";
+type Kind = "selectors" | "severity" | "positive-int" | "target-version" | "bool" | "patterns" | "path" | "per-file-ignores";
 
 interface KeySpec {
   kebab: string;
   camel: string;
   kind: Kind;
+  /** Only in config files, not in an editor's settings. */
+  fileOnly?: boolean;
 }
 
 /** The keys of the editor-only settings, each a boolean. */
@@ -122,6 +145,11 @@ const KEYS: readonly KeySpec[] = [
   { kebab: "syntax-errors", camel: "syntaxErrors", kind: "bool" },
   { kebab: "exclude", camel: "exclude", kind: "patterns" },
   { kebab: "extend-exclude", camel: "extendExclude", kind: "patterns" },
+  { kebab: "extend-select", camel: "extendSelect", kind: "selectors" },
+  // Only in files: they name paths relative to the file, or decide which files a run checks.
+  { kebab: "force-exclude", camel: "forceExclude", kind: "bool", fileOnly: true },
+  { kebab: "per-file-ignores", camel: "perFileIgnores", kind: "per-file-ignores", fileOnly: true },
+  { kebab: "extend", camel: "extend", kind: "path", fileOnly: true },
 ];
 
 /**
@@ -165,12 +193,17 @@ function validate(value: unknown, source: string, prefix: string, spelling: "keb
   }
   const out: ConfigValues = { settings: {}, editor: {} };
   const seen = new Map<KeySpec, string>();
-  const names = KEYS.map((k) => (spelling === "kebab" ? k.kebab : `${k.camel}`)).join(", ");
+  const keys = spelling === "kebab" ? KEYS : KEYS.filter((k) => !k.fileOnly);
+  const names = keys.map((k) => (spelling === "kebab" ? k.kebab : `${k.camel}`)).join(", ");
   for (const [key, raw] of Object.entries(value)) {
-    const spec = KEYS.find((k) => k.kebab === key || (spelling === "either" && k.camel === key));
+    const spec = keys.find((k) => k.kebab === key || (spelling === "either" && k.camel === key));
     if (!spec) {
-      const near = KEYS.find((k) => k.camel === key || k.kebab === key || normalizeKey(k.kebab) === normalizeKey(key));
-      const hint = near ? `; did you mean "${near.kebab}"?` : `; known keys: ${names}`;
+      if (KEYS.some((k) => k.fileOnly && (k.kebab === key || k.camel === key))) {
+        throw new ConfigError(source, `"${prefix}${key}" can only be set in a config file (pyproject.toml or memhint.toml)`);
+      }
+      const same = keys.find((k) => k.camel === key || k.kebab === key || normalizeKey(k.kebab) === normalizeKey(key));
+      const near = same?.kebab ?? nearest(key, keys.map((k) => k.kebab)) ?? (spelling === "either" ? nearest(key, keys.map((k) => k.camel)) : null);
+      const hint = near ? `; did you mean "${near}"?` : `; known keys: ${names}`;
       throw new ConfigError(source, `unknown key "${prefix}${key}"${hint}`);
     }
     const earlier = seen.get(spec);
@@ -183,6 +216,7 @@ function validate(value: unknown, source: string, prefix: string, spelling: "keb
       case "selectors": {
         const list = parseSelectorList(stringList(raw, source, at), knownCodes, (i, message) => new ConfigError(source, `${at}[${i}]: ${message}`));
         if (spec.camel === "select") out.settings.select = list;
+        else if (spec.camel === "extendSelect") out.extendSelect = list;
         else out.settings.ignore = list;
         break;
       }
@@ -206,6 +240,7 @@ function validate(value: unknown, source: string, prefix: string, spelling: "keb
       case "bool":
         if (typeof raw !== "boolean") throw new ConfigError(source, `${at}: expected true or false, got ${describe(raw)}`);
         if (EDITOR_KEYS.has(spec.camel)) out.editor[spec.camel as keyof EditorSettings] = raw;
+        else if (spec.camel === "forceExclude") out.forceExclude = raw;
         else out.settings[spec.camel as "reportWithoutEvidence" | "checkTestCode" | "checkRunOnceCode" | "respectOtherTools"] = raw;
         break;
       case "patterns": {
@@ -220,6 +255,23 @@ function validate(value: unknown, source: string, prefix: string, spelling: "keb
         });
         if (spec.camel === "exclude") out.exclude = list;
         else out.extendExclude = list;
+        break;
+      }
+      case "path":
+        if (typeof raw !== "string" || raw.trim() === "") throw new ConfigError(source, `${at}: expected the path of another config file, got ${describe(raw)}`);
+        out.extend = raw;
+        break;
+      case "per-file-ignores": {
+        if (!isTable(raw)) throw new ConfigError(source, `${at}: expected a table of glob = [rule codes], got ${describe(raw)}`);
+        const table: Record<string, string[]> = {};
+        for (const [pattern, codes] of Object.entries(raw)) {
+          const where = `${at}.${JSON.stringify(pattern)}`;
+          if (pattern.trim() === "") throw new ConfigError(source, `${where}: an empty pattern matches nothing; remove it`);
+          const problem = patternProblem(pattern);
+          if (problem !== null) throw new ConfigError(source, `${where}: unusable pattern: ${problem}`);
+          table[pattern] = parseSelectorList(stringList(codes, source, where), knownCodes, (i, message) => new ConfigError(source, `${where}[${i}]: ${message}`));
+        }
+        out.perFileIgnores = table;
         break;
       }
     }
@@ -343,7 +395,9 @@ function isPyproject(path: string): boolean {
  */
 export function readConfigFile(path: string, options: ValidateOptions & { required?: boolean } = {}): ConfigValues | null {
   const doc = readToml(path);
-  if (!isPyproject(path)) return parseConfigTable(doc, path, options);
+  // A memhint.toml, or a file given with --config, may be a copy of a pyproject.toml's table, header included.
+  const onlyToolTable = Object.keys(doc).length === 1 && isTable(doc.tool) && Object.keys(doc.tool).length === 1 && doc.tool.memhint !== undefined;
+  if (!isPyproject(path) && !onlyToolTable) return parseConfigTable(doc, path, options);
   const tool = doc.tool;
   if (tool === undefined || (isTable(tool) && tool.memhint === undefined)) {
     if (options.required) throw new ConfigError(path, "has no [tool.memhint] table");
@@ -415,31 +469,165 @@ export function effectiveExclude(values: Pick<ConfigValues, "exclude" | "extendE
   return [...(values?.exclude ?? DEFAULT_EXCLUDE), ...(values?.extendExclude ?? [])];
 }
 
+/** The settings of a config chain once `extend` is followed: `values` plus the per-file-ignores with their folders. */
+interface ChainValues {
+  values: ConfigValues;
+  perFileIgnores: PerFileIgnore[];
+  files: string[];
+}
+
+function perFileList(values: ConfigValues, path: string): PerFileIgnore[] {
+  return Object.entries(values.perFileIgnores ?? {}).map(([pattern, codes]) => ({ base: dirname(path), pattern, codes }));
+}
+
+/** `child` over `base`, as ruff merges an `extend`ed file: keys set in the child win; extend-* lists add up. */
+function mergeValues(base: ConfigValues, child: ConfigValues): ConfigValues {
+  const settings = { ...base.settings, ...child.settings };
+  if (base.settings.severity || child.settings.severity) settings.severity = { ...base.settings.severity, ...child.settings.severity };
+  return {
+    settings,
+    editor: { ...base.editor, ...child.editor },
+    exclude: child.exclude ?? base.exclude,
+    extendExclude: [...(base.extendExclude ?? []), ...(child.extendExclude ?? [])],
+    // A child's own `select` starts the selection afresh, dropping what the base added to its own.
+    extendSelect: [...(child.settings.select ? [] : base.extendSelect ?? []), ...(child.extendSelect ?? [])],
+    forceExclude: child.forceExclude ?? base.forceExclude,
+  };
+}
+
+/** Read `path` and the files it extends, in order; a cycle is an error naming the chain. */
+function readChain(path: string, options: ValidateOptions & { required?: boolean }, chain: readonly string[] = []): ChainValues | null {
+  const values = readConfigFile(path, { ...options, required: options.required || chain.length > 0 });
+  if (!values) return null;
+  const own: ChainValues = { values, perFileIgnores: perFileList(values, path), files: [path] };
+  if (values.extend === undefined) return own;
+  const target = resolve(dirname(path), values.extend);
+  const seen = [...chain, path];
+  if (seen.includes(target)) {
+    throw new ConfigError(path, `extend: the files extend each other in a cycle: ${[...seen.slice(seen.indexOf(target)), target].join(" -> ")}`);
+  }
+  if (!isFile(target)) throw new ConfigError(path, `extend: cannot read ${JSON.stringify(values.extend)} (${target}): no such file`);
+  const base = readChain(target, options, seen) as ChainValues;
+  return { values: mergeValues(base.values, values), perFileIgnores: [...base.perFileIgnores, ...own.perFileIgnores], files: [path, ...base.files] };
+}
+
+/** The LoadedConfig for a chain read from `path` (null: no config; `root` is then the start directory). */
+function loaded(chain: ChainValues | null, path: string | null, root: string, skipped: SkippedConfigFile[]): LoadedConfig {
+  if (!chain) return { settings: {}, editor: {}, exclude: effectiveExclude(null), path: null, root, skipped, perFileIgnores: [], forceExclude: false, files: [] };
+  const { values } = chain;
+  const settings = { ...values.settings };
+  if (values.extendSelect && values.extendSelect.length > 0) {
+    // No select means every rule that is on by default: the prefix "MH" says the same and leaves opt-in rules out.
+    settings.select = [...(settings.select && settings.select.length > 0 ? settings.select : ["MH"]), ...values.extendSelect];
+  }
+  return {
+    settings, editor: values.editor, exclude: effectiveExclude(values), path, root, skipped,
+    perFileIgnores: chain.perFileIgnores, forceExclude: values.forceExclude ?? false, files: chain.files,
+  };
+}
+
+/** The codes `per-file-ignores` ignores in `file` (an absolute path). */
+export function perFileIgnoredCodes(config: Pick<LoadedConfig, "perFileIgnores">, file: string): string[] {
+  const codes: string[] = [];
+  for (const entry of config.perFileIgnores) {
+    const rel = relative(entry.base, file);
+    if (rel === "" || rel.startsWith("..") || isAbsolute(rel)) continue;
+    if (ignore({ ignorecase: false }).add(entry.pattern).ignores(rel.split(sep).join("/"))) codes.push(...entry.codes);
+  }
+  return codes;
+}
+
+function configFileProblem(path: string): string | null {
+  if (isFile(path)) return null;
+  try {
+    return `it is ${fileKind(statSync(path))}, not a regular file`;
+  } catch (error) {
+    return errorMessage(error);
+  }
+}
+
 /**
  * Load the configuration for a run starting in `startDir`: the nearest config file (at or below
  * `stopDir`, when given), or the one given as `configFile` (which must exist, and if a
- * pyproject.toml, have `[tool.memhint]`), or none when `noConfig` is set.
+ * pyproject.toml, have `[tool.memhint]`), or none when `noConfig` is set. `extend` is followed.
  */
 export function loadConfig(startDir: string, options: ValidateOptions & SearchBounds & { configFile?: string; noConfig?: boolean } = {}): LoadedConfig {
   const start = resolve(startDir);
   const skipped: SkippedConfigFile[] = [];
-  if (options.noConfig) return { settings: {}, editor: {}, exclude: effectiveExclude(null), path: null, root: start, skipped };
+  if (options.noConfig) return loaded(null, null, start, skipped);
   if (options.configFile !== undefined) {
     const path = resolve(options.configFile);
-    if (!isFile(path)) {
-      let reason: string;
-      try {
-        reason = `it is ${fileKind(statSync(path))}, not a regular file`;
-      } catch (error) {
-        reason = errorMessage(error);
-      }
-      throw new ConfigError(path, `cannot use this config file: ${reason}`);
-    }
-    const values = readConfigFile(path, { ...options, required: true }) as ConfigValues;
-    return { settings: values.settings, editor: values.editor, exclude: effectiveExclude(values), path, root: dirname(path), skipped };
+    const problem = configFileProblem(path);
+    if (problem !== null) throw new ConfigError(path, `cannot use this config file: ${problem}`);
+    return loaded(readChain(path, { ...options, required: true }), path, dirname(path), skipped);
   }
   const found = findConfig(start, { ...options, skipped });
-  if (!found) return { settings: {}, editor: {}, exclude: effectiveExclude(null), path: null, root: start, skipped };
-  const { values } = found;
-  return { settings: values.settings, editor: values.editor, exclude: effectiveExclude(values), path: found.path, root: dirname(found.path), skipped };
+  if (!found) return loaded(null, null, start, skipped);
+  return loaded(readChain(found.path, options), found.path, dirname(found.path), skipped);
+}
+
+/**
+ * The configuration of each folder of a run, as ruff finds it: a file uses the nearest config file
+ * above it, unless `configFile` forces one for all (or `noConfig` none). Each folder and each
+ * config file is looked at once.
+ */
+export class ConfigResolver {
+  private readonly byDir = new Map<string, LoadedConfig>();
+  private readonly fixed: LoadedConfig | null;
+  readonly skipped: SkippedConfigFile[] = [];
+
+  /** @param fallbackRoot the root used where no config file is found */
+  constructor(private readonly fallbackRoot: string, private readonly options: ValidateOptions & { configFile?: string; noConfig?: boolean } = {}) {
+    this.fixed = options.configFile !== undefined || options.noConfig ? loadConfig(fallbackRoot, options) : null;
+  }
+
+  /** The configuration for the files in `dir` (absolute). */
+  forDirectory(dir: string): LoadedConfig {
+    if (this.fixed) return this.fixed;
+    const known = this.byDir.get(dir);
+    if (known) return known;
+    let result: LoadedConfig | null = null;
+    for (const name of CONFIG_FILE_NAMES) {
+      const candidate = join(dir, name);
+      if (!isCandidate(candidate, this.skipped)) continue;
+      const chain = readChain(candidate, this.options);
+      if (chain) {
+        result = loaded(chain, candidate, dir, this.skipped);
+        break;
+      }
+    }
+    if (!result) {
+      const parent = dirname(dir);
+      result = parent === dir ? loaded(null, null, this.fallbackRoot, this.skipped) : this.forDirectory(parent);
+    }
+    this.byDir.set(dir, result);
+    return result;
+  }
+
+  /** The configuration for the file (or folder, when `isDir`) at `path`. */
+  forPath(path: string, isDir = false): LoadedConfig {
+    return this.forDirectory(isDir ? path : dirname(path));
+  }
+}
+
+/**
+ * The effective settings of one file under the names the config file uses (kebab-case), as
+ * `memhint check --show-settings FILE` prints them. An empty `select` (every rule that is on by
+ * default) is shown as the codes it stands for.
+ */
+export function settingsAsConfigKeys(settings: Settings, config: LoadedConfig, defaultCodes: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const editor: EditorSettings = { ...DEFAULT_EDITOR_SETTINGS, ...config.editor };
+  for (const spec of KEYS) {
+    if (spec.camel in settings) {
+      const value = settings[spec.camel as keyof Settings];
+      out[spec.kebab] = spec.camel === "select" && (value as string[]).length === 0 ? [...defaultCodes] : value;
+    } else if (spec.camel in editor) {
+      out[spec.kebab] = editor[spec.camel as keyof EditorSettings];
+    }
+  }
+  out.exclude = config.exclude;
+  out["force-exclude"] = config.forceExclude;
+  out["per-file-ignores"] = config.perFileIgnores.map((e) => ({ pattern: e.pattern, relativeTo: e.base, codes: e.codes }));
+  return out;
 }

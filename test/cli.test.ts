@@ -499,8 +499,8 @@ describe("memhint check: configuration", () => {
     const dir = tempDir();
     writeTree(dir, { "pyproject.toml": '[tool.memhint]\nignore = ["MH1"]\nlru-cache-maxsize = 256\n' });
     const shown = JSON.parse(memhint(["check", "--show-settings", "--ignore", "MH001"], dir).stdout);
-    expect(shown.configFile).toBe(join(dir, "pyproject.toml"));
-    expect(shown.settings).toMatchObject({ ignore: ["MH1", "MH001"], lruCacheMaxsize: 256, select: [] });
+    expect(shown["config-file"]).toBe(join(dir, "pyproject.toml"));
+    expect(shown.settings).toMatchObject({ ignore: ["MH1", "MH001"], "lru-cache-maxsize": 256 });
   });
 });
 

@@ -3,7 +3,7 @@ import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
-  ConfigError, DEFAULT_EXCLUDE, loadConfig, parseConfigTable, registryCodes, validateSettingsObject,
+  ConfigError, ConfigResolver, DEFAULT_EXCLUDE, loadConfig, parseConfigTable, perFileIgnoredCodes, registryCodes, validateSettingsObject,
 } from "../server/config.js";
 import { tempDir } from "./helpers/cli.js";
 
@@ -54,7 +54,13 @@ describe("parseConfigTable", () => {
   });
 
   it.each([
-    [{ selekt: [] }, 'unknown key "tool.memhint.selekt"; known keys: select, ignore, severity, huge-allocation-bytes'],
+    [{ selekt: [] }, 'unknown key "tool.memhint.selekt"; did you mean "select"?'],
+    [{ colour: [] }, 'unknown key "tool.memhint.colour"; known keys: select, ignore, severity, huge-allocation-bytes'],
+    [{ "extend-selct": [] }, 'unknown key "tool.memhint.extend-selct"; did you mean "extend-select"?'],
+    [{ "per-file-ignores": ["MH101"] }, "tool.memhint.per-file-ignores: expected a table of glob = [rule codes], got an array"],
+    [{ "per-file-ignores": { "tests/*": "MH101" } }, 'tool.memhint.per-file-ignores."tests/*": expected an array of strings'],
+    [{ "force-exclude": "yes" }, 'tool.memhint.force-exclude: expected true or false, got the string "yes"'],
+    [{ extend: 1 }, "tool.memhint.extend: expected the path of another config file, got the number 1"],
     [{ inlayHints: true }, 'unknown key "tool.memhint.inlayHints"; did you mean "inlay-hints"?'],
     [{ lru_cache_maxsize: 1 }, 'unknown key "tool.memhint.lru_cache_maxsize"; did you mean "lru-cache-maxsize"?'],
     [{ select: "MH101" }, 'tool.memhint.select: expected an array of strings, got the string "MH101"'],
@@ -121,7 +127,10 @@ describe("loadConfig", () => {
       "pkg/sub/x.py": "",
     });
     const config = loadConfig(join(dir, "pkg", "sub"), { knownCodes: codes });
-    expect(config).toEqual({ settings: { ignore: ["MH202"] }, editor: {}, exclude: [...DEFAULT_EXCLUDE, "gen"], path: join(dir, "pyproject.toml"), root: dir, skipped: [] });
+    expect(config).toEqual({
+      settings: { ignore: ["MH202"] }, editor: {}, exclude: [...DEFAULT_EXCLUDE, "gen"], path: join(dir, "pyproject.toml"), root: dir, skipped: [],
+      perFileIgnores: [], forceExclude: false, files: [join(dir, "pyproject.toml")],
+    });
   });
 
   it("stops after stopDir, when given (the language server's workspace bound); without it, walks to the root", () => {
@@ -172,5 +181,65 @@ describe("loadConfig", () => {
   it("reports a wrong [tool] shape and a wrong [tool.memhint] shape", () => {
     expect(errorOf(() => loadConfig(tree({ "pyproject.toml": "tool = 3\n" }), { knownCodes: codes })).detail).toBe("tool: expected a table, got the number 3");
     expect(errorOf(() => loadConfig(tree({ "pyproject.toml": "[tool]\nmemhint = true\n" }), { knownCodes: codes })).detail).toBe("tool.memhint: expected a table of settings, got true");
+  });
+});
+
+describe("extend, per-file-ignores and the per-folder resolver", () => {
+  function tree(files: Record<string, string>): string {
+    const dir = tempDir();
+    for (const [path, text] of Object.entries(files)) {
+      mkdirSync(join(dir, path, ".."), { recursive: true });
+      writeFileSync(join(dir, path), text);
+    }
+    return dir;
+  }
+
+  it("parses the new keys", () => {
+    const values = parseConfigTable({
+      "extend-select": ["mh202"], "force-exclude": true, extend: "../base.toml", "per-file-ignores": { "tests/*.py": ["mh1"] },
+    }, "m.toml", { knownCodes: codes });
+    expect(values).toMatchObject({ extendSelect: ["MH202"], forceExclude: true, extend: "../base.toml", perFileIgnores: { "tests/*.py": ["MH1"] } });
+  });
+
+  it("an editor may not set the keys that only make sense in a file", () => {
+    expect(errorOf(() => validateSettingsObject({ extend: "x.toml" }, "client settings", { knownCodes: codes })).detail).toBe('"extend" can only be set in a config file (pyproject.toml or memhint.toml)');
+    expect(validateSettingsObject({ extendSelect: ["MH101"] }, "client settings", { knownCodes: codes }).extendSelect).toEqual(["MH101"]);
+  });
+
+  it("extend merges the base under the file: keys set win, extend-* lists add up, severity merges", () => {
+    const dir = tree({
+      "base.toml": 'ignore = ["MH101"]\nlru-cache-maxsize = 5\nextend-exclude = ["a"]\nextend-select = ["MH202"]\n[severity]\nMH101 = "error"\n[per-file-ignores]\n"t/*" = ["MH102"]\n',
+      "pkg/pyproject.toml": '[tool.memhint]\nextend = "../base.toml"\nignore = ["MH102"]\nextend-exclude = ["b"]\n[tool.memhint.severity]\nMH202 = "hint"\n',
+    });
+    const config = loadConfig(join(dir, "pkg"), { knownCodes: codes });
+    expect(config.files).toEqual([join(dir, "pkg", "pyproject.toml"), join(dir, "base.toml")]);
+    expect(config.settings).toEqual({ ignore: ["MH102"], lruCacheMaxsize: 5, severity: { MH101: "error", MH202: "hint" }, select: ["MH", "MH202"] });
+    expect(config.exclude).toEqual([...DEFAULT_EXCLUDE, "a", "b"]);
+    expect(config.root).toBe(join(dir, "pkg"));
+    // The base's pattern stays relative to the base's folder.
+    expect(perFileIgnoredCodes(config, join(dir, "t", "x.py"))).toEqual(["MH102"]);
+    expect(perFileIgnoredCodes(config, join(dir, "pkg", "t", "x.py"))).toEqual([]);
+  });
+
+  it("a cycle names the chain; extending a pyproject.toml without [tool.memhint] is an error", () => {
+    const dir = tree({ "a.toml": 'extend = "b/b.toml"\n', "b/b.toml": 'extend = "../a.toml"\n', "c.toml": 'extend = "pyproject.toml"\n', "pyproject.toml": "[project]\n" });
+    expect(errorOf(() => loadConfig(dir, { configFile: join(dir, "a.toml"), knownCodes: codes })).detail)
+      .toBe(`extend: the files extend each other in a cycle: ${join(dir, "a.toml")} -> ${join(dir, "b", "b.toml")} -> ${join(dir, "a.toml")}`);
+    expect(errorOf(() => loadConfig(dir, { configFile: join(dir, "c.toml"), knownCodes: codes })).message).toBe(`${join(dir, "pyproject.toml")}: has no [tool.memhint] table`);
+  });
+
+  it("a file holding only [tool.memhint] is read through its table", () => {
+    const dir = tree({ "lint.toml": '[tool.memhint]\nselect = ["MH101"]\n' });
+    expect(loadConfig(dir, { configFile: join(dir, "lint.toml"), knownCodes: codes }).settings).toEqual({ select: ["MH101"] });
+  });
+
+  it("the resolver gives each folder its nearest config, reading each file once", () => {
+    const dir = tree({ "memhint.toml": 'ignore = ["MH101"]\n', "sub/pyproject.toml": '[tool.memhint]\nignore = ["MH102"]\n', "sub/deep/x.py": "" });
+    const resolver = new ConfigResolver(dir, { knownCodes: codes });
+    expect(resolver.forDirectory(join(dir, "sub", "deep")).path).toBe(join(dir, "sub", "pyproject.toml"));
+    expect(resolver.forPath(join(dir, "x.py")).path).toBe(join(dir, "memhint.toml"));
+    expect(resolver.forDirectory(join(dir, "sub"))).toBe(resolver.forDirectory(join(dir, "sub", "deep")));
+    const forced = new ConfigResolver(dir, { knownCodes: codes, configFile: join(dir, "memhint.toml") });
+    expect(forced.forDirectory(join(dir, "sub")).path).toBe(join(dir, "memhint.toml"));
   });
 });

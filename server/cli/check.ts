@@ -13,11 +13,11 @@ import { basename, dirname, isAbsolute, relative, resolve, sep } from "node:path
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { Worker } from "node:worker_threads";
-import { ConfigError, loadConfig, parseSelectorList, type LoadedConfig } from "../config.js";
+import { ConfigError, ConfigResolver, parseSelectorList, perFileIgnoredCodes, settingsAsConfigKeys, type LoadedConfig } from "../config.js";
 import { BUILTIN_CODES, loadPythonParser, resolveSettings, type PythonParser, type Rule, type Settings } from "../engine/index.js";
 import { argumentError } from "../args.js";
 import { ruleDocsUrl } from "../lsp/links.js";
-import { discover } from "./discover.js";
+import { discover, type Exclusion } from "./discover.js";
 import { COLOURS, NO_COLOURS, renderFull, type Palette } from "./formats/full.js";
 import { githubAnnotation } from "./formats/github.js";
 import { junitReport, type JunitFile } from "./formats/junit.js";
@@ -253,7 +253,7 @@ function workerCount(options: CheckOptions, files: number): number {
  * with the number of inputs sent to workers.
  */
 function checkInWorkers(
-  inputs: readonly Input[], jobs: number, data: WorkerData, onReport: (report: FileReport) => void, interrupt: Interrupt | null,
+  inputs: ReadonlyArray<{ input: Input; settings: Settings }>, jobs: number, data: WorkerData, onReport: (report: FileReport) => void, interrupt: Interrupt | null,
 ): Promise<number> {
   const url = new URL("./worker.js", import.meta.url);
   return new Promise((resolvePromise, reject) => {
@@ -301,7 +301,7 @@ function checkInWorkers(
     };
     const feed = (worker: Worker): void => {
       if (next >= inputs.length || stopped()) return;
-      const request: WorkerRequest = { index: next, input: inputs[next] };
+      const request: WorkerRequest = { index: next, ...inputs[next] };
       next++;
       worker.postMessage(request);
     };
@@ -373,9 +373,11 @@ export async function runCheck(argv: readonly string[], io: CliIO, rules: readon
     const first = resolve(io.cwd, options.paths[0]);
     startDir = isDirectory(first) ? first : dirname(first);
   }
-  let config: LoadedConfig;
+  let configs: ConfigResolver;
+  let startConfig: LoadedConfig;
   try {
-    config = loadConfig(startDir, { configFile: options.config === undefined ? undefined : resolve(io.cwd, options.config), noConfig: options.noConfig, knownCodes });
+    configs = new ConfigResolver(startDir, { configFile: options.config === undefined ? undefined : resolve(io.cwd, options.config), noConfig: options.noConfig, knownCodes });
+    startConfig = configs.forDirectory(startDir);
   } catch (error) {
     if (error instanceof ConfigError) {
       io.stderr.write(`memhint check: configuration error: ${error.message}\n`);
@@ -383,46 +385,78 @@ export async function runCheck(argv: readonly string[], io: CliIO, rules: readon
     }
     throw error;
   }
-  for (const skipped of config.skipped) {
-    io.stderr.write(`memhint check: warning: ${quotePath(displayPath(io.cwd, skipped.path))}: config file skipped: ${skipped.reason}\n`);
-  }
-  const settings = resolveSettings(config.settings, cliSelection(config.settings, options));
+  const settingsByConfig = new Map<LoadedConfig, Settings>();
+  /** The settings for a file: its config's, the command line's over them, and its per-file-ignores. */
+  const settingsFor = (config: LoadedConfig, path: string): Settings => {
+    let base = settingsByConfig.get(config);
+    if (!base) {
+      base = resolveSettings(config.settings, cliSelection(config.settings, options));
+      settingsByConfig.set(config, base);
+    }
+    const codes = perFileIgnoredCodes(config, resolve(io.cwd, path));
+    return codes.length === 0 ? base : { ...base, ignore: [...base.ignore, ...codes] };
+  };
 
   if (options.showSettings) {
-    io.stdout.write(`${JSON.stringify({ configFile: config.path, configRoot: config.root, exclude: config.exclude, settings }, null, 2)}\n`);
-    return 0;
-  }
-
-  let inputs: Input[];
-  let problems = 0;
-  const notice = (text: string): void => {
-    io.stderr.write(`${text}\n`);
-  };
-  const inputFor = (path: string | null, name: string): Input => ({ path, name, display: quotePath(name), projectPath: projectPath(config.root, io.cwd, path ?? name) });
-  if (options.stdin) {
-    inputs = [inputFor(null, options.stdin.name)];
-  } else {
-    let found;
+    const target = resolve(io.cwd, options.stdin ? options.stdin.name : options.paths[0]);
+    const targetIsDir = !options.stdin && isDirectory(target);
+    let config: LoadedConfig;
     try {
-      found = discover(options.paths, io.cwd, { exclude: config.exclude, excludeRoot: config.root });
+      config = targetIsDir ? configs.forDirectory(target) : configs.forPath(target);
     } catch (error) {
       if (error instanceof ConfigError) {
-        notice(`memhint check: configuration error: ${error.message}`);
+        io.stderr.write(`memhint check: configuration error: ${error.message}\n`);
         return 2;
       }
       throw error;
     }
-    for (const p of found.missing) notice(`memhint check: ${quotePath(p)}: no such file or directory`); // vanished since checked
-    if (found.missing.length > 0) return 2;
-    for (const p of found.problems) {
-      notice(`${quotePath(displayPath(io.cwd, p.path))}: ${p.notice ? "" : "skipped: "}${p.message}`);
-      if (!p.notice) problems++;
-    }
-    inputs = found.files.map((path) => inputFor(path, displayPath(io.cwd, path)));
+    printSkipped(io, configs);
+    const settings = targetIsDir ? settingsFor(config, target) : settingsFor(config, target);
+    io.stdout.write(`${JSON.stringify(shownSettings(target, config, settings, rules), null, 2)}\n`);
+    return 0;
   }
 
+  let inputs: Array<{ input: Input; settings: Settings }>;
+  let problems = 0;
+  const notice = (text: string): void => {
+    io.stderr.write(`${text}\n`);
+  };
+  const inputFor = (config: LoadedConfig, path: string | null, name: string): { input: Input; settings: Settings } => ({
+    input: { path, name, display: quotePath(name), projectPath: projectPath(config.root, io.cwd, path ?? name) },
+    settings: settingsFor(config, path ?? name),
+  });
+  try {
+    if (options.stdin) {
+      inputs = [inputFor(startConfig, null, options.stdin.name)];
+    } else {
+      const exclusions = new WeakMap<LoadedConfig, Exclusion>();
+      const found = discover(options.paths, io.cwd, {
+        exclusionFor: (dir) => {
+          const config = configs.forDirectory(dir);
+          let exclusion = exclusions.get(config);
+          if (!exclusion) exclusions.set(config, (exclusion = { exclude: config.exclude, excludeRoot: config.root, forceExclude: config.forceExclude }));
+          return exclusion;
+        },
+      });
+      for (const p of found.missing) notice(`memhint check: ${quotePath(p)}: no such file or directory`); // vanished since checked
+      if (found.missing.length > 0) return 2;
+      for (const p of found.problems) {
+        notice(`${quotePath(displayPath(io.cwd, p.path))}: ${p.notice ? "" : "skipped: "}${p.message}`);
+        if (!p.notice) problems++;
+      }
+      inputs = found.files.map((path) => inputFor(configs.forPath(path), path, displayPath(io.cwd, path)));
+    }
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      notice(`memhint check: configuration error: ${error.message}`);
+      return 2;
+    }
+    throw error;
+  }
+  printSkipped(io, configs);
+
   if (options.showFiles) {
-    for (const input of inputs) io.stdout.write(`${input.display}\n`);
+    for (const { input } of inputs) io.stdout.write(`${input.display}\n`);
     return problems > 0 ? 2 : 0;
   }
   if (options.unsafeFixes && !options.fix && !options.diff) {
@@ -454,7 +488,7 @@ export async function runCheck(argv: readonly string[], io: CliIO, rules: readon
   try {
     const jobs = existsSync(fileURLToPath(new URL("./worker.js", import.meta.url))) ? workerCount(options, inputs.length) : 0;
     if (jobs > 0) {
-      started = await checkInWorkers(inputs, jobs, { options: processOptions, settings, writeGate: interrupt?.gate ?? null }, (report) => printer.add(report), interrupt);
+      started = await checkInWorkers(inputs, jobs, { options: processOptions, writeGate: interrupt?.gate ?? null }, (report) => printer.add(report), interrupt);
     } else if (inputs.length > 0) {
       let parser: PythonParser;
       try {
@@ -463,7 +497,7 @@ export async function runCheck(argv: readonly string[], io: CliIO, rules: readon
         notice(`memhint check: cannot load the Python parser: ${firstLine(error)}`);
         return 2;
       }
-      for (const input of inputs) {
+      for (const { input, settings } of inputs) {
         if (interrupt) {
           await new Promise((resolveTurn) => setImmediate(resolveTurn)); // let a signal be handled
           if (interrupt.signal) break;
@@ -498,6 +532,28 @@ export async function runCheck(argv: readonly string[], io: CliIO, rules: readon
     return interrupt.signal === "SIGINT" ? 130 : 143;
   }
   return output.close(printer.finish(problems));
+}
+
+/** Tell the user about config files passed over (not regular files), each once. */
+function printSkipped(io: CliIO, configs: ConfigResolver): void {
+  const told = new Set<string>();
+  for (const skipped of configs.skipped) {
+    if (told.has(skipped.path)) continue;
+    told.add(skipped.path);
+    io.stderr.write(`memhint check: warning: ${quotePath(displayPath(io.cwd, skipped.path))}: config file skipped: ${skipped.reason}\n`);
+  }
+}
+
+/** What --show-settings prints for `target`: the config files used and the settings, named as in a config file. */
+function shownSettings(target: string, config: LoadedConfig, settings: Settings, rules: readonly Rule[]): Record<string, unknown> {
+  const defaultCodes = [...BUILTIN_CODES, ...rules.filter((r) => !r.optIn).map((r) => r.code)].sort();
+  return {
+    path: target,
+    "config-file": config.path,
+    "extended-files": config.files.slice(1),
+    "config-root": config.root,
+    settings: settingsAsConfigKeys(settings, config, defaultCodes),
+  };
 }
 
 /**

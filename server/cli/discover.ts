@@ -2,7 +2,8 @@
  * Which files `memhint check` lints.
  *
  * - A path given on the command line that is not a directory is linted whatever its name, even
- *   when an exclude pattern or a .gitignore would skip it.
+ *   when an exclude pattern or a .gitignore would skip it (unless the config sets force-exclude).
+ * - Each folder's files obey the exclude patterns of that folder's config (the nearest above it).
  * - Under a directory: files named `*.py`, skipping directories that match the exclude patterns
  *   (by default `.git`, `node_modules`, `.venv`, `venv`, `__pycache__`), any directory holding a
  *   `pyvenv.cfg` (a virtualenv), and whatever the `.gitignore` files say. A directory given on the
@@ -31,10 +32,18 @@ import { fileKind, readRegularFile, UnreadableFileError } from "../read-file.js"
 /** A `.gitignore` larger than this is not read (its patterns are not applied, with a notice). */
 const MAX_GITIGNORE_BYTES = 1024 * 1024;
 
-export interface DiscoverOptions {
+/** The exclude settings of one folder's config. */
+export interface Exclusion {
   /** Gitignore-style patterns, relative to `excludeRoot`. */
   exclude: readonly string[];
   excludeRoot: string;
+  /** Apply `exclude` to paths named on the command line too. */
+  forceExclude?: boolean;
+}
+
+export interface DiscoverOptions {
+  /** The exclusion that applies to the entries of folder `dir` (each folder may have its own config). */
+  exclusionFor(dir: string): Exclusion;
 }
 
 export interface DiscoveryProblem {
@@ -109,18 +118,24 @@ function errorText(error: unknown): string {
 }
 
 export class Discoverer {
-  private readonly excludeMatcher: Ignore;
+  private readonly matchers = new WeakMap<Exclusion, Ignore>();
   private readonly files = new Set<string>();
   private readonly problems: DiscoveryProblem[] = [];
 
-  constructor(private readonly options: DiscoverOptions) {
-    this.excludeMatcher = ignore({ ignorecase: false }).add([...options.exclude]);
-  }
+  constructor(private readonly options: DiscoverOptions) {}
 
-  /** Whether an exclude pattern matches `path` (relative to the exclude root, or by name outside it). */
-  private excluded(path: string, isDir: boolean): boolean {
-    const rel = inside(this.options.excludeRoot, path) ?? path.slice(path.lastIndexOf(sep) + 1);
-    return this.excludeMatcher.ignores(isDir ? `${rel}/` : rel);
+  /**
+   * Whether an exclude pattern of the config of `path`'s folder matches `path` (relative to the
+   * exclude root, or by name outside it).
+   */
+  private excluded(path: string, isDir: boolean, exclusion = this.options.exclusionFor(dirname(path))): boolean {
+    let matcher = this.matchers.get(exclusion);
+    if (!matcher) {
+      matcher = ignore({ ignorecase: false }).add([...exclusion.exclude]);
+      this.matchers.set(exclusion, matcher);
+    }
+    const rel = inside(exclusion.excludeRoot, path) ?? path.slice(path.lastIndexOf(sep) + 1);
+    return matcher.ignores(isDir ? `${rel}/` : rel);
   }
 
   private readGitignore(dir: string, file: string, layers: IgnoreLayer[]): void {
@@ -178,6 +193,9 @@ export class Discoverer {
       this.problems.push({ path, message: `cannot access: ${errorText(error)}` });
       return "ok";
     }
+    const exclusion = this.options.exclusionFor(dirname(path));
+    // With force-exclude (as pre-commit needs, naming every changed file), named paths obey the excludes too.
+    if (exclusion.forceExclude && this.excluded(path, stat.isDirectory(), exclusion)) return "ok";
     if (!stat.isDirectory()) {
       this.files.add(path);
       return "ok";
@@ -201,16 +219,17 @@ export class Discoverer {
     }
     const layers = [...inherited];
     if (entries.some((e) => e.name === ".gitignore")) this.readGitignore(dir, ".gitignore", layers);
+    const exclusion = this.options.exclusionFor(dir);
     for (const entry of entries) {
       const path = join(dir, entry.name);
       if (entry.isDirectory()) {
-        if ((useExclude && this.excluded(path, true)) || ignoredBy(layers, path, true)) continue;
+        if ((useExclude && this.excluded(path, true, exclusion)) || ignoredBy(layers, path, true)) continue;
         if (hasEntry(path, "pyvenv.cfg")) continue;
         this.walk(path, layers, useExclude);
         continue;
       }
       if (!entry.name.endsWith(".py")) continue;
-      if ((useExclude && this.excluded(path, false)) || ignoredBy(layers, path, false)) continue;
+      if ((useExclude && this.excluded(path, false, exclusion)) || ignoredBy(layers, path, false)) continue;
       if (entry.isSymbolicLink()) {
         let target;
         try {

@@ -10,7 +10,6 @@ import { useWriteGate } from "./write.js";
 
 export interface WorkerData {
   options: ProcessOptions;
-  settings: Settings;
   /** Shared with the main thread so that an interrupt never cuts a write short (write.ts). */
   writeGate: SharedArrayBuffer | null;
 }
@@ -18,14 +17,16 @@ export interface WorkerData {
 export interface WorkerRequest {
   index: number;
   input: Input;
+  /** The settings for this input (each folder may have its own config). */
+  settings: Settings;
 }
 
 const port = parentPort;
 if (!port) throw new Error("server/cli/worker.js runs as a worker thread of memhint check");
-const { options, settings, writeGate } = workerData as WorkerData;
+const { options, writeGate } = workerData as WorkerData;
 if (writeGate) useWriteGate(writeGate);
 const parser = await loadPythonParser();
 // Requests posted while the parser loaded wait in the port's queue until this listener starts it.
-port.on("message", ({ index, input }: WorkerRequest) => {
+port.on("message", ({ index, input, settings }: WorkerRequest) => {
   port.postMessage({ index, report: processFile(input, null, options, parser, allRules, settings) });
 });
