@@ -526,13 +526,17 @@ function loaded(chain: ChainValues | null, path: string | null, root: string, sk
   };
 }
 
+const perFileMatchers = new WeakMap<PerFileIgnore, ReturnType<typeof ignore>>();
+
 /** The codes `per-file-ignores` ignores in `file` (an absolute path). */
 export function perFileIgnoredCodes(config: Pick<LoadedConfig, "perFileIgnores">, file: string): string[] {
   const codes: string[] = [];
   for (const entry of config.perFileIgnores) {
     const rel = relative(entry.base, file);
-    if (rel === "" || rel.startsWith("..") || isAbsolute(rel)) continue;
-    if (ignore({ ignorecase: false }).add(entry.pattern).ignores(rel.split(sep).join("/"))) codes.push(...entry.codes);
+    if (rel === "" || rel === ".." || rel.startsWith(`..${sep}`) || isAbsolute(rel)) continue;
+    let matcher = perFileMatchers.get(entry);
+    if (!matcher) perFileMatchers.set(entry, (matcher = ignore({ ignorecase: false }).add(entry.pattern)));
+    if (matcher.ignores(rel.split(sep).join("/"))) codes.push(...entry.codes);
   }
   return codes;
 }

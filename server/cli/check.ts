@@ -50,12 +50,14 @@ Options:
   --ignore CODES         also skip these rule codes or prefixes
   --statistics           print the number of findings per code instead of each finding
   --exit-zero            exit 0 even when findings remain
-  --config PATH          use this config file (pyproject.toml or memhint.toml)
+  --config PATH          use this config file for every path (pyproject.toml or memhint.toml);
+                         by default each file uses the nearest one above it
   --no-config            ignore config files
   --stdin-filename NAME  read the source from stdin and report it as NAME
   --jobs N               check on N threads (default: one per CPU, up to 8, for 16+ files)
   --show-files           print the files that would be checked, and exit
-  --show-settings        print the resolved settings as JSON, and exit
+  --show-settings        print the settings of the first path (a file or folder) as JSON,
+                         under the config file's names, and exit
   -q, --quiet            print findings only: no summary, no "fixed" lines
   -h, --help             show this help
 
@@ -411,7 +413,7 @@ export async function runCheck(argv: readonly string[], io: CliIO, rules: readon
       throw error;
     }
     printSkipped(io, configs);
-    const settings = targetIsDir ? settingsFor(config, target) : settingsFor(config, target);
+    const settings = settingsFor(config, target);
     io.stdout.write(`${JSON.stringify(shownSettings(target, config, settings, rules), null, 2)}\n`);
     return 0;
   }

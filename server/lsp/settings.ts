@@ -17,7 +17,7 @@
 import { statSync } from "node:fs";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
-import { CONFIG_FILE_NAMES, ConfigError, DEFAULT_EDITOR_SETTINGS, type EditorSettings, loadConfig, validateSettingsObject } from "../config.js";
+import { CONFIG_FILE_NAMES, ConfigError, DEFAULT_EDITOR_SETTINGS, type EditorSettings, loadConfig, type PerFileIgnore, perFileIgnoredCodes, validateSettingsObject } from "../config.js";
 import { resolveSettings, type Settings, SYNTAX_ERROR_CODE } from "../engine/index.js";
 import type { Logger } from "./log.js";
 
@@ -38,8 +38,12 @@ export interface ConfigScope {
 interface DirectoryConfig {
   settings: Partial<Settings>;
   editor: Partial<EditorSettings>;
+  /** The config file's `per-file-ignores`, applied per document. */
+  perFileIgnores: PerFileIgnore[];
   path: string | null;
   signature: string;
+  /** The files the config file extends: a change to one of them is a change too. */
+  extended: string[];
   checkedAt: number;
   resolved: { lint: Settings; editor: EditorSettings } | null;
   resolvedGeneration: number;
@@ -151,7 +155,10 @@ export class SettingsManager {
    * the editor settings turn it on.
    */
   forDocument(uri: string): Settings {
-    return this.resolved(uri).lint;
+    const { lint, perFileIgnores } = this.resolved(uri);
+    const path = documentPath(uri);
+    const codes = path === null ? [] : perFileIgnoredCodes({ perFileIgnores }, path);
+    return codes.length === 0 ? lint : { ...lint, ignore: [...lint.ignore, ...codes] };
   }
 
   /** The language server's own settings for a document (inlay hints, syntax errors). */
@@ -159,15 +166,15 @@ export class SettingsManager {
     return this.resolved(uri).editor;
   }
 
-  private resolved(uri: string): { lint: Settings; editor: EditorSettings } {
+  private resolved(uri: string): { lint: Settings; editor: EditorSettings; perFileIgnores: PerFileIgnore[] } {
     const scope = this.scopeOf(uri);
-    if (scope === null) return this.combine({}, {});
+    if (scope === null) return { ...this.combine({}, {}), perFileIgnores: [] };
     const key = `${scope.start}\n${scope.stop}`;
     const now = Date.now();
     let entry = this.directories.get(key);
     if (entry && now - entry.checkedAt >= CONFIG_RECHECK_MS) {
       entry.checkedAt = now;
-      if (configSignature(scope) !== entry.signature) {
+      if (configSignature(scope, entry.extended) !== entry.signature) {
         this.log.info(`A config file for ${scope.start} changed: re-reading it`);
         this.invalidateConfigFiles();
         entry = undefined;
@@ -182,7 +189,7 @@ export class SettingsManager {
       entry.resolved = this.combine(entry.settings, entry.editor);
       entry.resolvedGeneration = this.generation;
     }
-    return entry.resolved;
+    return { ...entry.resolved, perFileIgnores: entry.perFileIgnores };
   }
 
   /** A config file's settings with the client's over them. */
@@ -193,7 +200,7 @@ export class SettingsManager {
   }
 
   private read(scope: ConfigScope, now: number): DirectoryConfig {
-    const signature = configSignature(scope);
+    let signature = configSignature(scope);
     try {
       const loaded = loadConfig(scope.start, { stopDir: scope.stop });
       for (const skipped of loaded.skipped) {
@@ -202,11 +209,13 @@ export class SettingsManager {
         this.log.warn(`Not reading ${skipped.path}: ${skipped.reason}. Config files must be regular files; looking further up, up to ${scope.stop}`);
       }
       if (loaded.path) this.log.info(`Using ${loaded.path} for files in ${scope.start}`);
-      return { settings: loaded.settings, editor: loaded.editor, path: loaded.path, signature, checkedAt: now, resolved: null, resolvedGeneration: -1 };
+      const extended = loaded.files.slice(1);
+      signature = configSignature(scope, extended);
+      return { settings: loaded.settings, editor: loaded.editor, perFileIgnores: loaded.perFileIgnores, extended, path: loaded.path, signature, checkedAt: now, resolved: null, resolvedGeneration: -1 };
     } catch (error) {
       const message = error instanceof ConfigError ? error.message : describe(error);
       this.problem(`config:${message}`, `memhint: bad configuration: ${message}. Using the defaults and the editor's settings until it is fixed.`);
-      return { settings: {}, editor: {}, path: null, signature, checkedAt: now, resolved: null, resolvedGeneration: -1 };
+      return { settings: {}, editor: {}, perFileIgnores: [], extended: [], path: null, signature, checkedAt: now, resolved: null, resolvedGeneration: -1 };
     }
   }
 
@@ -265,8 +274,16 @@ function describe(error: unknown): string {
 }
 
 /** Modification times and sizes of every config file in `scope`. */
-function configSignature(scope: ConfigScope): string {
+function configSignature(scope: ConfigScope, extended: readonly string[] = []): string {
   const parts: string[] = [];
+  for (const path of extended) {
+    try {
+      const stat = statSync(path);
+      parts.push(`${path}:${stat.mtimeMs}:${stat.size}`);
+    } catch {
+      parts.push(`${path}:absent`);
+    }
+  }
   let current = scope.start;
   for (;;) {
     for (const name of CONFIG_FILE_NAMES) {

@@ -189,6 +189,23 @@ async function findingsOf(c: LspClient, uri: string): Promise<string[]> {
   return codes(await c.diagnostics(uri, 1)).sort();
 }
 
+describe("extend and per-file-ignores in the editor (issue 16)", () => {
+  it("follows extend and applies per-file-ignores, as the command line does", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "memhint-lsp-extend-"));
+    dirs.push(dir);
+    writeFileSync(join(dir, "base.toml"), 'select = ["ALL"]\n[per-file-ignores]\n"gen/*.py" = ["MH101"]\n');
+    writeFileSync(join(dir, "pyproject.toml"), '[tool.memhint]\nextend = "base.toml"\n');
+    const c = start();
+    await c.initialize({}, { rootUri: fileUri(dir) });
+    const generated = fileUri(join(dir, "gen", "g.py"));
+    const plain = fileUri(join(dir, "m.py"));
+    open(c, generated);
+    open(c, plain);
+    expect(codes(await c.diagnostics(plain, 1))).toContain("MH101");
+    expect(codes(await c.diagnostics(generated, 1))).not.toContain("MH101");
+  });
+});
+
 describe("which configuration file applies (issue 12: the server read config files outside the workspace)", () => {
   it("a document in a workspace folder uses config files up to that folder, never above it", async () => {
     const root = tree({
