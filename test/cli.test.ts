@@ -163,7 +163,7 @@ describe("memhint check: usage errors exit 2", () => {
   it.each([
     [["check", "--bogus"], /^memhint check: unknown option --bogus\nRun "memhint check --help" for usage\.\n$/],
     [["check", "--format", "xml"], /--format must be one of full, concise, json, json-lines, sarif, github, junit, not "xml"/],
-    [["check", "--select", "MH999"], /--select: unknown rule code or prefix "MH999"; known codes: MH000, MH001, MH101/],
+    [["check", "--select", "MH999"], /--select: unknown rule code or prefix "MH999"; known codes: MH000, MH001, MH002, MH101/],
     [["check", "--ignore", "E501"], /--ignore: "E501" is not a rule code or prefix/],
     [["check", "--select", ","], /--select needs at least one rule code or prefix/],
     [["check", "--fix", "--diff"], /--fix and --diff cannot be combined/],
@@ -740,9 +740,9 @@ describe("memhint rule: a rule's docs from the command line", () => {
   });
 
   it("prints several rules in the order asked, the engine's own codes included", () => {
-    const r = memhint(["rule", "MH000", "MH001"], ROOT);
+    const r = memhint(["rule", "MH000", "MH001", "MH002"], ROOT);
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/^## MH000 [\s\S]*\n\n## MH001 invalid-suppression\n/);
+    expect(r.stdout).toMatch(/^## MH000 [\s\S]*\n\n## MH001 invalid-suppression\n[\s\S]*\n\n## MH002 unused-suppression\n/);
     expect(docs).toContain(`\n${r.stdout}\n## MH101 `);
   });
 
@@ -750,7 +750,7 @@ describe("memhint rule: a rule's docs from the command line", () => {
     const r = memhint(["rule", "MH999"], ROOT);
     expect(r.status).toBe(2);
     expect(r.stdout).toBe("");
-    expect(r.stderr).toMatch(/^memhint rule: unknown rule "MH999"; known codes: MH000, MH001, MH101, [^\n]*MH301\n$/);
+    expect(r.stderr).toMatch(/^memhint rule: unknown rule "MH999"; known codes: MH000, MH001, MH002, MH101, [^\n]*MH301\n$/);
     expect(memhint(["rule", "MH1O1"], ROOT).stderr).toMatch(/^memhint rule: unknown rule "MH1O1" \(did you mean MH101\?\); known codes: /);
   });
 

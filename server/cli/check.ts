@@ -26,6 +26,7 @@ import { sarifLog, type SarifFinding, type SarifRule } from "./formats/sarif.js"
 import { ruleRows, version } from "./main.js";
 import type { CliIO } from "./io.js";
 import { plural, quotePath, Statistics, type JsonDiagnostic } from "./output.js";
+import { progressBar } from "./progress.js";
 import { firstLine, processFile, type FileReport, type Input, type ProcessOptions } from "./process.js";
 import { MAX_FILE_BYTES } from "./source.js";
 import { cleanUpAfterInterrupt, closeWriteGate, newWriteGate, useWriteGate } from "./write.js";
@@ -45,6 +46,8 @@ Options:
   --unsafe-fixes         with --fix or --diff: also apply fixes marked [!]
   --allow-read-only      with --fix: also write files that have no write permission bit
   --diff                 print the fixes as a unified diff; write nothing
+  --add-noqa             add a "# noqa: MHxxx" comment (or extend the line's suppression
+                         comment) for every finding: a baseline for an existing code base
   --select CODES         check only these rule codes or prefixes, comma-separated (MH1,MH202
                          or ALL); replaces the config file's select and ignore
   --ignore CODES         also skip these rule codes or prefixes
@@ -74,6 +77,7 @@ const OPTIONS = {
   "unsafe-fixes": { type: "boolean" },
   "allow-read-only": { type: "boolean" },
   diff: { type: "boolean" },
+  "add-noqa": { type: "boolean" },
   select: { type: "string", multiple: true },
   ignore: { type: "string", multiple: true },
   statistics: { type: "boolean" },
@@ -101,6 +105,8 @@ export interface CheckOptions {
   unsafeFixes: boolean;
   allowReadOnly: boolean;
   diff: boolean;
+  /** Write a suppression comment for every finding (--add-noqa). */
+  addNoqa?: boolean;
   select?: string[];
   ignore?: string[];
   statistics: boolean;
@@ -150,6 +156,8 @@ export function parseCheckArgs(argv: readonly string[], knownCodes: readonly str
     if (v["stdin-filename"] === "") throw new UsageError("--stdin-filename needs a name");
     stdin = { name: v["stdin-filename"] ?? "-" };
   }
+  if (v["add-noqa"] && (v.fix || v.diff)) throw new UsageError(`--add-noqa cannot be combined with --${v.fix ? "fix" : "diff"}`);
+  if (v["add-noqa"] && stdin) throw new UsageError("--add-noqa writes files; it cannot read stdin");
   if (v.fix && v.diff) throw new UsageError("--fix and --diff cannot be combined: --diff shows the fixes without writing them");
   if (v.diff && format !== null && format !== "full" && format !== "concise") {
     throw new UsageError(`--diff prints a unified diff; it cannot be combined with --output-format ${format}`);
@@ -177,6 +185,7 @@ export function parseCheckArgs(argv: readonly string[], knownCodes: readonly str
     unsafeFixes: v["unsafe-fixes"] ?? false,
     allowReadOnly: v["allow-read-only"] ?? false,
     diff: v.diff ?? false,
+    addNoqa: v["add-noqa"] ?? false,
     select: splitCodes(v.select, "--select", knownCodes),
     ignore: splitCodes(v.ignore, "--ignore", knownCodes),
     statistics: v.statistics ?? false,
@@ -483,14 +492,22 @@ export async function runCheck(argv: readonly string[], io: CliIO, rules: readon
     rules: ruleRows(rules).map((r) => ({ code: r.code, name: r.name, severity: r.severity, what: r.docs.what, helpUri: ruleDocsUrl(r.code) })),
     version: version(),
   });
-  const processOptions: ProcessOptions = { fix: options.fix, diff: options.diff, unsafeFixes: options.unsafeFixes, allowReadOnly: options.allowReadOnly };
+  const processOptions: ProcessOptions = {
+    fix: options.fix, diff: options.diff, unsafeFixes: options.unsafeFixes, allowReadOnly: options.allowReadOnly, addNoqa: options.addNoqa ?? false,
+  };
   // A run that writes files stops between files on SIGINT or SIGTERM, never in the middle of a write.
-  const interrupt = options.fix && !options.stdin ? new Interrupt(notice) : null;
+  const interrupt = (options.fix || options.addNoqa) && !options.stdin ? new Interrupt(notice) : null;
   let started = 0;
+  const progress = progressBar(io, inputs.length);
+  const add = (report: FileReport): void => {
+    progress.clear();
+    printer.add(report);
+    progress.advance();
+  };
   try {
     const jobs = existsSync(fileURLToPath(new URL("./worker.js", import.meta.url))) ? workerCount(options, inputs.length) : 0;
     if (jobs > 0) {
-      started = await checkInWorkers(inputs, jobs, { options: processOptions, writeGate: interrupt?.gate ?? null }, (report) => printer.add(report), interrupt);
+      started = await checkInWorkers(inputs, jobs, { options: processOptions, writeGate: interrupt?.gate ?? null }, add, interrupt);
     } else if (inputs.length > 0) {
       let parser: PythonParser;
       try {
@@ -522,10 +539,11 @@ export async function runCheck(argv: readonly string[], io: CliIO, rules: readon
           }
           stdinBytes = read;
         }
-        printer.add(processFile(input, stdinBytes, processOptions, parser, rules, settings));
+        add(processFile(input, stdinBytes, processOptions, parser, rules, settings));
       }
     }
   } finally {
+    progress.clear();
     interrupt?.dispose();
   }
   if (interrupt?.signal) {

@@ -5,11 +5,12 @@
  */
 import { createHash } from "node:crypto";
 import type { Stats } from "node:fs";
-import { fixSource, LineIndex, lintSource, ruleEnabled, SYNTAX_ERROR_CODE, type Diagnostic, type FixSafety, type PythonParser, type Rule, type Settings } from "../engine/index.js";
+import { addNoqaEdits } from "../engine/suppression-edits.js";
+import { applyEdits, fixSource, LineIndex, UNUSED_SUPPRESSION_CODE, lintSource, ruleEnabled, SYNTAX_ERROR_CODE, type Diagnostic, type FixSafety, type PythonParser, type Rule, type Settings } from "../engine/index.js";
 import { unifiedDiff } from "./diff.js";
 import { FRAME_LINES, type SourceFrame } from "./formats/full.js";
 import { codeTally, plural, textLine, toJson, type JsonDiagnostic } from "./output.js";
-import { cannotWrite, decodeSource, DecodeError, encodeSource, MAX_FILE_BYTES } from "./source.js";
+import { cannotWrite, type DecodedSource, decodeSource, DecodeError, encodeSource, MAX_FILE_BYTES } from "./source.js";
 import { readRegularFile, UnreadableFileError } from "../read-file.js";
 import { FileChangedError, WriteRefusedError, writeFileAtomically } from "./write.js";
 
@@ -31,6 +32,8 @@ export interface ProcessOptions {
   unsafeFixes: boolean;
   /** --fix may write files that have no write permission bit. */
   allowReadOnly: boolean;
+  /** --add-noqa: write a suppression comment for every finding instead of reporting it. */
+  addNoqa?: boolean;
 }
 
 export interface Finding {
@@ -175,6 +178,9 @@ export function processFile(
       report.notices.push(`${input.display}: has syntax errors; findings near them are skipped`);
     }
 
+    if (options.addNoqa && input.path !== null) {
+      return addNoqa(report, input, input.path, text, linted.diagnostics, { bytes, source, stat }, options, parser, rules, settings);
+    }
     let remaining: Diagnostic[] = linted.diagnostics;
     let lines: LineIndex = linted.lines;
     let output = text;
@@ -229,4 +235,47 @@ export function processFile(
     if (input.path === null && options.fix) report.output = bytes;
     return report;
   }
+}
+
+/**
+ * --add-noqa: a `# noqa: MHxxx` for each finding (MH002's excepted: a comment about itself), written
+ * as --fix writes; the findings reported are those of the file as written (the ones no comment can
+ * suppress, each also said in a notice).
+ */
+function addNoqa(
+  report: FileReport, input: Input, path: string, text: string, diagnostics: readonly Diagnostic[],
+  original: { bytes: Uint8Array; source: DecodedSource; stat: Stats | null }, options: ProcessOptions,
+  parser: PythonParser, rules: readonly Rule[], settings: Settings,
+): FileReport {
+  const wanted = diagnostics.filter((d) => d.code !== UNUSED_SUPPRESSION_CODE);
+  const tree = parser.parse(text);
+  let planned;
+  try {
+    planned = addNoqaEdits(tree, new LineIndex(text), wanted);
+  } finally {
+    tree.delete();
+  }
+  const before = new LineIndex(text);
+  for (const d of planned.skipped) {
+    report.notices.push(`${input.display}:${before.lineOf(d.start) + 1}: not suppressed: ${d.code} is on a line that cannot take a comment (inside a multi-line string, or continued with \\)`);
+  }
+  let output = text;
+  if (planned.edits.length > 0) {
+    const fixed = applyEdits(text, planned.edits);
+    const refusal = cannotWrite(original.source, fixed);
+    try {
+      if (refusal !== null) throw new WriteRefusedError(refusal);
+      writeFileAtomically(path, encodeSource(fixed, original.source.bom), original.bytes, original.stat, { allowReadOnly: options.allowReadOnly });
+      output = fixed;
+      report.fixedLine = `${input.display}: added ${plural(planned.edits.length, "suppression comment")} (${codeTally(wanted.filter((d) => !planned.skipped.includes(d)))})`;
+    } catch (error) {
+      const why = error instanceof FileChangedError || error instanceof WriteRefusedError ? error.message : `cannot write: ${errnoText(error)}`;
+      report.notices.push(`${input.display}: suppressions not added: ${why}`);
+      report.problem = true;
+    }
+  }
+  const relinted = output === text ? null : lintSource(parser, output, rules, settings, { path: input.projectPath });
+  const remaining = relinted ? relinted.diagnostics : [...diagnostics];
+  report.findings = findings(remaining, input, relinted ? relinted.lines : before);
+  return report;
 }

@@ -6,7 +6,7 @@ export * from "./types.js";
 export { loadPythonParser, type PythonParser, type Tree } from "./parser.js";
 export { lintTree, lintSource, type LintResult, type LintOptions, type RuleFailure } from "./lint.js";
 export { fixSource, applyEdits, type FixResult, type FixOptions } from "./fix.js";
-export { SUPPRESSION_CODE, SUPPRESSION_DOCS, SUPPRESSION_NAME } from "./suppressions.js";
+export { SUPPRESSION_CODE, SUPPRESSION_DOCS, SUPPRESSION_NAME, UNUSED_SUPPRESSION_CODE } from "./suppressions.js";
 export { SYNTAX_ERROR_CODE, SYNTAX_ERROR_DOCS, SYNTAX_ERROR_NAME } from "./syntax-errors.js";
 export { BUILTIN_CODES, BUILTIN_RULES, type BuiltinRule } from "./builtin-rules.js";
 export { LineIndex, type PositionEncoding } from "./positions.js";

@@ -10,7 +10,7 @@ import type { PythonParser } from "./parser.js";
 import { LineIndex } from "./positions.js";
 import { ruleEnabled } from "./settings.js";
 import { BUILTIN_CODES } from "./builtin-rules.js";
-import { SUPPRESSION_CODE, isSuppressed, parseSuppressions } from "./suppressions.js";
+import { SUPPRESSION_CODE, UNUSED_SUPPRESSION_CODE, isSuppressed, parseSuppressions, unusedSuppressions } from "./suppressions.js";
 import { SYNTAX_ERROR_CODE, SYNTAX_ERROR_NAME, syntaxProblems } from "./syntax-errors.js";
 import type { Diagnostic, Fix, ReportArgs, Rule, RuleContext, Settings } from "./types.js";
 
@@ -238,6 +238,9 @@ export function finish(
   const suppressions = parseSuppressions(source, root, lines, dispatch.knownCodes, settings.respectOtherTools);
   const diagnostics: Diagnostic[] = [];
   for (const f of findings) if (!f.hasError && !isSuppressed(suppressions, f.diagnostic, lines)) diagnostics.push(f.diagnostic);
+  if (suppressions.comments.length > 0 && ruleEnabled(UNUSED_SUPPRESSION_CODE, settings)) {
+    diagnostics.push(...unusedOf(findings, suppressions, source, lines, dispatch, settings));
+  }
   const reported = ruleEnabled(SYNTAX_ERROR_CODE, settings);
   if (!reported && !exactSyntaxVerdict) {
     return { diagnostics: dedupe(otherDiagnostics(diagnostics, suppressions, lines, settings)), hasSyntaxErrors: root.hasError };
@@ -253,6 +256,32 @@ export function finish(
     }
   }
   return { diagnostics: dedupe(otherDiagnostics(diagnostics, suppressions, lines, settings)), hasSyntaxErrors: syntax.length > 0 };
+}
+
+/**
+ * MH002 for the suppressions that silence none of `findings` (a finding dropped for a syntax error
+ * counts as silenced: the comment is needed once the code parses again).
+ */
+function unusedOf(
+  findings: readonly Finding[], suppressions: ReturnType<typeof parseSuppressions>, source: string, lines: LineIndex,
+  dispatch: Dispatch, settings: Settings,
+): Diagnostic[] {
+  const used = new Map<number, Set<string>>();
+  const use = (line: number, code: string): void => {
+    let set = used.get(line);
+    if (!set) used.set(line, (set = new Set()));
+    set.add(code);
+  };
+  for (const { diagnostic: d } of findings) {
+    use(-1, d.code);
+    use(lines.lineOf(d.start), d.code);
+    use(lines.lineOf(Math.max(d.start, d.end - 1)), d.code);
+  }
+  const judged = new Set(dispatch.enabled.map((r) => r.code));
+  const severity = settings.severity[UNUSED_SUPPRESSION_CODE];
+  return unusedSuppressions(suppressions, source, lines, judged, used)
+    .map((d) => (severity ? { ...d, severity } : d))
+    .filter((d) => !isSuppressed({ ...suppressions, file: false }, d, lines));
 }
 
 /** MH001's problems added to `diagnostics`, and all sorted. */

@@ -16,6 +16,9 @@ import type { Diagnostic, RuleDocs } from "./types.js";
 export const SUPPRESSION_CODE = "MH001";
 export const SUPPRESSION_NAME = "invalid-suppression";
 export const SUPPRESSION_DOCS: RuleDocs = ruleDocs(new URL("./suppressions.md", import.meta.url));
+export const UNUSED_SUPPRESSION_CODE = "MH002";
+export const UNUSED_SUPPRESSION_NAME = "unused-suppression";
+export const UNUSED_SUPPRESSION_DOCS: RuleDocs = ruleDocs(new URL("./unused-suppressions.md", import.meta.url));
 
 export interface Suppressions {
   /** The whole file is suppressed (`# memhint: ignore-file`). */
@@ -24,6 +27,8 @@ export interface Suppressions {
   byLine: Map<number, Set<string>>;
   /** MH001 findings for unknown codes and misplaced ignore-file comments. */
   problems: Diagnostic[];
+  /** The comments, with the 0-based line each applies to (-1: the whole file): what MH002 judges. */
+  comments: Array<{ comment: SuppressionComment; line: number }>;
 }
 
 // A bare `# noqa` is `noqa` not followed by a colon; `# noqa:` with no code after it is no
@@ -96,7 +101,7 @@ export function suppressionComments(source: string, root: Node): SuppressionComm
 export function parseSuppressions(
   source: string, root: Node, lines: LineIndex, knownCodes: ReadonlySet<string>, respectOtherTools = true,
 ): Suppressions {
-  const result: Suppressions = { file: false, byLine: new Map(), problems: [] };
+  const result: Suppressions = { file: false, byLine: new Map(), problems: [], comments: [] };
   const comments = suppressionComments(source, root);
   if (comments.length === 0) return result;
   const firstStatement = root.namedChildren.find((c) => c && c.type !== "comment");
@@ -118,6 +123,7 @@ export function parseSuppressions(
       codes.push(c.code);
     }
     if (comment.kind === "ignore-file") {
+      if (comment.start < headerEnd) result.comments.push({ comment, line: -1 });
       if (comment.start >= headerEnd) {
         result.problems.push(problem(comment.start, comment.end,
           "`# memhint: ignore-file` only works in the comments before the first statement; this one suppresses nothing"));
@@ -128,6 +134,7 @@ export function parseSuppressions(
       }
       continue;
     }
+    result.comments.push({ comment, line });
     if (comment.codes === null) addCode(result.byLine, line, "*");
     else for (const code of codes) addCode(result.byLine, line, code);
   }
@@ -153,4 +160,62 @@ export function isSuppressed(s: Suppressions, d: Diagnostic, lines: LineIndex): 
     return !!set && (set.has("*") || set.has(d.code));
   };
   return covers(-1) || covers(lines.lineOf(d.start)) || covers(lines.lineOf(Math.max(d.start, d.end - 1)));
+}
+
+/**
+ * MH002: the MH codes of suppression comments that silence nothing, as ruff's RUF100 does for
+ * `# noqa`. Only codes of `judged` rules (the enabled ones) are judged: a comment for a rule that
+ * is off, or for one that failed on this file, may well be needed when it runs. A comment without
+ * codes (bare `# noqa`, `# memhint: ignore`), other tools' codes and pylint comments are never
+ * reported: they may serve flake8, ruff or pylint. `used` holds, per line (-1: file-wide), the
+ * codes of the findings a comment there silenced or would have silenced.
+ */
+export function unusedSuppressions(
+  s: Suppressions, source: string, lines: LineIndex, judged: ReadonlySet<string>, used: ReadonlyMap<number, ReadonlySet<string>>,
+): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  if (s.file) return out;
+  for (const { comment, line } of s.comments) {
+    if (comment.kind === "pylint" || comment.codes === null) continue;
+    const usedHere = used.get(line);
+    const unused = comment.codes.filter((c) => judged.has(c.code) && !usedHere?.has(c.code));
+    if (unused.length === 0) continue;
+    const names = [...new Set(unused.map((c) => c.code))];
+    const kept = comment.codes.filter((c) => !unused.includes(c)).map((c) => source.slice(c.start, c.end));
+    const keptUnique = [...new Set(kept)];
+    const edit = keptUnique.length > 0
+      ? { start: comment.listStart, end: comment.listEnd, newText: keptUnique.join(", ") }
+      : removeComment(source, lines, comment);
+    out.push({
+      code: UNUSED_SUPPRESSION_CODE, name: UNUSED_SUPPRESSION_NAME, severity: "warning",
+      message: `Unused suppression: ${names.join(", ")} ${names.length === 1 ? "is" : "are"} not reported ${line < 0 ? "in this file" : "on this line"}`,
+      start: comment.start, end: comment.end, estimatedBytes: null,
+      fix: {
+        description: keptUnique.length > 0 ? `Remove ${names.join(", ")} from the suppression` : "Remove the unused suppression",
+        safety: "safe", edits: [edit],
+      },
+    });
+  }
+  return out;
+}
+
+/** The edit that removes a suppression directive: with the blanks before it, or its whole line when nothing else is on it. */
+function removeComment(source: string, lines: LineIndex, comment: SuppressionComment): { start: number; end: number; newText: string } {
+  const line = lines.lineOf(comment.start);
+  const lineStart = lines.lineStart(line);
+  const lineEnd = lines.lineContentEnd(line);
+  const after = source.slice(comment.end, lineEnd);
+  if (after.trim() !== "") {
+    // `# memhint: ignore[MH101]  # why`: the next comment moves up; `... because x` stays a comment.
+    const blanks = after.length - after.trimStart().length;
+    if (after.trimStart().startsWith("#")) return { start: comment.start, end: comment.end + blanks, newText: "" };
+    return { start: comment.start, end: comment.end, newText: "#" };
+  }
+  let start = comment.start;
+  while (start > lineStart && (source[start - 1] === " " || source[start - 1] === "\t")) start--;
+  if (start === lineStart) {
+    const next = line + 1 < lines.lineCount ? lines.lineStart(line + 1) : lineEnd;
+    return { start: lineStart, end: next, newText: "" };
+  }
+  return { start, end: lineEnd, newText: "" };
 }

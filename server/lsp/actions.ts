@@ -16,7 +16,7 @@ import type { Analyzer } from "./analysis.js";
 import { type DiagnosticData, type DiagnosticsService, toLspEdit } from "./diagnostics.js";
 import { type DocumentStore, type OpenDocument, textOf, versionOf } from "./documents.js";
 import { toOffsets } from "./encoding.js";
-import { fileSuppressionEdit } from "./suppress.js";
+import { fileSuppressionEdit } from "../engine/suppression-edits.js";
 
 export const FIX_ALL_KIND = "source.fixAll.memhint";
 export const CODE_ACTION_KINDS = [CodeActionKind.QuickFix, FIX_ALL_KIND];

@@ -15,7 +15,7 @@ import { type DocumentStore, type OpenDocument, versionOf } from "./documents.js
 import { toRange } from "./encoding.js";
 import { ruleDocsUrl } from "./links.js";
 import type { LineIndex } from "../engine/index.js";
-import { lineSuppressionEdit } from "./suppress.js";
+import { lineSuppressionEdit } from "../engine/suppression-edits.js";
 
 /** Edits closer together than this belong to one burst. */
 export const BURST_WINDOW_MS = 15;

@@ -7,7 +7,7 @@ import type { Hover, HoverParams } from "vscode-languageserver";
 import { MarkupKind } from "vscode-languageserver";
 import type { Diagnostic, PositionEncoding, Rule, RuleDocs } from "../engine/index.js";
 import { formatBytes } from "../engine/size.js";
-import { BUILTIN_RULES } from "../engine/index.js";
+import { BUILTIN_RULES, SUPPRESSION_CODE, UNUSED_SUPPRESSION_CODE } from "../engine/index.js";
 import type { Analyzer } from "./analysis.js";
 import type { DocumentStore } from "./documents.js";
 import { toOffset, toRange } from "./encoding.js";
@@ -79,14 +79,26 @@ export function hover(ctx: HoverContext, params: HoverParams): Hover | null {
   const snapshot = ctx.analyzer.analyze(doc);
   if (!snapshot) return null;
   const hits = snapshot.result.diagnostics.filter((d) => d.start <= offset && offset < d.end);
+  const findings = hits.map((d) => findingMarkdown(d, ruleInfo(ctx.rules, d.code)));
+  // Over a code in a suppression comment, that code's docs come first, even where MH001 or MH002
+  // reports the comment (their findings follow).
+  const named = codeInComment(ctx, doc, offset);
+  if (named && hits.every((d) => d.code === SUPPRESSION_CODE || d.code === UNUSED_SUPPRESSION_CODE)) {
+    return {
+      contents: { kind: MarkupKind.Markdown, value: [ruleMarkdown(named.code, ruleInfo(ctx.rules, named.code)), ...findings].join("\n\n---\n\n") },
+      range: toRange(doc.lines, named.start, named.end, encoding),
+    };
+  }
   if (hits.length > 0) {
     const start = Math.max(...hits.map((d) => d.start));
     const end = Math.min(...hits.map((d) => d.end));
-    return {
-      contents: { kind: MarkupKind.Markdown, value: hits.map((d) => findingMarkdown(d, ruleInfo(ctx.rules, d.code))).join("\n\n---\n\n") },
-      range: toRange(doc.lines, start, end, encoding),
-    };
+    return { contents: { kind: MarkupKind.Markdown, value: findings.join("\n\n---\n\n") }, range: toRange(doc.lines, start, end, encoding) };
   }
+  return null;
+}
+
+/** The MH code under `offset` in a suppression comment, if any. */
+function codeInComment(ctx: HoverContext, doc: Parameters<HoverContext["store"]["tree"]>[0], offset: number): { code: string; start: number; end: number } | null {
   const tree = ctx.store.tree(doc);
   const node = tree?.rootNode.descendantForIndex(offset, Math.min(offset + 1, doc.lines.text.length));
   if (!node || node.type !== "comment" || !/memhint|noqa/i.test(node.text)) return null;
@@ -96,11 +108,7 @@ export function hover(ctx: HoverContext, params: HoverParams): Hover | null {
     const start = node.startIndex + m.index;
     const end = start + m[0].length;
     if (offset < start || offset > end) continue;
-    const code = m[0].toUpperCase();
-    return {
-      contents: { kind: MarkupKind.Markdown, value: ruleMarkdown(code, ruleInfo(ctx.rules, code)) },
-      range: toRange(doc.lines, start, end, encoding),
-    };
+    return { code: m[0].toUpperCase(), start, end };
   }
   return null;
 }

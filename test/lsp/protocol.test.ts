@@ -276,6 +276,8 @@ describe("hover and inlay hints", () => {
     expect(hover.contents.value).toContain("comprehension-in-consumer");
     expect(hover.contents.value).toContain("Fix safety");
     expect(hover.range.start.character).toBe(line.indexOf("MH101"));
+    // The comment suppresses nothing: MH002's finding follows the code's docs.
+    expect(hover.contents.value).toContain("Unused suppression: MH101 is not reported on this line");
   });
 
   it("shows the estimated size of constant-size collections as inlay hints", async () => {
