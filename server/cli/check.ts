@@ -9,13 +9,14 @@
  */
 import { closeSync, existsSync, openSync, statSync, writeSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import { basename, dirname, isAbsolute, relative, resolve, sep } from "node:path";
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { Worker } from "node:worker_threads";
 import { ConfigError, loadConfig, parseSelectorList, type LoadedConfig } from "../config.js";
 import { BUILTIN_CODES, loadPythonParser, resolveSettings, type PythonParser, type Rule, type Settings } from "../engine/index.js";
 import { argumentError } from "../args.js";
+import { CACHE_DIR_NAME, openCacheDir, projectRoot, runKey, type CacheConfig } from "./cache.js";
 import { ruleDocsUrl } from "../lsp/links.js";
 import { discover } from "./discover.js";
 import { COLOURS, NO_COLOURS, renderFull, type Palette } from "./formats/full.js";
@@ -52,6 +53,7 @@ Options:
   --exit-zero            exit 0 even when findings remain
   --config PATH          use this config file (pyproject.toml or memhint.toml)
   --no-config            ignore config files
+  --no-cache             lint every file again: neither read nor write .memhint_cache/
   --stdin-filename NAME  read the source from stdin and report it as NAME
   --jobs N               check on N threads (default: one per CPU, up to 8, for 16+ files)
   --show-files           print the files that would be checked, and exit
@@ -78,6 +80,7 @@ const OPTIONS = {
   "exit-zero": { type: "boolean" },
   config: { type: "string" },
   "no-config": { type: "boolean" },
+  "no-cache": { type: "boolean" },
   "stdin-filename": { type: "string" },
   jobs: { type: "string" },
   "show-files": { type: "boolean" },
@@ -105,6 +108,8 @@ export interface CheckOptions {
   exitZero: boolean;
   config?: string;
   noConfig: boolean;
+  /** --no-cache: lint every file, keep nothing. */
+  noCache: boolean;
   /** Read stdin; the name to report it as. */
   stdin: { name: string } | null;
   /** Threads; undefined: decide from the CPU and file counts. */
@@ -134,7 +139,7 @@ export function parseCheckArgs(argv: readonly string[], knownCodes: readonly str
   }
   const v = parsed.values;
   if (v.help) {
-    return { paths: [], format: null, fix: false, unsafeFixes: false, allowReadOnly: false, diff: false, statistics: false, exitZero: false, noConfig: false, stdin: null, showFiles: false, showSettings: false, quiet: false, help: true };
+    return { paths: [], format: null, fix: false, unsafeFixes: false, allowReadOnly: false, diff: false, statistics: false, exitZero: false, noConfig: false, noCache: false, stdin: null, showFiles: false, showSettings: false, quiet: false, help: true };
   }
   const format = outputFormat(v.format, v["output-format"]);
   if (v["output-file"] === "") throw new UsageError("--output-file needs a path");
@@ -181,6 +186,7 @@ export function parseCheckArgs(argv: readonly string[], knownCodes: readonly str
     exitZero: v["exit-zero"] ?? false,
     config: v.config,
     noConfig: v["no-config"] ?? false,
+    noCache: v["no-cache"] ?? false,
     stdin,
     jobs,
     showFiles: v["show-files"] ?? false,
@@ -447,7 +453,8 @@ export async function runCheck(argv: readonly string[], io: CliIO, rules: readon
     rules: ruleRows(rules).map((r) => ({ code: r.code, name: r.name, severity: r.severity, what: r.docs.what, helpUri: ruleDocsUrl(r.code) })),
     version: version(),
   });
-  const processOptions: ProcessOptions = { fix: options.fix, diff: options.diff, unsafeFixes: options.unsafeFixes, allowReadOnly: options.allowReadOnly };
+  const cache = await cacheFor(options, rules, settings, config.path, startDir, inputs.length, io.cwd, notice);
+  const processOptions: ProcessOptions = { fix: options.fix, diff: options.diff, unsafeFixes: options.unsafeFixes, allowReadOnly: options.allowReadOnly, cache };
   // A run that writes files stops between files on SIGINT or SIGTERM, never in the middle of a write.
   const interrupt = options.fix && !options.stdin ? new Interrupt(notice) : null;
   let started = 0;
@@ -498,6 +505,27 @@ export async function runCheck(argv: readonly string[], io: CliIO, rules: readon
     return interrupt.signal === "SIGINT" ? 130 : 143;
   }
   return output.close(printer.finish(problems));
+}
+
+/**
+ * The cache a run uses (server/cli/cache.ts): read and written by plain checks of files; not with
+ * --fix or --diff (which must see the files as they are, and would mostly store entries for
+ * content about to change), stdin, --no-cache, or a rule registry other than memhint's own
+ * (tests pass theirs, which the engine hash knows nothing of).
+ */
+async function cacheFor(
+  options: CheckOptions, rules: readonly Rule[], settings: Settings, configPath: string | null, startDir: string, files: number, cwd: string,
+  notice: (text: string) => void,
+): Promise<CacheConfig | null> {
+  if (options.noCache || options.fix || options.diff || options.stdin || files === 0) return null;
+  if (rules !== (await import("../../rules/index.js")).allRules) return null;
+  const root = projectRoot(configPath, startDir, cwd);
+  const opened = openCacheDir(root);
+  if (opened.dir === null) {
+    if (opened.why !== null) notice(`memhint check: warning: ${quotePath(displayPath(cwd, join(root, CACHE_DIR_NAME)))} ${opened.why}; the cache is not used`);
+    return null;
+  }
+  return { dir: opened.dir, runKey: runKey(settings), read: true };
 }
 
 /**

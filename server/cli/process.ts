@@ -6,6 +6,7 @@
 import { createHash } from "node:crypto";
 import type { Stats } from "node:fs";
 import { fixSource, LineIndex, lintSource, ruleEnabled, SYNTAX_ERROR_CODE, type Diagnostic, type FixSafety, type PythonParser, type Rule, type Settings } from "../engine/index.js";
+import { entryKey, readEntry, writeEntry, type CacheConfig } from "./cache.js";
 import { unifiedDiff } from "./diff.js";
 import { FRAME_LINES, type SourceFrame } from "./formats/full.js";
 import { codeTally, plural, textLine, toJson, type JsonDiagnostic } from "./output.js";
@@ -31,6 +32,8 @@ export interface ProcessOptions {
   unsafeFixes: boolean;
   /** --fix may write files that have no write permission bit. */
   allowReadOnly: boolean;
+  /** Where lint results are kept between runs (server/cli/cache.ts); null: no cache. */
+  cache: CacheConfig | null;
 }
 
 export interface Finding {
@@ -161,7 +164,15 @@ export function processFile(
 
   try {
     const text = source.text;
-    const linted = lintSource(parser, text, rules, settings, { path: input.projectPath });
+    // Files only: stdin is usually an editor's unsaved buffer, not worth keeping.
+    const cache = input.path !== null ? options.cache : null;
+    const key = cache ? entryKey(cache.runKey, input.projectPath, bytes) : "";
+    const cached = cache?.read ? readEntry(cache, key) : null;
+    const linted = cached
+      ? { ...cached, failures: [], lines: new LineIndex(text) }
+      : lintSource(parser, text, rules, settings, { path: input.projectPath });
+    // A rule that crashed is not remembered: the next run tries it again.
+    if (cache && !cached && linted.failures.length === 0) writeEntry(cache, key, linted);
     report.linted = true;
     const failed = new Set<string>();
     for (const failure of linted.failures) {
