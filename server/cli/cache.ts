@@ -29,10 +29,8 @@ const FORMAT = "memhint-cache 1";
 export interface CacheConfig {
   /** The `.memhint_cache` folder. */
   dir: string;
-  /** The engine's hash and the settings', combined (`runKey`). */
-  runKey: string;
-  /** Look entries up (a plain check); otherwise only write them. */
-  read: boolean;
+  /** `engineHash()`, computed once by the main thread. */
+  engine: string;
 }
 
 /** What a lint found, as kept in an entry: all that the report is rebuilt from. */
@@ -102,14 +100,14 @@ function stableJson(value: unknown): string {
   return JSON.stringify(value) ?? "null";
 }
 
-/** The part of every key that a run shares: the engine and the settings. */
-export function runKey(settings: Settings, engine = engineHash()): string {
-  return createHash("sha256").update(FORMAT).update("\0").update(engine).update("\0").update(stableJson(settings)).digest("hex");
-}
-
-/** An entry's key: the run's, the file's path inside the project, and its bytes. */
-export function entryKey(run: string, projectPath: string, bytes: Uint8Array): string {
-  return createHash("sha256").update(run).update("\0").update(projectPath).update("\0").update(bytes).digest("hex");
+/**
+ * An entry's key: the engine, the file's effective settings, its path inside the project and its
+ * bytes. The settings are hashed per file, so that a file under another config gets its own key.
+ */
+export function entryKey(engine: string, settings: Settings, projectPath: string, bytes: Uint8Array): string {
+  return createHash("sha256")
+    .update(FORMAT).update("\0").update(engine).update("\0").update(stableJson(settings)).update("\0").update(projectPath).update("\0").update(bytes)
+    .digest("hex");
 }
 
 function entryPath(config: CacheConfig, key: string): string {

@@ -16,8 +16,8 @@ import { Worker } from "node:worker_threads";
 import { ConfigError, loadConfig, parseSelectorList, type LoadedConfig } from "../config.js";
 import { BUILTIN_CODES, loadPythonParser, resolveSettings, type PythonParser, type Rule, type Settings } from "../engine/index.js";
 import { argumentError } from "../args.js";
-import { CACHE_DIR_NAME, openCacheDir, projectRoot, runKey, type CacheConfig } from "./cache.js";
 import { ruleDocsUrl } from "../lsp/links.js";
+import { CACHE_DIR_NAME, engineHash, openCacheDir, projectRoot, type CacheConfig } from "./cache.js";
 import { discover } from "./discover.js";
 import { COLOURS, NO_COLOURS, renderFull, type Palette } from "./formats/full.js";
 import { githubAnnotation } from "./formats/github.js";
@@ -453,7 +453,7 @@ export async function runCheck(argv: readonly string[], io: CliIO, rules: readon
     rules: ruleRows(rules).map((r) => ({ code: r.code, name: r.name, severity: r.severity, what: r.docs.what, helpUri: ruleDocsUrl(r.code) })),
     version: version(),
   });
-  const cache = await cacheFor(options, rules, settings, config.path, startDir, inputs.length, io.cwd, notice);
+  const cache = await cacheFor(options, rules, config.path, startDir, inputs.length, io.cwd, notice);
   const processOptions: ProcessOptions = { fix: options.fix, diff: options.diff, unsafeFixes: options.unsafeFixes, allowReadOnly: options.allowReadOnly, cache };
   // A run that writes files stops between files on SIGINT or SIGTERM, never in the middle of a write.
   const interrupt = options.fix && !options.stdin ? new Interrupt(notice) : null;
@@ -514,8 +514,7 @@ export async function runCheck(argv: readonly string[], io: CliIO, rules: readon
  * (tests pass theirs, which the engine hash knows nothing of).
  */
 async function cacheFor(
-  options: CheckOptions, rules: readonly Rule[], settings: Settings, configPath: string | null, startDir: string, files: number, cwd: string,
-  notice: (text: string) => void,
+  options: CheckOptions, rules: readonly Rule[], configPath: string | null, startDir: string, files: number, cwd: string, notice: (text: string) => void,
 ): Promise<CacheConfig | null> {
   if (options.noCache || options.fix || options.diff || options.stdin || files === 0) return null;
   if (rules !== (await import("../../rules/index.js")).allRules) return null;
@@ -525,7 +524,7 @@ async function cacheFor(
     if (opened.why !== null) notice(`memhint check: warning: ${quotePath(displayPath(cwd, join(root, CACHE_DIR_NAME)))} ${opened.why}; the cache is not used`);
     return null;
   }
-  return { dir: opened.dir, runKey: runKey(settings), read: true };
+  return { dir: opened.dir, engine: engineHash() };
 }
 
 /**

@@ -166,8 +166,8 @@ export function processFile(
     const text = source.text;
     // Files only: stdin is usually an editor's unsaved buffer, not worth keeping.
     const cache = input.path !== null ? options.cache : null;
-    const key = cache ? entryKey(cache.runKey, input.projectPath, bytes) : "";
-    const cached = cache?.read ? readEntry(cache, key) : null;
+    const key = cache ? entryKey(cache.engine, settings, input.projectPath, bytes) : "";
+    const cached = cache ? readEntry(cache, key) : null;
     const linted = cached
       ? { ...cached, failures: [], lines: new LineIndex(text) }
       : lintSource(parser, text, rules, settings, { path: input.projectPath });
