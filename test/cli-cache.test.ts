@@ -216,6 +216,12 @@ describe("memhint check: the cache", () => {
     for (const [path, text] of all) expect(decodeEntry(path.split("/").at(-1) as string, text)).not.toBeNull();
     expect(readdirSync(join(dir, CACHE), { recursive: true, encoding: "utf8" }).filter((n) => n.endsWith(".tmp"))).toEqual([]);
     expect(await once()).toBe(outputs[0]);
+    // The first file changed: the worker threads lint it and read the other 39 from the cache.
+    forgeEntries(dir);
+    writeFileSync(join(dir, "m0.py"), `y = 2\n${BAD}`);
+    const partly = await once();
+    expect(partly.split(FORGED).length - 1).toBe(39);
+    expect(partly).toMatch(/^m0\.py:2:13: MH101 \[\*\] (?!FROM)/m);
   });
 });
 

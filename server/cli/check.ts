@@ -27,7 +27,7 @@ import { sarifLog, type SarifFinding, type SarifRule } from "./formats/sarif.js"
 import { ruleRows, version } from "./main.js";
 import type { CliIO } from "./io.js";
 import { plural, quotePath, Statistics, type JsonDiagnostic } from "./output.js";
-import { firstLine, processFile, type FileReport, type Input, type ProcessOptions } from "./process.js";
+import { firstLine, processFile, reportFromCache, type FileReport, type Input, type ProcessOptions } from "./process.js";
 import { MAX_FILE_BYTES } from "./source.js";
 import { cleanUpAfterInterrupt, closeWriteGate, newWriteGate, useWriteGate } from "./write.js";
 import type { WorkerData, WorkerRequest } from "./worker.js";
@@ -458,10 +458,22 @@ export async function runCheck(argv: readonly string[], io: CliIO, rules: readon
   // A run that writes files stops between files on SIGINT or SIGTERM, never in the middle of a write.
   const interrupt = options.fix && !options.stdin ? new Interrupt(notice) : null;
   let started = 0;
+  const inputCount = inputs.length;
+  // Files whose lint is cached are reported here, up to the first that is not: a run with
+  // nothing changed needs neither the parser nor worker threads.
+  if (cache !== null) {
+    for (const input of inputs) {
+      const report = reportFromCache(input, processOptions, settings);
+      if (report === null) break;
+      printer.add(report);
+      started++;
+    }
+    inputs = inputs.slice(started);
+  }
   try {
     const jobs = existsSync(fileURLToPath(new URL("./worker.js", import.meta.url))) ? workerCount(options, inputs.length) : 0;
     if (jobs > 0) {
-      started = await checkInWorkers(inputs, jobs, { options: processOptions, settings, writeGate: interrupt?.gate ?? null }, (report) => printer.add(report), interrupt);
+      started += await checkInWorkers(inputs, jobs, { options: processOptions, settings, writeGate: interrupt?.gate ?? null }, (report) => printer.add(report), interrupt);
     } else if (inputs.length > 0) {
       let parser: PythonParser;
       try {
@@ -501,7 +513,7 @@ export async function runCheck(argv: readonly string[], io: CliIO, rules: readon
   }
   if (interrupt?.signal) {
     output.close(printer.finish(problems));
-    notice(`memhint check: interrupted by ${interrupt.signal}; ${plural(inputs.length - started, "file")} not checked`);
+    notice(`memhint check: interrupted by ${interrupt.signal}; ${plural(inputCount - started, "file")} not checked`);
     return interrupt.signal === "SIGINT" ? 130 : 143;
   }
   return output.close(printer.finish(problems));

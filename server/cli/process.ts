@@ -128,8 +128,25 @@ export function processFile(
   input: Input, stdinBytes: Uint8Array | null, options: ProcessOptions,
   parser: PythonParser, rules: readonly Rule[], settings: Settings,
 ): FileReport {
+  return processInput(input, stdinBytes, options, parser, rules, settings) as FileReport;
+}
+
+/**
+ * The report of a file whose lint is in the cache, or null when it is not (or the file cannot be
+ * read): the main thread answers these without a parser or worker threads.
+ */
+export function reportFromCache(input: Input, options: ProcessOptions, settings: Settings): FileReport | null {
+  return options.cache === null || input.path === null ? null : processInput(input, null, options, null, [], settings);
+}
+
+/** processFile; without a parser, null for any input that would need one (or is skipped). */
+function processInput(
+  input: Input, stdinBytes: Uint8Array | null, options: ProcessOptions,
+  parser: PythonParser | null, rules: readonly Rule[], settings: Settings,
+): FileReport | null {
   const report = emptyReport(input);
-  const skip = (why: string, bytes?: Uint8Array): FileReport => {
+  const skip = (why: string, bytes?: Uint8Array): FileReport | null => {
+    if (parser === null) return null;
     report.notices.push(`${input.display}: skipped: ${why}`);
     report.problem = true;
     // With --fix, stdout carries the source back (an editor replaces its buffer with it): unchanged.
@@ -159,6 +176,7 @@ export function processFile(
     source = decodeSource(bytes);
   } catch (error) {
     if (error instanceof DecodeError) return skip(error.message, bytes);
+    if (parser === null) return null;
     throw error;
   }
 
@@ -168,9 +186,10 @@ export function processFile(
     const cache = input.path !== null ? options.cache : null;
     const key = cache ? entryKey(cache.engine, settings, input.projectPath, bytes) : "";
     const cached = cache ? readEntry(cache, key) : null;
+    if (!cached && parser === null) return null;
     const linted = cached
       ? { ...cached, failures: [], lines: new LineIndex(text) }
-      : lintSource(parser, text, rules, settings, { path: input.projectPath });
+      : lintSource(parser as PythonParser, text, rules, settings, { path: input.projectPath });
     // A rule that crashed is not remembered: the next run tries it again.
     if (cache && !cached && linted.failures.length === 0) writeEntry(cache, key, linted);
     report.linted = true;
@@ -191,7 +210,7 @@ export function processFile(
     let output = text;
     const applicable = (d: Diagnostic): boolean => d.fix !== null && (d.fix.safety === "safe" || options.unsafeFixes);
     if ((options.fix || options.diff) && linted.diagnostics.some(applicable)) {
-      const result = fixSource(parser, text, rules, settings, { unsafe: options.unsafeFixes, disabled: failed, firstLint: linted, path: input.projectPath });
+      const result = fixSource(parser as PythonParser, text, rules, settings, { unsafe: options.unsafeFixes, disabled: failed, firstLint: linted, path: input.projectPath });
       for (const failure of result.failures) {
         if (failed.has(failure.code)) continue;
         report.notices.push(`${input.display}: internal error in rule ${failure.code} while fixing: ${firstLine(failure.error)}`);
@@ -235,6 +254,7 @@ export function processFile(
     report.findings = findings(remaining, input, lines);
     return report;
   } catch (error) {
+    if (parser === null) return null; // an entry that cannot be reported: the file is linted instead
     report.notices.push(`${input.display}: internal error: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
     report.problem = true;
     if (input.path === null && options.fix) report.output = bytes;
