@@ -132,21 +132,20 @@ export function processFile(
 }
 
 /**
- * The report of a file whose lint is in the cache, or null when it is not (or the file cannot be
- * read): the main thread answers these without a parser or worker threads.
+ * The report of a file whose lint is in the cache (or that is skipped, unreadable or undecodable),
+ * or null when it needs linting: the main thread answers these without a parser or worker threads.
  */
 export function reportFromCache(input: Input, options: ProcessOptions, settings: Settings): FileReport | null {
   return options.cache === null || input.path === null ? null : processInput(input, null, options, null, [], settings);
 }
 
-/** processFile; without a parser, null for any input that would need one (or is skipped). */
+/** processFile; without a parser, null for any input that would need one. */
 function processInput(
   input: Input, stdinBytes: Uint8Array | null, options: ProcessOptions,
   parser: PythonParser | null, rules: readonly Rule[], settings: Settings,
 ): FileReport | null {
   const report = emptyReport(input);
-  const skip = (why: string, bytes?: Uint8Array): FileReport | null => {
-    if (parser === null) return null;
+  const skip = (why: string, bytes?: Uint8Array): FileReport => {
     report.notices.push(`${input.display}: skipped: ${why}`);
     report.problem = true;
     // With --fix, stdout carries the source back (an editor replaces its buffer with it): unchanged.
