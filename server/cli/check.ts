@@ -9,7 +9,7 @@
  */
 import { closeSync, existsSync, openSync, statSync, writeSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import { basename, dirname, isAbsolute, relative, resolve, sep } from "node:path";
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { Worker } from "node:worker_threads";
@@ -17,6 +17,7 @@ import { ConfigError, ConfigResolver, parseSelectorList, perFileIgnoredCodes, se
 import { BUILTIN_CODES, loadPythonParser, resolveSettings, type PythonParser, type Rule, type Settings } from "../engine/index.js";
 import { argumentError } from "../args.js";
 import { ruleDocsUrl } from "../lsp/links.js";
+import { CACHE_DIR_NAME, engineHash, openCacheDir, projectRoot, type CacheConfig } from "./cache.js";
 import { discover, type Exclusion } from "./discover.js";
 import { COLOURS, NO_COLOURS, renderFull, type Palette } from "./formats/full.js";
 import { githubAnnotation } from "./formats/github.js";
@@ -27,7 +28,7 @@ import { ruleRows, version } from "./main.js";
 import type { CliIO } from "./io.js";
 import { plural, quotePath, Statistics, type JsonDiagnostic } from "./output.js";
 import { progressBar } from "./progress.js";
-import { firstLine, processFile, type FileReport, type Input, type ProcessOptions } from "./process.js";
+import { firstLine, processFile, reportFromCache, type FileReport, type Input, type ProcessOptions } from "./process.js";
 import { MAX_FILE_BYTES } from "./source.js";
 import { cleanUpAfterInterrupt, closeWriteGate, newWriteGate, useWriteGate } from "./write.js";
 import type { WorkerData, WorkerRequest } from "./worker.js";
@@ -56,6 +57,7 @@ Options:
   --config PATH          use this config file for every path (pyproject.toml or memhint.toml);
                          by default each file uses the nearest one above it
   --no-config            ignore config files
+  --no-cache             lint every file again: neither read nor write .memhint_cache/
   --stdin-filename NAME  read the source from stdin and report it as NAME
   --jobs N               check on N threads (default: one per CPU, up to 8, for 16+ files)
   --show-files           print the files that would be checked, and exit
@@ -84,6 +86,7 @@ const OPTIONS = {
   "exit-zero": { type: "boolean" },
   config: { type: "string" },
   "no-config": { type: "boolean" },
+  "no-cache": { type: "boolean" },
   "stdin-filename": { type: "string" },
   jobs: { type: "string" },
   "show-files": { type: "boolean" },
@@ -113,6 +116,8 @@ export interface CheckOptions {
   exitZero: boolean;
   config?: string;
   noConfig: boolean;
+  /** --no-cache: lint every file, keep nothing. */
+  noCache: boolean;
   /** Read stdin; the name to report it as. */
   stdin: { name: string } | null;
   /** Threads; undefined: decide from the CPU and file counts. */
@@ -142,7 +147,7 @@ export function parseCheckArgs(argv: readonly string[], knownCodes: readonly str
   }
   const v = parsed.values;
   if (v.help) {
-    return { paths: [], format: null, fix: false, unsafeFixes: false, allowReadOnly: false, diff: false, statistics: false, exitZero: false, noConfig: false, stdin: null, showFiles: false, showSettings: false, quiet: false, help: true };
+    return { paths: [], format: null, fix: false, unsafeFixes: false, allowReadOnly: false, diff: false, statistics: false, exitZero: false, noConfig: false, noCache: false, stdin: null, showFiles: false, showSettings: false, quiet: false, help: true };
   }
   const format = outputFormat(v.format, v["output-format"]);
   if (v["output-file"] === "") throw new UsageError("--output-file needs a path");
@@ -192,6 +197,7 @@ export function parseCheckArgs(argv: readonly string[], knownCodes: readonly str
     exitZero: v["exit-zero"] ?? false,
     config: v.config,
     noConfig: v["no-config"] ?? false,
+    noCache: v["no-cache"] ?? false,
     stdin,
     jobs,
     showFiles: v["show-files"] ?? false,
@@ -492,22 +498,35 @@ export async function runCheck(argv: readonly string[], io: CliIO, rules: readon
     rules: ruleRows(rules).map((r) => ({ code: r.code, name: r.name, severity: r.severity, what: r.docs.what, helpUri: ruleDocsUrl(r.code) })),
     version: version(),
   });
+  const cache = await cacheFor(options, rules, startConfig.path, startDir, inputs.length, io.cwd, notice);
   const processOptions: ProcessOptions = {
-    fix: options.fix, diff: options.diff, unsafeFixes: options.unsafeFixes, allowReadOnly: options.allowReadOnly, addNoqa: options.addNoqa ?? false,
+    fix: options.fix, diff: options.diff, unsafeFixes: options.unsafeFixes, allowReadOnly: options.allowReadOnly, addNoqa: options.addNoqa ?? false, cache,
   };
   // A run that writes files stops between files on SIGINT or SIGTERM, never in the middle of a write.
   const interrupt = (options.fix || options.addNoqa) && !options.stdin ? new Interrupt(notice) : null;
   let started = 0;
+  const inputCount = inputs.length;
   const progress = progressBar(io, inputs.length);
   const add = (report: FileReport): void => {
     progress.clear();
     printer.add(report);
     progress.advance();
   };
+  // Files whose lint is cached are reported here, up to the first that is not: a run with
+  // nothing changed needs neither the parser nor worker threads.
+  if (cache !== null) {
+    for (const { input, settings } of inputs) {
+      const report = reportFromCache(input, processOptions, settings);
+      if (report === null) break;
+      add(report);
+      started++;
+    }
+    inputs = inputs.slice(started);
+  }
   try {
     const jobs = existsSync(fileURLToPath(new URL("./worker.js", import.meta.url))) ? workerCount(options, inputs.length) : 0;
     if (jobs > 0) {
-      started = await checkInWorkers(inputs, jobs, { options: processOptions, writeGate: interrupt?.gate ?? null }, add, interrupt);
+      started += await checkInWorkers(inputs, jobs, { options: processOptions, writeGate: interrupt?.gate ?? null }, add, interrupt);
     } else if (inputs.length > 0) {
       let parser: PythonParser;
       try {
@@ -548,7 +567,7 @@ export async function runCheck(argv: readonly string[], io: CliIO, rules: readon
   }
   if (interrupt?.signal) {
     output.close(printer.finish(problems));
-    notice(`memhint check: interrupted by ${interrupt.signal}; ${plural(inputs.length - started, "file")} not checked`);
+    notice(`memhint check: interrupted by ${interrupt.signal}; ${plural(inputCount - started, "file")} not checked`);
     return interrupt.signal === "SIGINT" ? 130 : 143;
   }
   return output.close(printer.finish(problems));
@@ -574,6 +593,26 @@ function shownSettings(target: string, config: LoadedConfig, settings: Settings,
     "config-root": config.root,
     settings: settingsAsConfigKeys(settings, config, defaultCodes),
   };
+}
+
+/**
+ * The cache a run uses (server/cli/cache.ts): read and written by plain checks of files; not with
+ * --fix or --diff (which must see the files as they are, and would mostly store entries for
+ * content about to change), stdin, --no-cache, or a rule registry other than memhint's own
+ * (tests pass theirs, which the engine hash knows nothing of).
+ */
+async function cacheFor(
+  options: CheckOptions, rules: readonly Rule[], configPath: string | null, startDir: string, files: number, cwd: string, notice: (text: string) => void,
+): Promise<CacheConfig | null> {
+  if (options.noCache || options.fix || options.diff || options.addNoqa || options.stdin || files === 0) return null;
+  if (rules !== (await import("../../rules/index.js")).allRules) return null;
+  const root = projectRoot(configPath, startDir, cwd);
+  const opened = openCacheDir(root);
+  if (opened.dir === null) {
+    if (opened.why !== null) notice(`memhint check: warning: ${quotePath(displayPath(cwd, join(root, CACHE_DIR_NAME)))} ${opened.why}; the cache is not used`);
+    return null;
+  }
+  return { dir: opened.dir, engine: engineHash() };
 }
 
 /**

@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 import type { Stats } from "node:fs";
 import { addNoqaEdits } from "../engine/suppression-edits.js";
 import { applyEdits, fixSource, LineIndex, UNUSED_SUPPRESSION_CODE, lintSource, ruleEnabled, SYNTAX_ERROR_CODE, type Diagnostic, type FixSafety, type PythonParser, type Rule, type Settings } from "../engine/index.js";
+import { entryKey, readEntry, writeEntry, type CacheConfig } from "./cache.js";
 import { unifiedDiff } from "./diff.js";
 import { FRAME_LINES, type SourceFrame } from "./formats/full.js";
 import { codeTally, plural, textLine, toJson, type JsonDiagnostic } from "./output.js";
@@ -34,6 +35,8 @@ export interface ProcessOptions {
   allowReadOnly: boolean;
   /** --add-noqa: write a suppression comment for every finding instead of reporting it. */
   addNoqa?: boolean;
+  /** Where lint results are kept between runs (server/cli/cache.ts); null: no cache. */
+  cache: CacheConfig | null;
 }
 
 export interface Finding {
@@ -128,6 +131,22 @@ export function processFile(
   input: Input, stdinBytes: Uint8Array | null, options: ProcessOptions,
   parser: PythonParser, rules: readonly Rule[], settings: Settings,
 ): FileReport {
+  return processInput(input, stdinBytes, options, parser, rules, settings) as FileReport;
+}
+
+/**
+ * The report of a file whose lint is in the cache (or that is skipped, unreadable or undecodable),
+ * or null when it needs linting: the main thread answers these without a parser or worker threads.
+ */
+export function reportFromCache(input: Input, options: ProcessOptions, settings: Settings): FileReport | null {
+  return options.cache === null || input.path === null ? null : processInput(input, null, options, null, [], settings);
+}
+
+/** processFile; without a parser, null for any input that would need one. */
+function processInput(
+  input: Input, stdinBytes: Uint8Array | null, options: ProcessOptions,
+  parser: PythonParser | null, rules: readonly Rule[], settings: Settings,
+): FileReport | null {
   const report = emptyReport(input);
   const skip = (why: string, bytes?: Uint8Array): FileReport => {
     report.notices.push(`${input.display}: skipped: ${why}`);
@@ -159,12 +178,22 @@ export function processFile(
     source = decodeSource(bytes);
   } catch (error) {
     if (error instanceof DecodeError) return skip(error.message, bytes);
+    if (parser === null) return null;
     throw error;
   }
 
   try {
     const text = source.text;
-    const linted = lintSource(parser, text, rules, settings, { path: input.projectPath });
+    // Files only: stdin is usually an editor's unsaved buffer, not worth keeping.
+    const cache = input.path !== null ? options.cache : null;
+    const key = cache ? entryKey(cache.engine, settings, input.projectPath, bytes) : "";
+    const cached = cache ? readEntry(cache, key) : null;
+    if (!cached && parser === null) return null;
+    const linted = cached
+      ? { ...cached, failures: [], lines: new LineIndex(text) }
+      : lintSource(parser as PythonParser, text, rules, settings, { path: input.projectPath });
+    // A rule that crashed is not remembered: the next run tries it again.
+    if (cache && !cached && linted.failures.length === 0) writeEntry(cache, key, linted);
     report.linted = true;
     const failed = new Set<string>();
     for (const failure of linted.failures) {
@@ -178,7 +207,7 @@ export function processFile(
       report.notices.push(`${input.display}: has syntax errors; findings near them are skipped`);
     }
 
-    if (options.addNoqa && input.path !== null) {
+    if (options.addNoqa && input.path !== null && parser !== null) {
       return addNoqa(report, input, input.path, text, linted.diagnostics, { bytes, source, stat }, options, parser, rules, settings);
     }
     let remaining: Diagnostic[] = linted.diagnostics;
@@ -186,7 +215,7 @@ export function processFile(
     let output = text;
     const applicable = (d: Diagnostic): boolean => d.fix !== null && (d.fix.safety === "safe" || options.unsafeFixes);
     if ((options.fix || options.diff) && linted.diagnostics.some(applicable)) {
-      const result = fixSource(parser, text, rules, settings, { unsafe: options.unsafeFixes, disabled: failed, firstLint: linted, path: input.projectPath });
+      const result = fixSource(parser as PythonParser, text, rules, settings, { unsafe: options.unsafeFixes, disabled: failed, firstLint: linted, path: input.projectPath });
       for (const failure of result.failures) {
         if (failed.has(failure.code)) continue;
         report.notices.push(`${input.display}: internal error in rule ${failure.code} while fixing: ${firstLine(failure.error)}`);
@@ -230,6 +259,7 @@ export function processFile(
     report.findings = findings(remaining, input, lines);
     return report;
   } catch (error) {
+    if (parser === null) return null; // an entry that cannot be reported: the file is linted instead
     report.notices.push(`${input.display}: internal error: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
     report.problem = true;
     if (input.path === null && options.fix) report.output = bytes;
