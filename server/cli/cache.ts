@@ -18,6 +18,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
+import { repositoryRoot } from "./formats/repository.js";
 import type { Diagnostic, Settings } from "../engine/index.js";
 
 export const CACHE_DIR_NAME = ".memhint_cache";
@@ -44,11 +45,7 @@ export interface CachedLint {
  * `startDir` holding `.git` (a folder, or the file of a worktree), else the working directory.
  */
 export function projectRoot(configPath: string | null, startDir: string, cwd: string): string {
-  if (configPath !== null) return dirname(configPath);
-  for (let dir = resolve(startDir); ; dir = dirname(dir)) {
-    if (existsSync(join(dir, ".git"))) return dir;
-    if (dirname(dir) === dir) return resolve(cwd);
-  }
+  return configPath !== null ? dirname(configPath) : repositoryRoot(startDir, cwd);
 }
 
 let engineHashOnce: string | null = null;

@@ -8,10 +8,11 @@ import { existsSync } from "node:fs";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { pathToFileURL } from "node:url";
 
-export function repositoryRoot(cwd: string): string {
-  for (let dir = resolve(cwd); ; dir = dirname(dir)) {
+/** The nearest folder at or above `start` that holds `.git`; else `fallback`. */
+export function repositoryRoot(start: string, fallback = start): string {
+  for (let dir = resolve(start); ; dir = dirname(dir)) {
     if (existsSync(join(dir, ".git"))) return dir;
-    if (dirname(dir) === dir) return resolve(cwd);
+    if (dirname(dir) === dir) return resolve(fallback);
   }
 }
 

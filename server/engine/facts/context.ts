@@ -35,7 +35,7 @@ import type { Node } from "web-tree-sitter";
 import { type Loop, type Scope, type SemanticModel, unparenthesize } from "../model.js";
 import type { SummaryContext } from "../types.js";
 import { ClassFacts, enclosingClass } from "./classes.js";
-import { isPrivateName, ProvenanceFacts, quoted } from "./provenance.js";
+import { isPrivateName, ProvenanceFacts, quietly, quoted, statementsIn } from "./provenance.js";
 
 export interface RunsOnce {
   once: boolean;
@@ -338,7 +338,7 @@ export class ContextFacts {
  */
 export function runsOnceReads(fn: Node | null, ctx: SummaryContext): string {
   const { model, bodyStart, bodyEnd } = ctx;
-  const roots = fn ? [fn] : topStatements(model, bodyStart, bodyEnd);
+  const roots = fn ? [fn] : statementsIn(model, bodyStart, bodyEnd);
   const uses: Node[] = [];
   for (const root of roots) {
     for (const id of root.descendantsOfType("identifier")) {
@@ -350,10 +350,8 @@ export function runsOnceReads(fn: Node | null, ctx: SummaryContext): string {
     }
   }
   if (uses.length === 0) return "";
-  const queriedNames = new Set(model.queriedModuleNames);
-  const queriedFacts = new Set(model.queriedFacts);
   const parts: string[] = [];
-  try {
+  quietly(model, () => {
     const provenance = new ProvenanceFacts(model, new ClassFacts(model));
     for (const use of uses) {
       const loops: string[] = [];
@@ -368,17 +366,7 @@ export function runsOnceReads(fn: Node | null, ctx: SummaryContext): string {
       }
       parts.push(`${use.text} ${use.parent?.type ?? ""}${loops.length > 0 ? ` in ${loops.join(" < ")}` : ""}`);
     }
-  } finally {
-    for (const name of [...model.queriedModuleNames]) if (!queriedNames.has(name)) model.queriedModuleNames.delete(name);
-    for (const kind of [...model.queriedFacts]) if (!queriedFacts.has(kind)) model.queriedFacts.delete(kind);
-  }
+  });
   return parts.join("\n");
 }
 
-/** The statements of the module or a class body that overlap [start, end). */
-function topStatements(model: SemanticModel, start: number, end: number): Node[] {
-  const around = model.root.descendantForIndex(start, Math.max(start, end - 1));
-  if (!around) return [];
-  if (around.startIndex >= start && around.endIndex <= end) return [around];
-  return around.namedChildren.filter((c): c is Node => !!c && c.endIndex > start && c.startIndex < end);
-}

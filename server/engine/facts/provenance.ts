@@ -1498,9 +1498,7 @@ export function provenanceReads(fn: Node | null, ctx: SummaryContext): string {
     sets.push([left.childForFieldName("attribute")?.text ?? "", right]);
   }
   if (calls.length === 0 && sets.length === 0) return parts.join("\n");
-  const queriedNames = new Set(model.queriedModuleNames);
-  const queriedFacts = new Set(model.queriedFacts);
-  try {
+  quietly(model, () => {
     const provenance = new ProvenanceFacts(model, classes);
     for (const [attr, value] of sets) {
       const v = provenance.of(value);
@@ -1514,17 +1512,29 @@ export function provenanceReads(fn: Node | null, ctx: SummaryContext): string {
       });
       parts.push(`${call.childForFieldName("function")?.text}(${passed.join("; ")})`);
     }
-  } finally {
-    for (const name of [...model.queriedModuleNames]) if (!queriedNames.has(name)) model.queriedModuleNames.delete(name);
-    for (const kind of [...model.queriedFacts]) if (!queriedFacts.has(kind)) model.queriedFacts.delete(kind);
-  }
+  });
   return parts.join("\n");
 }
 
 /** The top-level statements of the module or a class body that overlap [start, end). */
-function statementsIn(model: SemanticModel, start: number, end: number): Node[] {
+export function statementsIn(model: SemanticModel, start: number, end: number): Node[] {
   const around = model.root.descendantForIndex(start, Math.max(start, end - 1));
   if (!around) return [];
   if (around.startIndex >= start && around.endIndex <= end) return [around];
   return around.namedChildren.filter((c): c is Node => !!c && c.endIndex > start && c.startIndex < end);
+}
+
+/**
+ * Run `ask` (a summary's own questions) without recording them in the model's queried module
+ * names and facts: a summary reads what the checks read; its questions are not the checks'.
+ */
+export function quietly<T>(model: SemanticModel, ask: () => T): T {
+  const queriedNames = new Set(model.queriedModuleNames);
+  const queriedFacts = new Set(model.queriedFacts);
+  try {
+    return ask();
+  } finally {
+    for (const name of [...model.queriedModuleNames]) if (!queriedNames.has(name)) model.queriedModuleNames.delete(name);
+    for (const kind of [...model.queriedFacts]) if (!queriedFacts.has(kind)) model.queriedFacts.delete(kind);
+  }
 }
