@@ -42,10 +42,10 @@ export default defineRule({
   peers: ["ruff C419", "ruff C403", "ruff C404", "pylint R1728", "pylint R1729"],
   messages: {
     toSet: "A throwaway list feeds `set()` ({{evidence}}); use a set comprehension",
-    toDict: "A throwaway list of pairs feeds `dict()` ({{evidence}}); use a dict comprehension",
-    counted: "A list built only to be counted ({{evidence}}); count with `sum(1 for ...)`",
-    iterated: "A list built only for `{{consumer}}()` ({{evidence}}); pass a generator expression",
-    shortCircuit: "A list built whole for `{{consumer}}()`, which could stop early ({{evidence}}); pass a generator expression",
+    toDict: "A throwaway list feeds `dict()` ({{evidence}}); use a dict comprehension",
+    counted: "A list built only to be counted ({{evidence}}); use `sum(1 for ...)`",
+    iterated: "A list built only for `{{consumer}}()` ({{evidence}}); use a generator",
+    shortCircuit: "A whole list for `{{consumer}}()`, which can stop early ({{evidence}}); use a generator",
   },
   docs: ruleDocs(new URL("./mh101-comprehension-in-consumer.md", import.meta.url)),
   // Comprehensions are far rarer than calls: start from them and look up at the call.

@@ -104,7 +104,7 @@ function checkLinkPair(first: Node, second: Node, ctx: RuleContext, state: FileS
   // Either object keeps the other: both classes are keepers (`self`'s class first).
   const selfClass = ctx.facts.classes.selfClass(a, scope) ?? ctx.facts.classes.selfClass(b, scope);
   const lifetime = cycleEvidence(ctx, [selfClass, classA, classB], second);
-  const [quoted, partner] = quotes(reported, other, lifetime.text);
+  const [quoted, partner] = quotes(reported, other);
   ctx.report({
     node: reported,
     messageId: fixable ? "linkedBothWays" : "linkedBothWaysNoFix",

@@ -19,30 +19,15 @@ export const MESSAGES = {
 
 export type MessageId = keyof typeof MESSAGES;
 
-/** The first line of a construct, shortened for a message. */
-export function snippet(node: Node, max = 32): string {
-  const firstLine = node.text.split("\n")[0].trim();
-  return firstLine.length > max ? `${firstLine.slice(0, max - 3)}...` : firstLine;
+/**
+ * The first line of a construct, quoted whole: the engine fits the message to its length budget
+ * by cutting the longest quotes first (`fitMessage` in server/engine/lint.ts).
+ */
+export function snippet(node: Node): string {
+  return node.text.split("\n")[0].trim();
 }
 
-/** The length messages aim at (CATALOG.md: under about 120 characters). */
-const MESSAGE_LENGTH = 120;
-/** What a two-quote message spends besides its quotes and evidence ("`` and `` make a cycle: "). */
-const TWO_QUOTE_OVERHEAD = 26;
-/** No quote is cut shorter than this (`self.parent = parent` stays whole), whatever the evidence's length. */
-const MIN_QUOTE = 22;
-
-/**
- * The first lines of the cycle's two constructs, shortened so that the message with `evidence`
- * stays near MESSAGE_LENGTH: the shorter one keeps up to half of the room, the other the rest.
- */
-export function quotes(first: Node, second: Node, evidence: string): [string, string] {
-  const room = Math.max(2 * MIN_QUOTE, MESSAGE_LENGTH - TWO_QUOTE_OVERHEAD - evidence.length);
-  const a = first.text.split("\n")[0].trim();
-  const b = second.text.split("\n")[0].trim();
-  if (a.length + b.length <= room) return [a, b];
-  const half = Math.floor(room / 2);
-  const aMax = a.length <= b.length ? Math.min(a.length, half) : Math.max(MIN_QUOTE, room - Math.min(b.length, half));
-  const bMax = Math.max(MIN_QUOTE, room - aMax);
-  return [snippet(first, Math.max(MIN_QUOTE, aMax)), snippet(second, bMax)];
+/** The first lines of the cycle's two constructs. */
+export function quotes(first: Node, second: Node): [string, string] {
+  return [snippet(first), snippet(second)];
 }

@@ -46,7 +46,7 @@ function checkChildBackLinks(info: ClassInfo, self: string, scan: MethodScan, st
     state.reported.add(link.node.startIndex);
     // The keeper is `self`'s class: the parent that keeps `child`.
     const lifetime = cycleEvidence(ctx, [info], link.node);
-    const [reported, site] = quotes(link.node, kept.site, lifetime.text);
+    const [reported, site] = quotes(link.node, kept.site);
     ctx.report({
       node: link.node,
       messageId: kept.via === "helper" ? "backToKeeperViaHelper" : "backToKeeper",
@@ -71,7 +71,7 @@ function checkParentLinksKeptByParent(info: ClassInfo, self: string, scan: Metho
     state.reported.add(link.node.startIndex);
     // The keeper is the parent, when the file tells its class.
     const lifetime = cycleEvidence(ctx, [parentClass], link.node);
-    const [reported, site] = quotes(link.node, kept.site, lifetime.text);
+    const [reported, site] = quotes(link.node, kept.site);
     ctx.report({
       node: link.node,
       messageId: "keptByParent",
@@ -107,7 +107,7 @@ function checkCreatedChildren(info: ClassInfo, method: MethodInfo, storages: Sto
       const symmetric = childClass.node.equals(info.node) && stored.container === link.attr;
       // The keeper is the class that creates and keeps the child (`info`).
       const lifetime = cycleEvidence(ctx, [info], stored.site);
-      const [reported, site] = quotes(link.node, stored.site, lifetime.text);
+      const [reported, site] = quotes(link.node, stored.site);
       ctx.report({
         node: link.node,
         messageId: symmetric ? "createdChildBothWays" : "createdChild",

@@ -174,15 +174,45 @@ function withLineEnding(fix: Fix, eol: string): Fix {
   return { ...fix, edits: fix.edits.map((e) => ({ ...e, newText: e.newText.replace(/\r\n|\r|\n/g, eol) })) };
 }
 
-/** The rule's message `args.messageId` with its placeholders filled from `args.data`. */
+/** The longest a message should be; the explanation belongs in hover and the rule's docs. */
+export const MESSAGE_BUDGET = 120;
+
+/**
+ * The rule's message `args.messageId` with its placeholders filled from `args.data`, then fitted
+ * to {@link MESSAGE_BUDGET}.
+ */
 export function formatMessage(rule: Pick<Rule, "code" | "messages">, args: Pick<ReportArgs, "messageId" | "data">): string {
   const template = Object.hasOwn(rule.messages, args.messageId) ? rule.messages[args.messageId] : undefined;
   if (template === undefined) throw new Error(`${rule.code}: no message "${args.messageId}"`);
-  return template.replace(/\{\{\s*(\w+)\s*\}\}/g, (_, name: string) => {
+  return fitMessage(template.replace(/\{\{\s*(\w+)\s*\}\}/g, (_, name: string) => {
     const value = args.data?.[name];
     if (value === undefined) throw new Error(`${rule.code}: message "${args.messageId}" needs "${name}"`);
     return String(value);
-  });
+  }));
+}
+
+/** Shortest a quoted name or code span is cut to, so that it still says what it is. */
+const SPAN_FLOOR = 14;
+
+/**
+ * `message` within `budget` characters: while it is longer, the longest `code span` (the names
+ * and code the rule quoted: long class, function and parameter names) is cut with "…", keeping
+ * a call's `()`, and never below {@link SPAN_FLOOR} characters. The words stay whole.
+ */
+export function fitMessage(message: string, budget = MESSAGE_BUDGET): string {
+  let text = message;
+  while (text.length > budget) {
+    let longest: RegExpExecArray | null = null;
+    for (const m of text.matchAll(/`([^`]+)`/g)) if (!longest || m[1].length > longest[1].length) longest = m as RegExpExecArray;
+    if (!longest || longest[1].length <= SPAN_FLOOR) break;
+    const span = longest[1].replace(/…(\(\))?$/, "$1");
+    const call = span.endsWith("()") ? "()" : "";
+    const keep = Math.max(SPAN_FLOOR - 1 - call.length, longest[1].length - (text.length - budget) - 1 - call.length);
+    const cut = `${span.slice(0, keep).trimEnd()}…${call}`;
+    if (cut.length >= longest[1].length) break;
+    text = `${text.slice(0, longest.index)}\`${cut}\`${text.slice(longest.index + longest[0].length)}`;
+  }
+  return text;
 }
 
 /**

@@ -45,7 +45,7 @@ export function syntaxProblems(root: Node, source: string): SyntaxProblem[] {
   const more = problems.length - 1;
   if (more === 0) return [first];
   const count = more >= MAX_COUNTED ? `${MAX_COUNTED} or more` : String(more);
-  return [{ ...first, message: `${first.message} (${count} more syntax error${more === 1 ? "" : "s"} below it may follow from this one)` }];
+  return [{ ...first, message: `${first.message} (${count} more error${more === 1 ? "" : "s"} below may follow from it)` }];
 }
 
 /**
@@ -108,10 +108,10 @@ function lineEnd(source: string, offset: number): number {
 
 function errorMessage(start: number, source: string): string {
   const text = source.slice(start, lineEnd(source, start)).trim();
-  const shown = text.length > 40 ? `${text.slice(0, 37)}...` : text;
+  const shown = text.length > 40 ? `${text.slice(0, 39)}…` : text;
   return shown === ""
-    ? "invalid syntax: memhint cannot parse this code, and skips the findings in it"
-    : `invalid syntax at \`${shown}\`: memhint cannot parse this code, and skips the findings in it`;
+    ? "invalid syntax: memhint skips the findings in code it cannot parse"
+    : `invalid syntax at \`${shown}\`: memhint skips the findings in code it cannot parse`;
 }
 
 const FUTURE_STAR = /^([ \t]*from[ \t]+__future__[ \t]+import[ \t]+)\*/gm;

@@ -40,7 +40,7 @@ describe("provenance: bounded by the code", () => {
 
   it("f-strings whose parts are bounded, and not otherwise", () => {
     expectOrigin(valueOf(`PREFIX = "v"\nkey = f"{PREFIX}-{1:>{4}}"\n`), "code", "`PREFIX`");
-    expectOrigin(valueOf(`def connect(host, port):\n    key = f"{host}:{port}"\n`), "runtime", "`host`, a parameter of the public `connect()`");
+    expectOrigin(valueOf(`def connect(host, port):\n    key = f"{host}:{port}"\n`), "runtime", "`host`, a parameter of `connect()`");
   });
 
   it("tuples, lists, sets and dicts of bounded items", () => {
@@ -107,7 +107,7 @@ describe("provenance: bounded by the code", () => {
   it("parameters with a few-valued annotation", () => {
     expectOrigin(at(`def f(verbose: bool = False):\n    return verbose\n`, "verbose", -1), "code", "`verbose`, a parameter typed `bool`");
     expectOrigin(at(`from typing import Literal\ndef f(mode: Literal["r", "w"]):\n    return mode\n`, "mode", -1), "code", "`mode`");
-    expectOrigin(at(`def f(mode: str):\n    return mode\n`, "mode", -1), "runtime", "`mode`, a parameter of the public `f()`");
+    expectOrigin(at(`def f(mode: str):\n    return mode\n`, "mode", -1), "runtime", "`mode`, a parameter of `f()`");
   });
 
   it("classes, functions, modules, builtins and imported names", () => {
@@ -152,12 +152,12 @@ describe("provenance: bounded by the code", () => {
 
   it("a nested function's parameter is decided by its calls too", () => {
     const src = `def outer(data):\n    def inner(label):\n        return label\n    inner("x")\n    inner(data)\n`;
-    expectOrigin(at(src, "label", -1), "runtime", "`data`, a parameter of the public `outer()`");
+    expectOrigin(at(src, "label", -1), "runtime", "`data`, a parameter of `outer()`");
     expectOrigin(at(`def outer():\n    def inner(label):\n        return label\n    return inner("x")\n`, "label", -1), "code", "passed only constants");
   });
 
   it("a private function's parameter: run-time data when a caller passes it, unknown when a use is not a call", () => {
-    expectOrigin(at(`def _get(url):\n    return url\ndef fetch(address):\n    return _get(address.strip())\n`, "url", -1), "runtime", "`address`, a parameter of the public `fetch()`");
+    expectOrigin(at(`def _get(url):\n    return url\ndef fetch(address):\n    return _get(address.strip())\n`, "url", -1), "runtime", "`address`, a parameter of `fetch()`");
     expectOrigin(at(`def _get(url):\n    return url\nhandlers = [_get]\n_get("x")\n`, "url", -1), "unknown", "used other than by a call");
     expectOrigin(at(`def _get(url):\n    return url\n`, "url", -1), "unknown", "never called");
     expectOrigin(at(`import atexit\n@atexit.register\ndef _get(url="x"):\n    return url\n_get("y")\n`, "url", -1), "unknown", "decorated");
@@ -188,19 +188,19 @@ describe("provenance: bounded by the code", () => {
 
 describe("provenance: run-time data", () => {
   it("a parameter of a public function or method (but not self), with the function named", () => {
-    expectOrigin(at(`def fetch(url):\n    return url\n`, "url", -1), "runtime", "`url`, a parameter of the public `fetch()`");
+    expectOrigin(at(`def fetch(url):\n    return url\n`, "url", -1), "runtime", "`url`, a parameter of `fetch()`");
     const cls = `class Client:\n    def __init__(self, base):\n        self.base = base\n    def get(self, path, *args, **options):\n        return path, args, options, self\n`;
-    expectOrigin(at(cls, "path", -1), "runtime", "`path`, a parameter of the public `Client.get()`");
+    expectOrigin(at(cls, "path", -1), "runtime", "`path`, a parameter of `Client.get()`");
     expectOrigin(at(cls, "args", -1), "runtime", "`args`");
     expectOrigin(at(cls, "options", -1), "runtime", "`options`");
-    expectOrigin(at(cls, "base", -1), "runtime", "`base`, a parameter of the public `Client()`");
+    expectOrigin(at(cls, "base", -1), "runtime", "`base`, a parameter of `Client()`");
     expectOrigin(at(cls, "self", -1), "unknown", "`self`, the instance");
   });
 
   it("a private method's parameter and an unnamed lambda's are unknown; a public module-level lambda's is run-time data", () => {
     expectOrigin(at(`class C:\n    def _m(self, x):\n        return x\n`, "x", -1), "unknown", "`x`");
     expectOrigin(at(`ys = sorted([1], key=lambda x: x)\n`, "x", -1), "unknown", "a lambda");
-    expectOrigin(at(`f = lambda x: x\n`, "x", -1), "runtime", "`x`, a parameter of the public `f()`");
+    expectOrigin(at(`f = lambda x: x\n`, "x", -1), "runtime", "`x`, a parameter of `f()`");
   });
 
   it("files: open(), read(), a loop over a file, with-bound files", () => {
@@ -255,7 +255,7 @@ describe("provenance: run-time data", () => {
   });
 
   it("derived values name the underlying source", () => {
-    expectOrigin(valueOf(`def fetch(url):\n    key = url.lower().strip()\n`), "runtime", "`url`, a parameter of the public `fetch()`");
+    expectOrigin(valueOf(`def fetch(url):\n    key = url.lower().strip()\n`), "runtime", "`url`, a parameter of `fetch()`");
     expectOrigin(valueOf(`def f(a, b):\n    key = (a, b)\n`), "runtime", "`a`");
     expectOrigin(valueOf(`import sys\nkey = "-".join(sys.argv)\n`), "runtime", "`sys.argv`");
     expectOrigin(valueOf(`def f(items):\n    key = [x.name for x in items if x]\n`), "runtime", "`items`");
@@ -267,7 +267,7 @@ describe("provenance: run-time data", () => {
     expectOrigin(valueOf(`def f(rows):\n    parts = []\n    for r in rows:\n        parts.append("x")\n    key = "".join(parts)\n`), "runtime", "`rows`");
     expectOrigin(valueOf(`def f():\n    parts = []\n    for r in ("a", "b"):\n        parts.append(r)\n    key = tuple(parts)\n`), "code");
     const filled = `def _collect(acc, item):\n    acc.append(item)\n    key = tuple(acc)\ndef api(thing):\n    return _collect([], thing)\n`;
-    expectOrigin(valueOf(filled), "runtime", "`thing`, a parameter of the public `api()`");
+    expectOrigin(valueOf(filled), "runtime", "`thing`, a parameter of `api()`");
   });
 });
 

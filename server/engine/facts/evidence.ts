@@ -174,7 +174,7 @@ export class EvidenceFacts {
   /**
    * Growth through a parameter of a function that fills a cache (`what`: "arguments", "keys"):
    * the run-time data that calls in this file pass it, when some do (the reason then names where
-   * the data comes from: "`match`, a parameter of the public `match_to_datetime()`"), else the
+   * the data comes from: "`match`, a parameter of `match_to_datetime()`"), else the
    * parameter's own provenance (a public function's parameters are run-time data).
    */
   growthOfParameter(parameter: Node, site: Node, what: string): Evidence | null {

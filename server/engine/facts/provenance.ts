@@ -884,7 +884,7 @@ export class ProvenanceFacts {
       if (s.kind === "class" && isPrivateName(s.node.childForFieldName("name")?.text ?? "")) privateClass = true;
     }
     if (!nested && !isPrivateName(name) && !privateClass && !(around === this.model.module && this.deletedAtImport(fn))) {
-      return runtime(b.node, `${quoted(b.name, 20)}, a parameter of the public ${this.functionLabel(fn, 24)}`, "parameter");
+      return runtime(b.node, `${quoted(b.name, 20)}, a parameter of ${this.functionLabel(fn, 24)}`, "parameter");
     }
     if (around.kind === "class") return unknown(b.node, `${label}, a parameter of the private ${this.functionLabel(fn)}`);
     return this.passedByCallers(b, fn, around, hops);
@@ -1276,7 +1276,9 @@ export class ProvenanceFacts {
     const className = cls?.childForFieldName("name")?.text;
     // A constructor's parameters are the class's: `Client()`.
     if (className && (name === "__init__" || name === "__new__")) return quoted(`${className}()`, max);
-    return quoted(`${className ? `${className}.` : ""}${name}()`, max);
+    // `Class.method()` when it fits, else the method alone rather than a name cut in the middle.
+    const full = `${className ? `${className}.` : ""}${name}()`;
+    return quoted(full.length > max ? `${name}()` : full, max);
   }
 
   // ---- for the growth rules (MH201, MH202, MH204) ----
@@ -1313,7 +1315,7 @@ export class ProvenanceFacts {
     const target = assignment?.type === "assignment" && assignment.childForFieldName("right")?.equals(value) ? assignment.childForFieldName("left") : null;
     if (target?.type !== "identifier" || isPrivateName(target.text) || this.model.scopeOf(target) !== this.model.module) return null;
     if ((this.model.module.bindings.get(target.text) ?? []).length !== 1) return null;
-    return runtime(b.node, `${quoted(b.name, 20)}, a parameter of the public ${quoted(`${target.text}()`, 24)}`, "parameter");
+    return runtime(b.node, `${quoted(b.name, 20)}, a parameter of ${quoted(`${target.text}()`, 24)}`, "parameter");
   }
 
   /**
