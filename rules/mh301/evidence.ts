@@ -27,7 +27,7 @@ export interface CycleEvidence {
 export function cycleEvidence(ctx: RuleContext, keepers: ReadonlyArray<ClassInfo | null>, built: Node): CycleEvidence {
   const known = keepers.filter((k, i): k is ClassInfo => k !== null && keepers.findIndex((o) => o?.node.equals(k.node)) === i);
   for (const keeper of known) {
-    const evidence = ctx.facts.evidence.madeMany(keeper.node);
+    const evidence = ctx.facts.evidence.madeMany(keeper.node, { registries: true });
     if (evidence) return { evidence, text: evidence.text };
   }
   const init = initOf(built);

@@ -49,6 +49,22 @@ describe("madeMany", () => {
     // A local variable or an attribute of a new object is not stored for life.
     expect(made(`class C: pass\ndef get(owner):\n    owner.c = C()\n`)).toBe("a `C` is made per call of `get()`");
   });
+
+  it("does not count an instance its maker registers in a module-level or class container", () => {
+    expect(made(`class C: pass\nR = {}\ndef get(k):\n    c = C()\n    R[k] = c\n    return c\n`)).toBeNull();
+    expect(made(`class C: pass\nALL = []\ndef get():\n    c = C()\n    ALL.append(c)\n    return c\n`)).toBeNull();
+    expect(made(`class C:\n    seen = set()\n    @classmethod\n    def make(cls):\n        c = cls()\n        cls.seen.add(c)\n        return c\n`)).toBeNull();
+    // A local list, or a container the caller passed, keeps it no longer than the call.
+    expect(made(`class C: pass\ndef get(n):\n    out = []\n    c = C()\n    out.append(c)\n    return out\n`)).toBe("a `C` is made per call of `get()`");
+    expect(made(`class C: pass\ndef get(into):\n    c = C()\n    into.append(c)\n`)).toBe("a `C` is made per call of `get()`");
+  });
+
+  it("with `registries`, does not count an instance registered in its maker's own containers either", () => {
+    const backend = `class C: pass\nclass Backend:\n    def __init__(self):\n        self.items = {}\n    def create(self, key):\n        c = C()\n        self.items[key] = c\n        return c\n`;
+    expect(made(backend)).toBe("a `C` is made per call of `Backend.create()`");
+    const s = snippet(backend);
+    expect(s.facts.evidence.madeMany(s.at("C", 0).parent!, { registries: true })).toBeNull();
+  });
 });
 
 /** madeByCallers's text for the class `name` of `source`, or null. */

@@ -81,12 +81,18 @@ export class EvidenceFacts {
    * objects on purpose), nor when the new instance is stored for the life of the process (a
    * singleton `cls._instance = cls()`, an instance registered in a container, `registry[key] = Cls()`:
    * it lives anyway, `keptForLife`). Null when no call counts: made once, nowhere, or only in other modules.
+   *
+   * `registries`: also leave out instances that the function making them registers in a
+   * container of its own object (`t = Template(); self.templates[t.id] = t`): they live as long
+   * as that object (a backend, a manager), so a reference cycle among them keeps nothing alive
+   * that the registry does not (MH301). A cache on a method outlives any such registry, so MH203
+   * does not ask for it.
    */
-  madeMany(cls: Node): Evidence | null {
-    return this.madeManyAt(cls, new Set());
+  madeMany(cls: Node, options: { registries?: boolean } = {}): Evidence | null {
+    return this.madeManyAt(cls, new Set(), !!options.registries);
   }
 
-  private madeManyAt(cls: Node, seen: Set<number>): Evidence | null {
+  private madeManyAt(cls: Node, seen: Set<number>, registries: boolean): Evidence | null {
     const name = cls.childForFieldName("name");
     if (!name || seen.has(cls.startIndex) || seen.size > 16) return null;
     seen.add(cls.startIndex);
@@ -104,11 +110,11 @@ export class EvidenceFacts {
     }
     calls.push(...this.classes.remakingCalls(cls));
     for (const call of calls) {
-      const where = this.placeOf(call);
+      const where = this.placeOf(call, registries);
       if (where) return { kind: "lifetime", text: `${/^[AEIOU]/.test(name.text) ? "an" : "a"} \`${name.text}\` is made ${where}` };
     }
     for (const sub of subclasses) {
-      const evidence = this.madeManyAt(sub, seen);
+      const evidence = this.madeManyAt(sub, seen, registries);
       if (evidence) return evidence;
     }
     return null;
@@ -158,8 +164,8 @@ export class EvidenceFacts {
   }
 
   /** Where a call may run many times ("in a loop", "per call of `f()`"), or null when it runs once. */
-  private placeOf(call: Node): string | null {
-    if (this.context().isTestCode(call) || keptForLife(call, this.model)) return null;
+  private placeOf(call: Node, registries: boolean): string | null {
+    if (this.context().isTestCode(call) || keptForLife(call, this.model, registries)) return null;
     const scope = this.model.ownerScopeOf(call);
     if (scope.kind === "class") return null;
     if (this.context().runsOnce(call).once) return null;
@@ -341,7 +347,7 @@ function argumentsOf(call: Node): Node[] {
  * to a `global` name, or registered as an item of a container (`self._backends[key] = Backend()`,
  * `_REGISTRY[name] = Handler()`: one per key, kept by the registry whatever else refers to it).
  */
-function keptForLife(call: Node, model: SemanticModel): boolean {
+function keptForLife(call: Node, model: SemanticModel, registries: boolean): boolean {
   let value: Node = call;
   while (value.parent?.type === "parenthesized_expression") value = value.parent;
   const assignment = value.parent;
@@ -351,7 +357,8 @@ function keptForLife(call: Node, model: SemanticModel): boolean {
   const scope = model.scopeOf(call);
   if (target.type === "identifier") {
     const owner = model.resolveScope(target.text, scope);
-    return owner === model.module && model.ownerScopeOf(call) !== model.module;
+    if (owner === model.module) return model.ownerScopeOf(call) !== model.module;
+    return !!owner && owner.kind === "function" && registeredLocal(target.text, owner, model, registries);
   }
   if (target.type === "subscript") return true;
   if (target.type !== "attribute") return false;
@@ -363,6 +370,51 @@ function keptForLife(call: Node, model: SemanticModel): boolean {
   if (object.text === "cls") return true;
   const owner = model.resolveScope(object.text, scope);
   return owner === model.module;
+}
+
+/** Methods that put their argument into a container. */
+const STORING_METHODS = new Set(["append", "add", "appendleft", "insert", "setdefault"]);
+
+/**
+ * The local `name` (a new instance) is registered by the function that made it: stored as an
+ * item of a container reached from `cls` or a module-level name (`_REGISTRY.setdefault(key, h)`),
+ * or with `ofInstance`, from `self` (`self.templates[t.id] = t`, `self.clusters.append(c)`). The
+ * registry keeps it as long as the registry lives, whatever else refers to it.
+ */
+function registeredLocal(name: string, owner: Scope, model: SemanticModel, ofInstance: boolean): boolean {
+  for (const reference of model.referencesOf(name, owner)) {
+    let value: Node = reference;
+    while (value.parent?.type === "parenthesized_expression") value = value.parent;
+    const parent = value.parent;
+    let container: Node | null = null;
+    if (parent?.type === "assignment" && parent.childForFieldName("right")?.equals(value)) {
+      const left = parent.childForFieldName("left");
+      if (left?.type === "subscript") container = left.childForFieldName("value");
+    } else if (parent?.type === "argument_list" && parent.parent?.type === "call") {
+      const fn = parent.parent.childForFieldName("function");
+      if (fn?.type === "attribute" && STORING_METHODS.has(fn.childForFieldName("attribute")?.text ?? "")) container = fn.childForFieldName("object");
+    }
+    if (container && longLivedRoot(container, model, ofInstance)) return true;
+  }
+  return false;
+}
+
+/**
+ * `cls.x[...]`, `REGISTRY`, `module_obj.attr`: a container rooted at the class or the module, or
+ * with `ofInstance`, at the instance too (`self.items`).
+ */
+function longLivedRoot(expr: Node, model: SemanticModel, ofInstance: boolean): boolean {
+  let object: Node | null = expr;
+  let depth = 0;
+  while (object && (object.type === "attribute" || object.type === "subscript")) {
+    object = object.childForFieldName(object.type === "attribute" ? "object" : "value");
+    depth++;
+  }
+  if (object?.type !== "identifier") return false;
+  // `self.items[...]`: an attribute of the instance, not `self[...]` itself.
+  if (object.text === "cls") return depth > 0;
+  if (object.text === "self") return ofInstance && depth > 0;
+  return model.resolveScope(object.text, model.scopeOf(object)) === model.module;
 }
 
 function functionLabel(scope: Scope): string {
