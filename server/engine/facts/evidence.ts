@@ -279,6 +279,7 @@ export class EvidenceFacts {
         }
       }
     }
+    if (this.sizeGuarded(node, container, candidates.filter((c) => !c.items).map((c) => c.expr))) return null;
     for (const c of candidates) {
       const origin = c.items ? this.provenance.itemsOf(c.expr) : this.provenance.of(c.expr);
       const own = recursion?.childForFieldName("parameters");
@@ -286,6 +287,48 @@ export class EvidenceFacts {
       if (origin.origin === "runtime") return { kind: "growth", text: `${c.what} come from ${origin.reason}`, site };
     }
     return null;
+  }
+
+  /**
+   * The addition at `site` runs only under a bound the code sets on the container's size: inside
+   * `if len(C) < N:` (or `<=`, `N > len(C)`), or `if k < N:` where `k` is what is added (an int
+   * key or element) and `N` a constant of the code (`if n < MAX_CACHE: cache[n] = v`). At most
+   * about N entries then: bounded growth, whatever the provenance of what is added.
+   */
+  private sizeGuarded(site: Node, container: string, added: readonly Node[]): boolean {
+    const addedNames = new Set(added.map((a) => unparenthesize(a)).filter((a) => a.type === "identifier").map((a) => a.text));
+    for (let child: Node = site, parent = site.parent; parent; child = parent, parent = parent.parent) {
+      if (parent.type === "function_definition" || parent.type === "lambda" || parent.type === "class_definition") return false;
+      if (parent.type !== "if_statement" && parent.type !== "elif_clause") continue;
+      if (!parent.childForFieldName("consequence")?.equals(child)) continue;
+      const condition = parent.childForFieldName("condition");
+      if (condition && this.bounds(condition, container, addedNames)) return true;
+    }
+    return false;
+  }
+
+  /** `condition` (or one operand of an `and`) is `len(C) < N`, or `k < N` for an added `k`. */
+  private bounds(condition: Node, container: string, addedNames: ReadonlySet<string>): boolean {
+    const node = unparenthesize(condition);
+    if (node.type === "boolean_operator" && node.childForFieldName("operator")?.type === "and") {
+      const left = node.childForFieldName("left");
+      const right = node.childForFieldName("right");
+      return (!!left && this.bounds(left, container, addedNames)) || (!!right && this.bounds(right, container, addedNames));
+    }
+    if (node.type !== "comparison_operator") return false;
+    const operands = node.namedChildren.filter((c): c is Node => !!c && c.type !== "comment");
+    const operators = node.children.filter((c): c is Node => !!c && !c.isNamed).map((c) => c.type);
+    for (let i = 0; i < operators.length; i++) {
+      const op = operators[i];
+      const [small, big] = op === "<" || op === "<=" ? [operands[i], operands[i + 1]] : op === ">" || op === ">=" ? [operands[i + 1], operands[i]] : [null, null];
+      if (!small || !big || this.provenance.of(big).origin !== "code") continue;
+      const measured = unparenthesize(small);
+      if (measured.type === "identifier" && addedNames.has(measured.text)) return true;
+      if (measured.type !== "call" || measured.childForFieldName("function")?.text !== "len") continue;
+      const arg = argumentsOf(measured)[0];
+      if (arg && unparenthesize(arg).text === container) return true;
+    }
+    return false;
   }
 
   /**

@@ -1,0 +1,33 @@
+/**
+ * Growth bounded by a guard on the container's size (facts/evidence.ts, `growthOfAddition`): an
+ * addition that runs only under `if k < N:` or `if len(C) < N:` is no evidence of growth, for
+ * every growth rule that asks (MH201, MH204). The same additions without the guard are.
+ */
+import { describe, expect, it } from "vitest";
+import { lint } from "../helpers/engine.js";
+
+const codes = (source: string) => lint(source, ["MH201", "MH204"]).diagnostics.map((d) => d.code);
+
+describe("a guard on the size of a growing container", () => {
+  const memo = (guard: string) => `MAX = 2000\n_memo = {}\ndef get(n):\n    if n in _memo:\n        return _memo[n]\n    v = n * 3\n    ${guard}\n        _memo[n] = v\n    return v\n`;
+  const defaulted = (guard: string) => `def get(n, _memo={}):\n    v = n * 3\n    ${guard}\n        _memo[n] = v\n    return v\n`;
+
+  it("bounds an int key compared with a constant, in either direction", () => {
+    expect(codes(memo("if n < MAX:"))).toEqual([]);
+    expect(codes(memo("if 0 <= n <= 255:"))).toEqual([]);
+    expect(codes(memo("if MAX > n and v:"))).toEqual([]);
+    expect(codes(memo("if True:"))).toEqual(["MH201"]);
+  });
+
+  it("bounds the container's length compared with a constant", () => {
+    expect(codes(defaulted("if len(_memo) < 100:"))).toEqual([]);
+    expect(codes(defaulted("if True:"))).toEqual(["MH204"]);
+  });
+
+  it("does not count a bound that run-time data sets, a comparison of something else, or the else branch", () => {
+    expect(codes(memo("if n < len(str(v)) * MAX:"))).toEqual(["MH201"]);
+    expect(codes(memo("if v < MAX:"))).toEqual(["MH201"]);
+    expect(codes(`MAX = 9\n_memo = {}\ndef get(n):\n    v = n * 3\n    if n < MAX:\n        pass\n    else:\n        _memo[n] = v\n    return v\n`)).toEqual(["MH201"]);
+    expect(codes(defaulted("if len(_memo) < n:"))).toEqual(["MH204"]);
+  });
+});
