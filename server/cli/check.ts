@@ -36,7 +36,7 @@ import type { WorkerData, WorkerRequest } from "./worker.js";
 export const CHECK_HELP = `Usage: memhint check [options] [paths...]
 
 Lint Python files for memory waste. Paths default to "."; directories are searched for *.py
-files (skipping .git, node_modules, __pycache__, virtualenvs and what .gitignore files ignore);
+files and Jupyter notebooks, *.ipynb (skipping .git, node_modules, __pycache__, virtualenvs and what .gitignore files ignore);
 files named explicitly are always linted. "-" reads the source from stdin.
 
 Options:
@@ -799,7 +799,7 @@ class Printer {
           this.report.write(`${f.text}\n`);
           break;
         case "full":
-          this.report.write(renderFull(f.json, file.display, f.frame, this.palette));
+          this.report.write(renderFull(f.json, f.display ?? file.display, f.frame, this.palette));
           break;
         case "json":
           this.json.push(f.json);
