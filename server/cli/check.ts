@@ -7,7 +7,7 @@
  * linted and reported first. Otherwise 1 when findings remain (with `--diff`: when there is a
  * diff), else 0; `--exit-zero` turns that 1 into 0 but never hides a 2.
  */
-import { closeSync, existsSync, openSync, statSync, writeSync } from "node:fs";
+import { closeSync, existsSync, openSync, statSync, writeFileSync, writeSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -17,7 +17,7 @@ import { ConfigError, ConfigResolver, parseSelectorList, perFileIgnoredCodes, se
 import { BUILTIN_CODES, loadPythonParser, resolveSettings, type PythonParser, type Rule, type Settings } from "../engine/index.js";
 import { argumentError } from "../args.js";
 import { ruleDocsUrl } from "../lsp/links.js";
-import { CACHE_DIR_NAME, engineHash, openCacheDir, projectRoot, type CacheConfig } from "./cache.js";
+import { CACHE_DIR_NAME, engineHash, openCacheDir, projectRoot, pruneCache, type CacheConfig } from "./cache.js";
 import { discover, type Exclusion } from "./discover.js";
 import { COLOURS, NO_COLOURS, renderFull, type Palette } from "./formats/full.js";
 import { githubAnnotation } from "./formats/github.js";
@@ -429,8 +429,7 @@ export async function runCheck(argv: readonly string[], io: CliIO, rules: readon
     }
     printSkipped(io, configs);
     const settings = settingsFor(config, target);
-    io.stdout.write(`${JSON.stringify(shownSettings(target, config, settings, rules), null, 2)}\n`);
-    return 0;
+    return printShown(io, options, `${JSON.stringify(shownSettings(target, config, settings, rules), null, 2)}\n`, 0);
   }
 
   let inputs: Array<{ input: Input; settings: Settings }>;
@@ -473,8 +472,7 @@ export async function runCheck(argv: readonly string[], io: CliIO, rules: readon
   printSkipped(io, configs);
 
   if (options.showFiles) {
-    for (const { input } of inputs) io.stdout.write(`${input.display}\n`);
-    return problems > 0 ? 2 : 0;
+    return printShown(io, options, inputs.map(({ input }) => `${input.display}\n`).join(""), problems > 0 ? 2 : 0);
   }
   if (options.unsafeFixes && !options.fix && !options.diff) {
     notice("memhint check: note: --unsafe-fixes does nothing without --fix or --diff");
@@ -570,7 +568,23 @@ export async function runCheck(argv: readonly string[], io: CliIO, rules: readon
     notice(`memhint check: interrupted by ${interrupt.signal}; ${plural(inputCount - started, "file")} not checked`);
     return interrupt.signal === "SIGINT" ? 130 : 143;
   }
+  if (cache !== null) pruneCache(cache.dir);
   return output.close(printer.finish(problems));
+}
+
+/** What --show-files or --show-settings prints, to stdout or to --output-file; returns `status`, or 2 when the file cannot be written. */
+function printShown(io: CliIO, options: CheckOptions, text: string, status: number): number {
+  if (options.outputFile === undefined) {
+    io.stdout.write(text);
+    return status;
+  }
+  try {
+    writeFileSync(resolve(io.cwd, options.outputFile), text);
+  } catch (error) {
+    io.stderr.write(`memhint check: cannot write the report to ${quotePath(options.outputFile)}: ${firstLine(error)}\n`);
+    return 2;
+  }
+  return status;
 }
 
 /** Tell the user about config files passed over (not regular files), each once. */
