@@ -13,7 +13,9 @@ import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "nod
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { Worker } from "node:worker_threads";
-import { ConfigError, ConfigResolver, parseSelectorList, perFileIgnoredCodes, settingsAsConfigKeys, type LoadedConfig } from "../config.js";
+import {
+  commandLineOverrides, ConfigError, ConfigResolver, parseSelectorList, perFileIgnoredCodes, settingFlags, settingsAsConfigKeys, type ConfigOverrides, type LoadedConfig,
+} from "../config.js";
 import { BUILTIN_CODES, loadPythonParser, resolveSettings, type PythonParser, type Rule, type Settings } from "../engine/index.js";
 import { argumentError } from "../args.js";
 import { ruleDocsUrl } from "../lsp/links.js";
@@ -56,6 +58,8 @@ Options:
   --exit-zero            exit 0 even when findings remain
   --config PATH          use this config file for every path (pyproject.toml or memhint.toml);
                          by default each file uses the nearest one above it
+  --config "KEY = VALUE" set any config key, in TOML, over the config files (repeatable):
+                         --config "min-size-bytes = 4096"
   --no-config            ignore config files
   --no-cache             lint every file again: neither read nor write .memhint_cache/
   --stdin-filename NAME  read the source from stdin and report it as NAME
@@ -66,10 +70,29 @@ Options:
   -q, --quiet            print findings only: no summary, no "fixed" lines
   -h, --help             show this help
 
+Settings: each sets the config key of the same name, over the config files. Lists are
+comma-separated; every flag but a boolean can be repeated.
+${settingsHelp()}
 Exit status: 0 no findings, 1 findings remain (with --diff: there are fixes to show),
 2 usage or configuration error, or findings may be missing: some file could not be read,
 decoded or fixed (said on stderr; the other files are still checked), or a rule crashed.
 `;
+
+/** The help lines of the setting flags, made from the config key table (server/config.ts). */
+function settingsHelp(): string {
+  return settingFlags().map((f) => {
+    const name = f.value === null ? `--[no-]${f.name}` : `--${f.name} ${f.value}`;
+    return name.length <= 22 ? `  ${name.padEnd(22)} ${f.help}\n` : `  ${name}\n  ${"".padEnd(22)} ${f.help}\n`;
+  }).join("");
+}
+
+/** parseArgs options of the setting flags: a boolean and its --no- form, or a repeatable string. */
+type OptionSpec = { type: "string" | "boolean"; multiple?: boolean };
+const SETTING_OPTIONS: Record<string, OptionSpec> = Object.fromEntries(
+  settingFlags().flatMap((f): Array<[string, OptionSpec]> => (f.value === null
+    ? [[f.name, { type: "boolean" }], [`no-${f.name}`, { type: "boolean" }]]
+    : [[f.name, { type: "string", multiple: true }]])),
+);
 
 const OPTIONS = {
   format: { type: "string" },
@@ -84,7 +107,7 @@ const OPTIONS = {
   ignore: { type: "string", multiple: true },
   statistics: { type: "boolean" },
   "exit-zero": { type: "boolean" },
-  config: { type: "string" },
+  config: { type: "string", multiple: true },
   "no-config": { type: "boolean" },
   "no-cache": { type: "boolean" },
   "stdin-filename": { type: "string" },
@@ -114,7 +137,10 @@ export interface CheckOptions {
   ignore?: string[];
   statistics: boolean;
   exitZero: boolean;
+  /** --config PATH. */
   config?: string;
+  /** The setting flags and --config "KEY = VALUE" pairs. */
+  overrides?: ConfigOverrides;
   noConfig: boolean;
   /** --no-cache: lint every file, keep nothing. */
   noCache: boolean;
@@ -138,12 +164,13 @@ function splitCodes(values: readonly string[] | undefined, flag: string, knownCo
 }
 
 /** Parse `check`'s arguments; throws UsageError with a message for the user. */
-export function parseCheckArgs(argv: readonly string[], knownCodes: readonly string[]): CheckOptions {
+export function parseCheckArgs(argv: readonly string[], knownCodes: readonly string[], cwd: string): CheckOptions {
   let parsed;
+  const options = { ...OPTIONS, ...SETTING_OPTIONS } as typeof OPTIONS;
   try {
-    parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
   } catch (error) {
-    throw new UsageError(argumentError(error, OPTIONS));
+    throw new UsageError(argumentError(error, options));
   }
   const v = parsed.values;
   if (v.help) {
@@ -171,8 +198,19 @@ export function parseCheckArgs(argv: readonly string[], knownCodes: readonly str
     throw new UsageError(`--statistics prints text or JSON; it cannot be combined with --output-format ${format}`);
   }
   if (v.diff && v.statistics) throw new UsageError("--diff cannot be combined with --statistics");
-  if (v.config !== undefined && v["no-config"]) throw new UsageError("--config and --no-config cannot be combined");
-  if (v.config === "") throw new UsageError("--config needs a path");
+  // `--config` is a file, or a TOML `key = value` pair when it holds "=" and names no file (as in ruff).
+  const isPair = (value: string): boolean => value.includes("=") && !existsSync(resolve(cwd, value));
+  const configFiles = (v.config ?? []).filter((c) => !isPair(c));
+  if (configFiles.includes("")) throw new UsageError("--config needs a path");
+  if (configFiles.length > 1) throw new UsageError(`--config names one config file, not several ("${configFiles[0]}" and "${configFiles[1]}")`);
+  if (configFiles.length > 0 && v["no-config"]) throw new UsageError("--config and --no-config cannot be combined");
+  let overrides: ConfigOverrides | null;
+  try {
+    overrides = commandLineOverrides(parsed.values, (v.config ?? []).filter(isPair), cwd, { knownCodes });
+  } catch (error) {
+    if (error instanceof ConfigError) throw new UsageError(error.source === "command line" ? error.detail : error.message);
+    throw error;
+  }
   if ((v["show-files"] || v["show-settings"]) && (v.fix || v.diff)) {
     throw new UsageError(`--${v["show-files"] ? "show-files" : "show-settings"} cannot be combined with --fix or --diff`);
   }
@@ -195,7 +233,8 @@ export function parseCheckArgs(argv: readonly string[], knownCodes: readonly str
     ignore: splitCodes(v.ignore, "--ignore", knownCodes),
     statistics: v.statistics ?? false,
     exitZero: v["exit-zero"] ?? false,
-    config: v.config,
+    config: configFiles[0],
+    overrides: overrides ?? undefined,
     noConfig: v["no-config"] ?? false,
     noCache: v["no-cache"] ?? false,
     stdin,
@@ -225,8 +264,9 @@ function outputFormat(alias: string | undefined, value: string | undefined): Out
  * and its `ignore` (the run checks what was asked for, minus `--ignore`); `--ignore` alone adds
  * to the file's `ignore`.
  */
-export function cliSelection(file: Partial<Settings>, options: Pick<CheckOptions, "select" | "ignore">): Partial<Settings> {
-  if (options.select) return { select: options.select, ignore: options.ignore ?? [] };
+export function cliSelection(file: Partial<Settings>, options: Pick<CheckOptions, "select" | "ignore" | "overrides">): Partial<Settings> {
+  // `--select X --extend-select Y` checks both, as in ruff.
+  if (options.select) return { select: [...options.select, ...(options.overrides?.values.extendSelect ?? [])], ignore: options.ignore ?? [] };
   if (options.ignore) return { ignore: [...(file.ignore ?? []), ...options.ignore] };
   return {};
 }
@@ -354,7 +394,7 @@ export async function runCheck(argv: readonly string[], io: CliIO, rules: readon
   const knownCodes = [...BUILTIN_CODES, ...rules.map((r) => r.code)].sort();
   let options: CheckOptions;
   try {
-    options = parseCheckArgs(argv, knownCodes);
+    options = parseCheckArgs(argv, knownCodes, io.cwd);
   } catch (error) {
     if (error instanceof UsageError) {
       io.stderr.write(`memhint check: ${error.message}\nRun "memhint check --help" for usage.\n`);
@@ -393,7 +433,7 @@ export async function runCheck(argv: readonly string[], io: CliIO, rules: readon
   let configs: ConfigResolver;
   let startConfig: LoadedConfig;
   try {
-    configs = new ConfigResolver(startDir, { configFile: options.config === undefined ? undefined : resolve(io.cwd, options.config), noConfig: options.noConfig, knownCodes });
+    configs = new ConfigResolver(startDir, { configFile: options.config === undefined ? undefined : resolve(io.cwd, options.config), noConfig: options.noConfig, overrides: options.overrides, knownCodes });
     startConfig = configs.forDirectory(startDir);
   } catch (error) {
     if (error instanceof ConfigError) {
@@ -450,7 +490,9 @@ export async function runCheck(argv: readonly string[], io: CliIO, rules: readon
         exclusionFor: (dir) => {
           const config = configs.forDirectory(dir);
           let exclusion = exclusions.get(config);
-          if (!exclusion) exclusions.set(config, (exclusion = { exclude: config.exclude, excludeRoot: config.root, forceExclude: config.forceExclude }));
+          // Without a config file, patterns from the command line are relative to the current folder, as in ruff.
+          const excludeRoot = config.path === null && (options.overrides?.values.exclude || options.overrides?.values.extendExclude) ? io.cwd : config.root;
+          if (!exclusion) exclusions.set(config, (exclusion = { exclude: config.exclude, excludeRoot, forceExclude: config.forceExclude }));
           return exclusion;
         },
       });
