@@ -224,6 +224,26 @@ describe("memhint check: notebooks", () => {
     });
   }
 
+  it("a notebook as nbformat writes it (Python's json.dumps, sorted keys, indent 1) is still exactly that after --fix", () => {
+    const dir = tempDir();
+    const path = join(dir, "nb.ipynb");
+    writeTree(dir, { "nb.ipynb": notebook([{ source: lines("N = 10**5\nprint('ü →')\n") }, { source: lines(`${BIG_SUM}\nprint(total)`), outputs: OUTPUT }]) });
+    // nbformat.writes: json.dumps(nb, sort_keys=True, indent=1, ensure_ascii=False) + "\n"
+    const nbformatWrites = `import json, sys
+p = sys.argv[1]
+nb = json.load(open(p, encoding="utf-8"))
+open(p + ".nbformat", "w", encoding="utf-8").write(json.dumps(nb, sort_keys=True, indent=1, ensure_ascii=False) + "\\n")`;
+    const canonical = (): string => {
+      expect(spawnSync("python3", ["-c", nbformatWrites, path]).status).toBe(0);
+      return readFileSync(`${path}.nbformat`, "utf8");
+    };
+    writeFileSync(path, canonical());
+    expect(memhint([...CHECK, "--fix", "nb.ipynb"], dir).stdout).toContain("nb.ipynb: fixed 1 finding (MH101)");
+    const fixed = readFileSync(path, "utf8");
+    expect(fixed).toContain('"total = sum(i * i for i in range(N))\\n",');
+    expect(canonical()).toBe(fixed);
+  });
+
   it("--diff shows each changed cell and writes nothing", () => {
     const dir = tempDir();
     const text = notebook([{ source: "N = 10**5" }, { source: lines(`x = 1\n${BIG_SUM}\n`) }]);
