@@ -7,10 +7,23 @@
  */
 import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { maskIPython, parseNotebook, sourceLines, touchesMask, virtualModule, writeNotebook } from "../server/notebook.js";
 import { CHECK, memhint, tempDir, writeTree } from "./helpers/cli.js";
+
+const require = createRequire(import.meta.url);
+
+/** The SARIF 2.1.0 schema's validator, as test/cli-formats.test.ts builds it. */
+function sarifValidator(): ((data: unknown) => boolean) & { errors?: unknown } {
+  const schema = JSON.parse(readFileSync(require.resolve("@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json"), "utf8")) as object;
+  const Ajv = require("ajv-draft-04") as new (options: object) => { compile(schema: object): ((data: unknown) => boolean) & { errors?: unknown } };
+  const addFormats = require("ajv-formats") as (ajv: unknown) => void;
+  const ajv = new Ajv({ allErrors: true, strict: false, unicodeRegExp: false });
+  addFormats(ajv);
+  return ajv.compile(schema);
+}
 
 type Source = string | string[];
 
@@ -113,6 +126,8 @@ describe("memhint check: notebooks", () => {
     expect(JSON.parse(jsonLines.stdout.trim())).toMatchObject({ cell: 3, range: { start: { line: 3, column: 13 } } });
 
     const sarif = JSON.parse(memhint([...CHECK, "--output-format", "sarif", "nb.ipynb"], dir).stdout);
+    const validate = sarifValidator();
+    expect(validate(sarif), JSON.stringify(validate.errors)).toBe(true);
     const result = sarif.runs[0].results[0];
     expect(result.properties).toEqual({ cell: 3 });
     expect(result.message.text).toMatch(/^cell 3: /);

@@ -37,9 +37,10 @@ import type { WorkerData, WorkerRequest } from "./worker.js";
 
 export const CHECK_HELP = `Usage: memhint check [options] [paths...]
 
-Lint Python files for memory waste. Paths default to "."; directories are searched for *.py
-files and Jupyter notebooks, *.ipynb (skipping .git, node_modules, __pycache__, virtualenvs and what .gitignore files ignore);
-files named explicitly are always linted. "-" reads the source from stdin.
+Lint Python files and Jupyter notebooks for memory waste. Paths default to "."; directories
+are searched for *.py and *.ipynb files (skipping .git, node_modules, __pycache__, virtualenvs
+and what .gitignore files ignore); files named explicitly are always linted. "-" reads the
+source from stdin.
 
 Options:
   --output-format FORMAT full, concise, json, json-lines, sarif, github or junit (default:
