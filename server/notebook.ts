@@ -6,8 +6,9 @@
  * syntax that is not Python is masked, keeping every offset: a line magic (`%time f()`), a shell
  * escape (`!ls`), help (`?obj`, `obj?`) and the right-hand side of `x = !ls` / `x = %env` become
  * `pass` (or `0` as an expression) padded with spaces to the same length; a magic continued with
- * a backslash masks the next line too. A cell that starts with a cell magic (`%%time`, `%%bash`)
- * is left out: its body may not be Python at all. Lines inside triple-quoted strings are never
+ * a backslash masks the next line too; so do automagics (`pip install numpy`). A cell magic whose
+ * body is Python run in the notebook (`%%time`, `%%capture`) has its first line masked; a cell
+ * with any other (`%%bash`, `%%sql`) is left out: its body may not be Python at all. Lines inside triple-quoted strings are never
  * masked (`%s` in a SQL string is not a magic).
  *
  * A virtual offset maps back to (cell, offset in the cell) exactly: masks have the original's
@@ -142,6 +143,18 @@ export function partAt(module: VirtualModule, offset: number): VirtualModule["pa
 // ---------------------------------------------------------------------------------------------
 // Masking IPython syntax
 
+/**
+ * Cell magics whose body is Python run in the notebook's namespace: the magic's line is masked and
+ * the body linted (as ruff does). Any other cell magic (`%%bash`, `%%sql`, `%%writefile`) skips the cell.
+ */
+const TRANSPARENT_CELL_MAGICS: ReadonlySet<string> = new Set(["time", "timeit", "capture", "prun", "debug"]);
+
+/**
+ * Automagics: IPython runs `pip install numpy` as `%pip install numpy` (with automagic on, the
+ * default). A line that starts with one of these names followed by an argument is not Python.
+ */
+const AUTOMAGIC = /^(?:pip|conda|mamba|cd|pwd|ls|cat|mkdir|rmdir|rm|cp|mv|env|load_ext|reload_ext|matplotlib|pylab|run|who|whos|reset|store|alias|unalias|history|pdb|load|autoreload|bookmark|pushd|popd|dhist|sx|system|set_env)[ \t]+[-\w~./"'$]/;
+
 const ASSIGNED_MAGIC = /^(\s*[A-Za-z_][\w.]*(?:\s*,\s*[A-Za-z_][\w.]*)*\s*=\s*)([!%].*)$/;
 
 /** A same-length stand-in: a statement (`pass`) or an expression (`0`), padded with spaces. */
@@ -155,7 +168,7 @@ function ipythonPart(line: string): { from: number; expression: boolean } | null
   const stripped = line.trimStart();
   const indent = line.length - stripped.length;
   if (stripped === "") return null;
-  if (/^[%!?]/.test(stripped)) return { from: indent, expression: false };
+  if (/^[%!?]/.test(stripped) || AUTOMAGIC.test(stripped)) return { from: indent, expression: false };
   // `obj?` / `obj??`: help; a `?` in a comment does not count.
   if (stripped.trimEnd().endsWith("?") && !stripped.includes("#")) return { from: indent, expression: false };
   const assigned = ASSIGNED_MAGIC.exec(line);
@@ -165,8 +178,10 @@ function ipythonPart(line: string): { from: number; expression: boolean } | null
 
 /** Mask the IPython syntax of a cell's text. */
 export function maskIPython(text: string): { masked: string; masks: Mask[]; skipped: boolean } {
-  const first = text.split("\n").find((l) => l.trim() !== "");
-  if (first !== undefined && first.trimStart().startsWith("%%")) return { masked: text, masks: [], skipped: true };
+  const first = text.split("\n").find((l) => l.trim() !== "")?.trimStart();
+  if (first !== undefined && first.startsWith("%%") && !TRANSPARENT_CELL_MAGICS.has(/^%%(\w*)/.exec(first)?.[1] ?? "")) {
+    return { masked: text, masks: [], skipped: true };
+  }
   const masks: Mask[] = [];
   let offset = 0;
   let state: LineState = { quote: null, depth: 0, continued: false };

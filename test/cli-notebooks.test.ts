@@ -153,21 +153,22 @@ describe("memhint check: notebooks", () => {
     expect(ran.stdout).not.toContain("alone.ipynb");
   });
 
-  it("masks magics, shell escapes and help, skips cell-magic cells, and keeps columns after a masked assignment", () => {
+  it("masks magics, shell escapes, help and automagics, lints the body of %%time but skips %%bash, and keeps columns after a masked line", () => {
     const dir = tempDir();
     const cells: CellSpec[] = [
       { source: lines("%matplotlib inline\nN = 10**5\n!pip install numpy\nfiles = !ls\nprint?\n??print\nlen?\n%load_ext autoreload\n") },
       { source: lines("%%bash\necho this is { not python\n") },
+      { source: lines("%%time\nM = 10**5\n") },
       { source: lines("for k in range(2):\n    %time x = 1\n    !echo hi \\\n      there\n    " + BIG_SUM + "\n") },
-      { source: lines("x = (1\n     % 2)\nsql = '''\n%s is not a magic\n'''\nenv = %env\n" + BIG_SUM) },
+      { source: lines("x = (1\n     % 2)\nsql = '''\n%s is not a magic\n'''\nenv = %env\npip install numpy\n" + BIG_SUM.replace("(N)", "(M)")) },
     ];
     writeTree(dir, { "magic.ipynb": notebook(cells) });
     const ran = memhint([...CHECK, "--output-format", "concise", "magic.ipynb"], dir);
     expect(ran.stderr).toBe("");
     // No MH000: what IPython would run is no syntax error here.
     expect(ran.stdout.split("\n").filter((l) => l.includes("MH"))).toEqual([
-      expect.stringMatching(/^magic\.ipynb:cell 3:5:17: MH101 /),
-      expect.stringMatching(/^magic\.ipynb:cell 4:7:13: MH101 /),
+      expect.stringMatching(/^magic\.ipynb:cell 4:5:17: MH101 /),
+      expect.stringMatching(/^magic\.ipynb:cell 5:8:13: MH101 /),
     ]);
   });
 
@@ -178,7 +179,10 @@ describe("memhint check: notebooks", () => {
     expect(masked.length).toBe(text.length);
     expect(masked).toBe("pass     \n  pass  \nx = 0  \npass\ny = (1\n % 2)\ns = '''\n%s\n'''\nz = 1  # why?\n");
     expect(masks.map((m) => m.original)).toEqual(["%time f()", "!ls -l", "!ls", "obj?"]);
-    expect(maskIPython("\n%%timeit\nx = 1\n").skipped).toBe(true);
+    expect(maskIPython("\n%%bash\necho { hi\n").skipped).toBe(true);
+    // A cell magic whose body is Python: its line is masked, the body linted.
+    expect(maskIPython("%%time\nx = 1\n")).toMatchObject({ skipped: false, masked: "pass  \nx = 1\n" });
+    expect(maskIPython("pip install numpy\nls -la\nls = 1\ncd(ls)\n").masked).toBe("pass             \npass  \nls = 1\ncd(ls)\n");
     // An edit inside a masked line is refused; one beside it is not.
     expect(touchesMask({ start: 2, end: 3, newText: "" }, masks)).toBe(true);
     expect(touchesMask({ start: 13, end: 13, newText: "" }, masks)).toBe(true);
