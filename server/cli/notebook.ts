@@ -14,7 +14,7 @@ import {
   applyEdits, LineIndex, lintSource, ruleEnabled, SYNTAX_ERROR_CODE, UNUSED_SUPPRESSION_CODE,
   type Diagnostic, type LintResult, type PythonParser, type Rule, type RuleFailure, type Settings, type TextEdit,
 } from "../engine/index.js";
-import { editCell, ForeignNotebookError, NotebookError, parseNotebook, partAt, unmask, virtualModule, writeNotebook, type Mask, type Notebook, type VirtualModule } from "../notebook.js";
+import { editCell, touchesMask, ForeignNotebookError, NotebookError, parseNotebook, partAt, unmask, virtualModule, writeNotebook, type Mask, type Notebook, type VirtualModule } from "../notebook.js";
 import { entryKey, readEntry, writeEntry } from "./cache.js";
 import { unifiedDiff } from "./diff.js";
 import { FRAME_LINES } from "./formats/full.js";
@@ -128,7 +128,7 @@ export function processNotebook(
     } finally {
       tree.delete();
     }
-    const local = planned.edits.filter((e) => editCells(module, state, [e]) !== null);
+    const local = planned.edits.filter((e) => fitsInCells(module, state, [e]));
     for (const d of planned.skipped) {
       const at = cellPosition(notebook, module, state, d.start);
       report.notices.push(`${input.display}:${at.label}:${at.line}: not suppressed: ${d.code} is on a line that cannot take a comment`);
@@ -199,9 +199,15 @@ function editCells(module: VirtualModule, state: CellsState, edits: readonly Tex
   return next;
 }
 
+/** Whether edits (virtual offsets) each stay inside one cell and off its masks: what editCells accepts. */
+function fitsInCells(module: VirtualModule, state: CellsState, edits: readonly TextEdit[]): boolean {
+  const byCell = editsByCell(module, edits);
+  return byCell !== null && [...byCell].every(([position, cellEdits]) => !cellEdits.some((e) => touchesMask(e, state.masks[position])));
+}
+
 /** The diagnostics with the fixes a notebook cannot take (across cells, on a masked line) removed. */
 function localize(module: VirtualModule, state: CellsState, diagnostics: readonly Diagnostic[]): Diagnostic[] {
-  return diagnostics.map((d) => (d.fix && editCells(module, state, d.fix.edits) === null ? { ...d, fix: null } : d));
+  return diagnostics.map((d) => (d.fix && !fitsInCells(module, state, d.fix.edits) ? { ...d, fix: null } : d));
 }
 
 /** fixSource's loop over the virtual module, applying only fixes that stay inside one cell. */
