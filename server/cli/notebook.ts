@@ -79,10 +79,10 @@ export function processNotebook(
   if (cache && !cached && linted.failures.length === 0) writeEntry(cache, key, linted);
   report.linted = true;
   const failed = new Set<string>();
-  const noteFailures = (failures: readonly RuleFailure[], while_: string): void => {
+  const noteFailures = (failures: readonly RuleFailure[], during: string): void => {
     for (const failure of failures) {
       if (failed.has(failure.code)) continue;
-      report.notices.push(`${input.display}: internal error in rule ${failure.code}${while_}: ${firstLine(failure.error)}`);
+      report.notices.push(`${input.display}: internal error in rule ${failure.code}${during}: ${firstLine(failure.error)}`);
       failed.add(failure.code);
       report.crashed.push(failure.code);
     }
