@@ -200,6 +200,25 @@ describe("memhint check: notebooks", () => {
     expect(writeNotebook(parsed, parsed.cells.map((c) => c.text))).toBe(parsed.json);
   });
 
+  it("writes a cell's new source exactly as the notebook's own writer would (random sources, layouts, escapes)", () => {
+    let seed = 20261207;
+    const random = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    const alphabet = ["a", "b", " ", "\n", "\n", "\r\n", "\t", '"', "\\", "é", "→", "😀", "\u0001", "\u007f", "%", "!", "'", "{", "]"];
+    const text = (): string => Array.from({ length: random(40) }, () => alphabet[random(alphabet.length)]).join("");
+    for (let round = 0; round < 200; round++) {
+      const options = { indent: [1, 2, 4][random(3)], ascii: random(2) === 0, finalNewline: random(2) === 0 };
+      const asList = random(2) === 0;
+      const form = (t: string): Source => (asList ? lines(t) : t);
+      const before = Array.from({ length: 1 + random(4) }, () => text());
+      const after = before.map((t) => (random(2) === 0 ? t : text()));
+      const written = writeNotebook(parseNotebook(notebook(before.map((t) => ({ source: form(t) })), options)), after);
+      expect(written).toBe(notebook(after.map((t) => ({ source: form(t) })), options));
+    }
+  });
+
   for (const [label, options, form] of [
     ["nbformat's layout (indent 1, lists of lines)", {}, "list"],
     ["indent 2, sources as strings, no final line break", { indent: 2, finalNewline: false }, "string"],
