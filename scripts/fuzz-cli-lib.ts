@@ -895,7 +895,7 @@ function checkSideFiles(c: FuzzCase, dir: string, fail: (f: Failure) => void): v
   }
   for (const s of c.specials) for (const n of SPECIAL_NAMES[s]) expected.add(n);
   // The cache of a plain check (server/cli/cache.ts) is expected; a temporary file left in it is not.
-  const cacheFile = /^\.memhint_cache(\/(\.gitignore|CACHEDIR\.TAG|[0-9a-f]{2}(\/[0-9a-f]{64})?))?$/;
+  const cacheFile = /^\.memhint_cache(\/(\.gitignore|CACHEDIR\.TAG|last-pruned|[0-9a-f]{2}(\/[0-9a-f]{64})?))?$/;
   for (const name of listTree(dir)) {
     if (!expected.has(name) && !cacheFile.test(name)) {
       fail({ oracle: "no side files", message: `left ${JSON.stringify(name)}${/\.memhint-.*\.(tmp|orig)$/.test(name) ? " (a temporary or guard file of a fix)" : ""}` });

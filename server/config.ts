@@ -124,33 +124,165 @@ interface KeySpec {
   kind: Kind;
   /** Only in config files, not in an editor's settings. */
   fileOnly?: boolean;
+  /**
+   * Its `memhint check` flag (`--<kebab>`; a boolean also `--no-<kebab>`): the value's name and
+   * the help line. Absent for the keys without one: see NO_FLAG.
+   */
+  flag?: { value?: string; help: string };
 }
 
 /** The keys of the editor-only settings, each a boolean. */
 const EDITOR_KEYS: ReadonlySet<string> = new Set<keyof EditorSettings>(["inlayHints", "syntaxErrors"]);
 
+/**
+ * The keys that have no flag generated from this table, and why. `select` and `ignore` have flags of
+ * their own in `memhint check` (with ruff's meaning: `--select` replaces the file's selection).
+ */
+export const NO_FLAG: Readonly<Record<string, string>> = Object.freeze({
+  select: "its own flag, --select",
+  ignore: "its own flag, --ignore",
+  "inlay-hints": "editor only",
+  "syntax-errors": "editor only; on the command line, select MH000",
+  extend: "use --config PATH",
+});
+
 const KEYS: readonly KeySpec[] = [
   { kebab: "select", camel: "select", kind: "selectors" },
   { kebab: "ignore", camel: "ignore", kind: "selectors" },
-  { kebab: "severity", camel: "severity", kind: "severity" },
-  { kebab: "huge-allocation-bytes", camel: "hugeAllocationBytes", kind: "positive-int" },
-  { kebab: "lru-cache-maxsize", camel: "lruCacheMaxsize", kind: "positive-int" },
-  { kebab: "target-version", camel: "targetVersion", kind: "target-version" },
-  { kebab: "report-without-evidence", camel: "reportWithoutEvidence", kind: "bool" },
-  { kebab: "min-size-bytes", camel: "minSizeBytes", kind: "positive-int" },
-  { kebab: "check-test-code", camel: "checkTestCode", kind: "bool" },
-  { kebab: "check-run-once-code", camel: "checkRunOnceCode", kind: "bool" },
-  { kebab: "respect-other-tools", camel: "respectOtherTools", kind: "bool" },
+  { kebab: "severity", camel: "severity", kind: "severity", flag: { value: "CODE=LEVEL", help: "a rule's severity: error, warning, information or hint" } },
+  { kebab: "huge-allocation-bytes", camel: "hugeAllocationBytes", kind: "positive-int", flag: { value: "N", help: "MH104's threshold (64 MiB)" } },
+  { kebab: "lru-cache-maxsize", camel: "lruCacheMaxsize", kind: "positive-int", flag: { value: "N", help: "the bound that cache fixes write (128)" } },
+  { kebab: "target-version", camel: "targetVersion", kind: "target-version", flag: { value: "VERSION", help: `the oldest Python the code supports: ${TARGET_VERSIONS.join(", ")}` } },
+  { kebab: "report-without-evidence", camel: "reportWithoutEvidence", kind: "bool", flag: { help: "report patterns even without evidence that memory is at stake" } },
+  { kebab: "min-size-bytes", camel: "minSizeBytes", kind: "positive-int", flag: { value: "N", help: "the smallest constant size estimate that is evidence (1 MiB)" } },
+  { kebab: "check-test-code", camel: "checkTestCode", kind: "bool", flag: { help: "hold test code to the same bar as other code" } },
+  { kebab: "check-run-once-code", camel: "checkRunOnceCode", kind: "bool", flag: { help: "additions by code that runs once (import time...) count as growth" } },
+  { kebab: "respect-other-tools", camel: "respectOtherTools", kind: "bool", flag: { help: "other tools' suppressions (# noqa: B019) silence the same concern (on)" } },
   { kebab: "inlay-hints", camel: "inlayHints", kind: "bool" },
   { kebab: "syntax-errors", camel: "syntaxErrors", kind: "bool" },
-  { kebab: "exclude", camel: "exclude", kind: "patterns" },
-  { kebab: "extend-exclude", camel: "extendExclude", kind: "patterns" },
-  { kebab: "extend-select", camel: "extendSelect", kind: "selectors" },
+  { kebab: "exclude", camel: "exclude", kind: "patterns", flag: { value: "PATTERNS", help: "gitignore-style patterns to skip, replacing the defaults" } },
+  { kebab: "extend-exclude", camel: "extendExclude", kind: "patterns", flag: { value: "PATTERNS", help: "patterns to skip as well as the excludes" } },
+  { kebab: "extend-select", camel: "extendSelect", kind: "selectors", flag: { value: "CODES", help: "rule codes or prefixes to check as well as the selection" } },
   // Only in files: they name paths relative to the file, or decide which files a run checks.
-  { kebab: "force-exclude", camel: "forceExclude", kind: "bool", fileOnly: true },
-  { kebab: "per-file-ignores", camel: "perFileIgnores", kind: "per-file-ignores", fileOnly: true },
+  { kebab: "force-exclude", camel: "forceExclude", kind: "bool", fileOnly: true, flag: { help: "apply the excludes to files named on the command line too" } },
+  {
+    kebab: "per-file-ignores", camel: "perFileIgnores", kind: "per-file-ignores", fileOnly: true,
+    flag: { value: "GLOB:CODES", help: "ignore CODES in files matching GLOB (relative to the current folder)" },
+  },
   { kebab: "extend", camel: "extend", kind: "path", fileOnly: true },
 ];
+
+/** A setting's `memhint check` flag, made from the key table. */
+export interface SettingFlag {
+  /** The flag without its dashes: the key's name. */
+  name: string;
+  kind: Kind;
+  /** The value's name in the help; null for a boolean (which also has `--no-<name>`). */
+  value: string | null;
+  help: string;
+}
+
+/** The flags of the settings, in the table's order. */
+export function settingFlags(): SettingFlag[] {
+  return KEYS.filter((k) => k.flag).map((k) => ({ name: k.kebab, kind: k.kind, value: k.kind === "bool" ? null : k.flag?.value ?? "VALUE", help: k.flag?.help ?? "" }));
+}
+
+/** Every key a config file accepts. */
+export function configFileKeys(): string[] {
+  return KEYS.map((k) => k.kebab);
+}
+
+/**
+ * Settings given on the command line, over every config file (and over none): validated like a
+ * config table. `base` is the folder the `per-file-ignores` patterns are relative to.
+ */
+export interface ConfigOverrides {
+  values: ConfigValues;
+  base: string;
+}
+
+/**
+ * The overrides of `memhint check`'s setting flags (`flags`: parseArgs values by flag name) and of
+ * `--config "key = value"` pairs (`pairs`, TOML). Flags win over pairs. Throws ConfigError: with
+ * source "--config" for a pair, "command line" for a flag (its detail names the flag).
+ */
+export function commandLineOverrides(flags: Readonly<Record<string, unknown>>, pairs: readonly string[], base: string, options: ValidateOptions = {}): ConfigOverrides | null {
+  const knownCodes = options.knownCodes ?? registryCodes();
+  let values: ConfigValues | null = null;
+  for (const pair of pairs) {
+    let table: Record<string, unknown>;
+    try {
+      table = parseToml(pair, { unsafeKeyBehaviour: "throw" }) as Record<string, unknown>;
+    } catch (error) {
+      const first = error instanceof Error ? error.message.split("\n")[0].replace(/^Invalid TOML document: /, "") : String(error);
+      throw new ConfigError("--config", `${JSON.stringify(pair)} is neither a config file nor a TOML "key = value" pair (${first})`);
+    }
+    if ("extend" in table) throw new ConfigError("--config", `"extend" names another config file; give that file with --config PATH instead`);
+    const parsed = validate(table, "--config", "", "kebab", knownCodes);
+    values = values ? overrideValues(values, parsed) : parsed;
+  }
+  const table: Record<string, unknown> = {};
+  const list = (name: string): string[] => ((flags[name] as string[] | undefined) ?? []).flatMap((v) => v.split(",")).map((v) => v.trim()).filter((v) => v !== "");
+  for (const flag of settingFlags()) {
+    const given = flags[flag.name];
+    if (flag.kind === "bool") {
+      const no = flags[`no-${flag.name}`] === true;
+      if (given === true && no) throw new ConfigError("command line", `--${flag.name} and --no-${flag.name} cannot be combined`);
+      if (given === true || no) table[flag.name] = given === true;
+      continue;
+    }
+    if (given === undefined) continue;
+    const raw = given as string[];
+    switch (flag.kind) {
+      case "selectors":
+      case "patterns":
+        table[flag.name] = list(flag.name);
+        if ((table[flag.name] as string[]).length === 0) throw new ConfigError("command line", `--${flag.name} needs at least one value`);
+        break;
+      case "positive-int":
+      case "target-version": {
+        const last = raw[raw.length - 1];
+        table[flag.name] = flag.kind === "positive-int" && /^[0-9]+$/.test(last) ? Number(last) : last;
+        break;
+      }
+      case "severity": {
+        const severities: Record<string, string> = {};
+        for (const item of list(flag.name)) {
+          const at = item.indexOf("=");
+          if (at <= 0) throw new ConfigError("command line", `--${flag.name}: expected CODE=LEVEL (such as MH101=error), got ${JSON.stringify(item)}`);
+          severities[item.slice(0, at).trim()] = item.slice(at + 1).trim();
+        }
+        table[flag.name] = severities;
+        break;
+      }
+      case "per-file-ignores": {
+        const ignores: Record<string, string[]> = {};
+        for (const item of raw) {
+          const at = item.lastIndexOf(":");
+          if (at <= 0) throw new ConfigError("command line", `--${flag.name}: expected GLOB:CODES (such as "tests/*.py:MH101,MH2"), got ${JSON.stringify(item)}`);
+          const pattern = item.slice(0, at);
+          ignores[pattern] = [...(ignores[pattern] ?? []), ...item.slice(at + 1).split(",").map((c) => c.trim()).filter((c) => c !== "")];
+        }
+        table[flag.name] = ignores;
+        break;
+      }
+      default:
+        throw new Error(`no command-line form for the kind ${flag.kind}`);
+    }
+  }
+  if (Object.keys(table).length > 0) {
+    const parsed = validate(table, "command line", "--", "kebab", knownCodes);
+    values = values ? overrideValues(values, parsed) : parsed;
+  }
+  return values === null ? null : { values, base };
+}
+
+/** `over` over `under`, both given on the command line: mergeValues, and the per-file-ignores of both. */
+function overrideValues(under: ConfigValues, over: ConfigValues): ConfigValues {
+  const merged = mergeValues(under, over);
+  if (under.perFileIgnores || over.perFileIgnores) merged.perFileIgnores = { ...under.perFileIgnores, ...over.perFileIgnores };
+  return merged;
+}
 
 /**
  * Validate the `[tool.memhint]` table (or a memhint.toml's top level): kebab-case keys only.
@@ -511,10 +643,15 @@ function readChain(path: string, options: ValidateOptions & { required?: boolean
   return { values: mergeValues(base.values, values), perFileIgnores: [...base.perFileIgnores, ...own.perFileIgnores], files: [path, ...base.files] };
 }
 
-/** The LoadedConfig for a chain read from `path` (null: no config; `root` is then the start directory). */
-function loaded(chain: ChainValues | null, path: string | null, root: string, skipped: SkippedConfigFile[]): LoadedConfig {
-  if (!chain) return { settings: {}, editor: {}, exclude: effectiveExclude(null), path: null, root, skipped, perFileIgnores: [], forceExclude: false, files: [] };
-  const { values } = chain;
+/**
+ * The LoadedConfig for a chain read from `path` (null: no config; `root` is then the start
+ * directory), with the command line's settings over it.
+ */
+function loaded(chain: ChainValues | null, path: string | null, root: string, skipped: SkippedConfigFile[], overrides?: ConfigOverrides): LoadedConfig {
+  if (!chain && !overrides) return { settings: {}, editor: {}, exclude: effectiveExclude(null), path: null, root, skipped, perFileIgnores: [], forceExclude: false, files: [] };
+  const base: ChainValues = chain ?? { values: { settings: {}, editor: {} }, perFileIgnores: [], files: [] };
+  const values = overrides ? mergeValues(base.values, overrides.values) : base.values;
+  const perFileIgnores = overrides ? [...base.perFileIgnores, ...perFileList(overrides.values, join(overrides.base, "-"))] : base.perFileIgnores;
   const settings = { ...values.settings };
   if (values.extendSelect && values.extendSelect.length > 0) {
     // No select means every rule that is on by default: the prefix "MH" says the same and leaves opt-in rules out.
@@ -522,7 +659,7 @@ function loaded(chain: ChainValues | null, path: string | null, root: string, sk
   }
   return {
     settings, editor: values.editor, exclude: effectiveExclude(values), path, root, skipped,
-    perFileIgnores: chain.perFileIgnores, forceExclude: values.forceExclude ?? false, files: chain.files,
+    perFileIgnores, forceExclude: values.forceExclude ?? false, files: base.files,
   };
 }
 
@@ -555,19 +692,20 @@ function configFileProblem(path: string): string | null {
  * `stopDir`, when given), or the one given as `configFile` (which must exist, and if a
  * pyproject.toml, have `[tool.memhint]`), or none when `noConfig` is set. `extend` is followed.
  */
-export function loadConfig(startDir: string, options: ValidateOptions & SearchBounds & { configFile?: string; noConfig?: boolean } = {}): LoadedConfig {
+export function loadConfig(startDir: string, options: ValidateOptions & SearchBounds & { configFile?: string; noConfig?: boolean; overrides?: ConfigOverrides } = {}): LoadedConfig {
   const start = resolve(startDir);
   const skipped: SkippedConfigFile[] = [];
-  if (options.noConfig) return loaded(null, null, start, skipped);
+  const { overrides } = options;
+  if (options.noConfig) return loaded(null, null, start, skipped, overrides);
   if (options.configFile !== undefined) {
     const path = resolve(options.configFile);
     const problem = configFileProblem(path);
     if (problem !== null) throw new ConfigError(path, `cannot use this config file: ${problem}`);
-    return loaded(readChain(path, { ...options, required: true }), path, dirname(path), skipped);
+    return loaded(readChain(path, { ...options, required: true }), path, dirname(path), skipped, overrides);
   }
   const found = findConfig(start, { ...options, skipped });
-  if (!found) return loaded(null, null, start, skipped);
-  return loaded(readChain(found.path, options), found.path, dirname(found.path), skipped);
+  if (!found) return loaded(null, null, start, skipped, overrides);
+  return loaded(readChain(found.path, options), found.path, dirname(found.path), skipped, overrides);
 }
 
 /**
@@ -581,7 +719,7 @@ export class ConfigResolver {
   readonly skipped: SkippedConfigFile[] = [];
 
   /** @param fallbackRoot the root used where no config file is found */
-  constructor(private readonly fallbackRoot: string, private readonly options: ValidateOptions & { configFile?: string; noConfig?: boolean } = {}) {
+  constructor(private readonly fallbackRoot: string, private readonly options: ValidateOptions & { configFile?: string; noConfig?: boolean; overrides?: ConfigOverrides } = {}) {
     this.fixed = options.configFile !== undefined || options.noConfig ? loadConfig(fallbackRoot, options) : null;
   }
 
@@ -596,13 +734,13 @@ export class ConfigResolver {
       if (!isCandidate(candidate, this.skipped)) continue;
       const chain = readChain(candidate, this.options);
       if (chain) {
-        result = loaded(chain, candidate, dir, this.skipped);
+        result = loaded(chain, candidate, dir, this.skipped, this.options.overrides);
         break;
       }
     }
     if (!result) {
       const parent = dirname(dir);
-      result = parent === dir ? loaded(null, null, this.fallbackRoot, this.skipped) : this.forDirectory(parent);
+      result = parent === dir ? loaded(null, null, this.fallbackRoot, this.skipped, this.options.overrides) : this.forDirectory(parent);
     }
     this.byDir.set(dir, result);
     return result;

@@ -9,7 +9,7 @@
  * files then gets an extra comment, as a rebuild between two commits would change it.
  */
 import { createHash } from "node:crypto";
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
@@ -222,6 +222,51 @@ describe("memhint check: the cache", () => {
     const partly = await once();
     expect(partly.split(FORGED).length - 1).toBe(39);
     expect(partly).toMatch(/^m0\.py:2:13: MH101 \[\*\] (?!FROM)/m);
+  });
+});
+
+describe("memhint check: pruning the cache", () => {
+  const DAY = 24 * 60 * 60 * 1000;
+  const age = (path: string, days: number): void => {
+    const at = new Date(Date.now() - days * DAY);
+    utimesSync(path, at, at);
+  };
+
+  it("removes, once a day, the entries no run has used for 7 days, and keeps those the run used", () => {
+    const { dir, first } = checkedProject();
+    const [used] = [...entries(dir).keys()];
+    // An entry of a file since changed, and one of a run killed while writing, both old.
+    const stale = join(dir, CACHE, "ab", "ab".padEnd(64, "0"));
+    const temporary = `${stale}.0123456789ab.tmp`;
+    mkdirSync(join(dir, CACHE, "ab"), { recursive: true });
+    writeFileSync(stale, "memhint-cache 1 stale\n{}");
+    writeFileSync(temporary, "half");
+    for (const path of [used, stale, temporary]) age(path, 8);
+    // Pruned yesterday: not again today.
+    age(join(dir, CACHE, "last-pruned"), 0.5);
+    expect(memhint([...CHECK], dir).stdout).toBe(first.stdout);
+    expect(existsSync(stale)).toBe(true);
+    for (const path of [used, stale, temporary]) age(path, 8);
+    age(join(dir, CACHE, "last-pruned"), 2);
+    expect(memhint([...CHECK], dir).stdout).toBe(first.stdout);
+    expect(existsSync(stale)).toBe(false);
+    expect(existsSync(temporary)).toBe(false);
+    expect(existsSync(join(dir, CACHE, "ab"))).toBe(false);
+    // The entry this run read was kept (and marked used now); the cache's own files too.
+    expect([...entries(dir).keys()]).toEqual([used]);
+    expect(Date.now() - statSync(used).mtimeMs).toBeLessThan(DAY);
+    expect(readdirSync(join(dir, CACHE)).filter((n) => !/^[0-9a-f]{2}$/.test(n)).sort()).toEqual([".gitignore", "CACHEDIR.TAG", "last-pruned"]);
+  });
+
+  it("keeps entries not used by this run while they are younger than 7 days (a run on part of the project)", () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, ".git"));
+    writeTree(dir, { "memhint.toml": "", "a.py": BAD, "b/b.py": BAD });
+    memhint([...CHECK], dir);
+    expect(entries(dir).size).toBe(2);
+    age(join(dir, CACHE, "last-pruned"), 2);
+    memhint([...CHECK, "b"], dir);
+    expect(entries(dir).size).toBe(2);
   });
 });
 

@@ -352,6 +352,33 @@ describe("--output-file", () => {
   });
 });
 
+describe("--output-file with --show-files and --show-settings", () => {
+  it("writes what they print to the file, and nothing to stdout", () => {
+    const dir = tempDir();
+    writeTree(dir, { "a.py": BAD, "b/c.py": BAD });
+    const files = memhint(["check", "--show-files", "--output-file", "files.txt"], dir);
+    expect(files.status).toBe(0);
+    expect(files.stdout).toBe("");
+    expect(readFileSync(join(dir, "files.txt"), "utf8")).toBe(memhint(["check", "--show-files"], dir).stdout);
+    expect(readFileSync(join(dir, "files.txt"), "utf8")).toBe("a.py\nb/c.py\n");
+    const settings = memhint(["check", "--show-settings", "a.py", "--output-file", "settings.json"], dir);
+    expect(settings.status).toBe(0);
+    expect(settings.stdout).toBe("");
+    expect(JSON.parse(readFileSync(join(dir, "settings.json"), "utf8")).path).toBe(join(dir, "a.py"));
+  });
+
+  it("exits 2 with one line when the file cannot be written", () => {
+    const dir = tempDir();
+    writeTree(dir, { "a.py": BAD });
+    for (const flag of ["--show-files", "--show-settings"]) {
+      const r = memhint(["check", flag, "--output-file", "missing/out.txt"], dir);
+      expect(r.status).toBe(2);
+      expect(r.stdout).toBe("");
+      expect(r.stderr).toMatch(/^memhint check: cannot write the report to missing\/out\.txt: ENOENT[^\n]*\n$/);
+    }
+  });
+});
+
 describe("format usage errors exit 2 with one line", () => {
   const dir = tempDir();
   writeTree(dir, { "a.py": BAD });

@@ -13,9 +13,12 @@
  * body that matches; anything else (truncated, edited, from another tool) is ignored and the file
  * linted again. A `.memhint_cache` that memhint did not create (no CACHEDIR.TAG of ours) is left
  * alone and not used. Failing to read or write the cache never fails a run.
+ *
+ * Each read of an entry sets its mtime; once a day a run removes the entries no run has used for
+ * CACHE_MAX_AGE_DAYS (the entries of files since changed, of settings no longer used).
  */
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { repositoryRoot } from "./formats/repository.js";
@@ -182,15 +185,93 @@ export function decodeEntry(key: string, text: string): CachedLint | null {
   return { diagnostics: lint.diagnostics, hasSyntaxErrors: lint.hasSyntaxErrors };
 }
 
-/** The cached lint for `key`, or null (missing or not to be trusted). */
+/** The cached lint for `key`, or null (missing or not to be trusted). An entry read is marked used (its mtime). */
 export function readEntry(config: CacheConfig, key: string): CachedLint | null {
+  const path = entryPath(config, key);
   let text: string;
   try {
-    text = readFileSync(entryPath(config, key), "utf8");
+    text = readFileSync(path, "utf8");
   } catch {
     return null;
   }
-  return decodeEntry(key, text);
+  const lint = decodeEntry(key, text);
+  if (lint !== null) {
+    try {
+      const now = new Date();
+      utimesSync(path, now, now);
+    } catch {
+      // a read-only cache still serves; its entries just age
+    }
+  }
+  return lint;
+}
+
+/** Entries no run has read or written for this many days are removed. */
+export const CACHE_MAX_AGE_DAYS = 7;
+/** Whose mtime says when the cache was last pruned (at most once a day: pruning lists every entry). */
+export const PRUNED_MARKER = "last-pruned";
+const DAY_MS = 24 * 60 * 60 * 1000;
+const ENTRY_NAME = /^[0-9a-f]{64}$/;
+const TEMPORARY_NAME = /^[0-9a-f]{64}\.[0-9a-f]{12}\.tmp$/;
+
+/**
+ * Remove the entries of `dir` that no run has used for CACHE_MAX_AGE_DAYS (each use sets an
+ * entry's mtime: a read or the write) and temporary files left by a run that was killed, so that
+ * the cache does not grow forever as files change. Done at most once a day; returns the number of
+ * files removed. Errors are ignored: another run may be pruning too.
+ */
+export function pruneCache(dir: string, now = Date.now()): number {
+  const marker = join(dir, PRUNED_MARKER);
+  try {
+    if (now - statSync(marker).mtimeMs < DAY_MS) return 0;
+  } catch {
+    // never pruned
+  }
+  let removed = 0;
+  let folders: string[];
+  try {
+    folders = readdirSync(dir).filter((name) => /^[0-9a-f]{2}$/.test(name));
+  } catch {
+    return 0;
+  }
+  for (const folder of folders) {
+    const path = join(dir, folder);
+    let names: string[];
+    try {
+      names = readdirSync(path);
+    } catch {
+      continue;
+    }
+    let left = names.length;
+    for (const name of names) {
+      const maxAge = ENTRY_NAME.test(name) ? CACHE_MAX_AGE_DAYS * DAY_MS : TEMPORARY_NAME.test(name) ? DAY_MS / 24 : null;
+      if (maxAge === null) continue;
+      try {
+        if (now - statSync(join(path, name)).mtimeMs > maxAge) {
+          unlinkSync(join(path, name));
+          removed++;
+          left--;
+        }
+      } catch {
+        // gone already
+      }
+    }
+    if (left === 0) {
+      try {
+        rmdirSync(path);
+      } catch {
+        // another run wrote into it meanwhile
+      }
+    }
+  }
+  try {
+    writeFileSync(marker, "");
+    const at = new Date(now);
+    utimesSync(marker, at, at);
+  } catch {
+    // a read-only cache is not pruned
+  }
+  return removed;
 }
 
 /** Store `lint` under `key`: a temporary file renamed into place. Errors are ignored. */

@@ -7,17 +7,19 @@
  * linted and reported first. Otherwise 1 when findings remain (with `--diff`: when there is a
  * diff), else 0; `--exit-zero` turns that 1 into 0 but never hides a 2.
  */
-import { closeSync, existsSync, openSync, statSync, writeSync } from "node:fs";
+import { closeSync, existsSync, openSync, statSync, writeFileSync, writeSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { Worker } from "node:worker_threads";
-import { ConfigError, ConfigResolver, parseSelectorList, perFileIgnoredCodes, settingsAsConfigKeys, type LoadedConfig } from "../config.js";
+import {
+  commandLineOverrides, ConfigError, ConfigResolver, parseSelectorList, perFileIgnoredCodes, settingFlags, settingsAsConfigKeys, type ConfigOverrides, type LoadedConfig,
+} from "../config.js";
 import { BUILTIN_CODES, loadPythonParser, resolveSettings, type PythonParser, type Rule, type Settings } from "../engine/index.js";
 import { argumentError } from "../args.js";
 import { ruleDocsUrl } from "../lsp/links.js";
-import { CACHE_DIR_NAME, engineHash, openCacheDir, projectRoot, type CacheConfig } from "./cache.js";
+import { CACHE_DIR_NAME, engineHash, openCacheDir, projectRoot, pruneCache, type CacheConfig } from "./cache.js";
 import { discover, type Exclusion } from "./discover.js";
 import { COLOURS, NO_COLOURS, renderFull, type Palette } from "./formats/full.js";
 import { githubAnnotation } from "./formats/github.js";
@@ -35,9 +37,10 @@ import type { WorkerData, WorkerRequest } from "./worker.js";
 
 export const CHECK_HELP = `Usage: memhint check [options] [paths...]
 
-Lint Python files for memory waste. Paths default to "."; directories are searched for *.py
-files (skipping .git, node_modules, __pycache__, virtualenvs and what .gitignore files ignore);
-files named explicitly are always linted. "-" reads the source from stdin.
+Lint Python files and Jupyter notebooks for memory waste. Paths default to "."; directories
+are searched for *.py and *.ipynb files (skipping .git, node_modules, __pycache__, virtualenvs
+and what .gitignore files ignore); files named explicitly are always linted. "-" reads the
+source from stdin.
 
 Options:
   --output-format FORMAT full, concise, json, json-lines, sarif, github or junit (default:
@@ -56,6 +59,8 @@ Options:
   --exit-zero            exit 0 even when findings remain
   --config PATH          use this config file for every path (pyproject.toml or memhint.toml);
                          by default each file uses the nearest one above it
+  --config "KEY = VALUE" set any config key, in TOML, over the config files (repeatable):
+                         --config "min-size-bytes = 4096"
   --no-config            ignore config files
   --no-cache             lint every file again: neither read nor write .memhint_cache/
   --stdin-filename NAME  read the source from stdin and report it as NAME
@@ -66,10 +71,29 @@ Options:
   -q, --quiet            print findings only: no summary, no "fixed" lines
   -h, --help             show this help
 
+Settings: each sets the config key of the same name, over the config files. Lists are
+comma-separated; every flag but a boolean can be repeated.
+${settingsHelp()}
 Exit status: 0 no findings, 1 findings remain (with --diff: there are fixes to show),
 2 usage or configuration error, or findings may be missing: some file could not be read,
 decoded or fixed (said on stderr; the other files are still checked), or a rule crashed.
 `;
+
+/** The help lines of the setting flags, made from the config key table (server/config.ts). */
+function settingsHelp(): string {
+  return settingFlags().map((f) => {
+    const name = f.value === null ? `--[no-]${f.name}` : `--${f.name} ${f.value}`;
+    return name.length <= 22 ? `  ${name.padEnd(22)} ${f.help}\n` : `  ${name}\n  ${"".padEnd(22)} ${f.help}\n`;
+  }).join("");
+}
+
+/** parseArgs options of the setting flags: a boolean and its --no- form, or a repeatable string. */
+type OptionSpec = { type: "string" | "boolean"; multiple?: boolean };
+const SETTING_OPTIONS: Record<string, OptionSpec> = Object.fromEntries(
+  settingFlags().flatMap((f): Array<[string, OptionSpec]> => (f.value === null
+    ? [[f.name, { type: "boolean" }], [`no-${f.name}`, { type: "boolean" }]]
+    : [[f.name, { type: "string", multiple: true }]])),
+);
 
 const OPTIONS = {
   format: { type: "string" },
@@ -84,7 +108,7 @@ const OPTIONS = {
   ignore: { type: "string", multiple: true },
   statistics: { type: "boolean" },
   "exit-zero": { type: "boolean" },
-  config: { type: "string" },
+  config: { type: "string", multiple: true },
   "no-config": { type: "boolean" },
   "no-cache": { type: "boolean" },
   "stdin-filename": { type: "string" },
@@ -114,7 +138,10 @@ export interface CheckOptions {
   ignore?: string[];
   statistics: boolean;
   exitZero: boolean;
+  /** --config PATH. */
   config?: string;
+  /** The setting flags and --config "KEY = VALUE" pairs. */
+  overrides?: ConfigOverrides;
   noConfig: boolean;
   /** --no-cache: lint every file, keep nothing. */
   noCache: boolean;
@@ -138,12 +165,13 @@ function splitCodes(values: readonly string[] | undefined, flag: string, knownCo
 }
 
 /** Parse `check`'s arguments; throws UsageError with a message for the user. */
-export function parseCheckArgs(argv: readonly string[], knownCodes: readonly string[]): CheckOptions {
+export function parseCheckArgs(argv: readonly string[], knownCodes: readonly string[], cwd: string): CheckOptions {
   let parsed;
+  const options = { ...OPTIONS, ...SETTING_OPTIONS } as typeof OPTIONS;
   try {
-    parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
   } catch (error) {
-    throw new UsageError(argumentError(error, OPTIONS));
+    throw new UsageError(argumentError(error, options));
   }
   const v = parsed.values;
   if (v.help) {
@@ -171,8 +199,19 @@ export function parseCheckArgs(argv: readonly string[], knownCodes: readonly str
     throw new UsageError(`--statistics prints text or JSON; it cannot be combined with --output-format ${format}`);
   }
   if (v.diff && v.statistics) throw new UsageError("--diff cannot be combined with --statistics");
-  if (v.config !== undefined && v["no-config"]) throw new UsageError("--config and --no-config cannot be combined");
-  if (v.config === "") throw new UsageError("--config needs a path");
+  // `--config` is a file, or a TOML `key = value` pair when it holds "=" and names no file (as in ruff).
+  const isPair = (value: string): boolean => value.includes("=") && !existsSync(resolve(cwd, value));
+  const configFiles = (v.config ?? []).filter((c) => !isPair(c));
+  if (configFiles.includes("")) throw new UsageError("--config needs a path");
+  if (configFiles.length > 1) throw new UsageError(`--config names one config file, not several ("${configFiles[0]}" and "${configFiles[1]}")`);
+  if (configFiles.length > 0 && v["no-config"]) throw new UsageError("--config and --no-config cannot be combined");
+  let overrides: ConfigOverrides | null;
+  try {
+    overrides = commandLineOverrides(parsed.values, (v.config ?? []).filter(isPair), cwd, { knownCodes });
+  } catch (error) {
+    if (error instanceof ConfigError) throw new UsageError(error.source === "command line" ? error.detail : error.message);
+    throw error;
+  }
   if ((v["show-files"] || v["show-settings"]) && (v.fix || v.diff)) {
     throw new UsageError(`--${v["show-files"] ? "show-files" : "show-settings"} cannot be combined with --fix or --diff`);
   }
@@ -195,7 +234,8 @@ export function parseCheckArgs(argv: readonly string[], knownCodes: readonly str
     ignore: splitCodes(v.ignore, "--ignore", knownCodes),
     statistics: v.statistics ?? false,
     exitZero: v["exit-zero"] ?? false,
-    config: v.config,
+    config: configFiles[0],
+    overrides: overrides ?? undefined,
     noConfig: v["no-config"] ?? false,
     noCache: v["no-cache"] ?? false,
     stdin,
@@ -225,8 +265,9 @@ function outputFormat(alias: string | undefined, value: string | undefined): Out
  * and its `ignore` (the run checks what was asked for, minus `--ignore`); `--ignore` alone adds
  * to the file's `ignore`.
  */
-export function cliSelection(file: Partial<Settings>, options: Pick<CheckOptions, "select" | "ignore">): Partial<Settings> {
-  if (options.select) return { select: options.select, ignore: options.ignore ?? [] };
+export function cliSelection(file: Partial<Settings>, options: Pick<CheckOptions, "select" | "ignore" | "overrides">): Partial<Settings> {
+  // `--select X --extend-select Y` checks both, as in ruff.
+  if (options.select) return { select: [...options.select, ...(options.overrides?.values.extendSelect ?? [])], ignore: options.ignore ?? [] };
   if (options.ignore) return { ignore: [...(file.ignore ?? []), ...options.ignore] };
   return {};
 }
@@ -354,7 +395,7 @@ export async function runCheck(argv: readonly string[], io: CliIO, rules: readon
   const knownCodes = [...BUILTIN_CODES, ...rules.map((r) => r.code)].sort();
   let options: CheckOptions;
   try {
-    options = parseCheckArgs(argv, knownCodes);
+    options = parseCheckArgs(argv, knownCodes, io.cwd);
   } catch (error) {
     if (error instanceof UsageError) {
       io.stderr.write(`memhint check: ${error.message}\nRun "memhint check --help" for usage.\n`);
@@ -393,7 +434,7 @@ export async function runCheck(argv: readonly string[], io: CliIO, rules: readon
   let configs: ConfigResolver;
   let startConfig: LoadedConfig;
   try {
-    configs = new ConfigResolver(startDir, { configFile: options.config === undefined ? undefined : resolve(io.cwd, options.config), noConfig: options.noConfig, knownCodes });
+    configs = new ConfigResolver(startDir, { configFile: options.config === undefined ? undefined : resolve(io.cwd, options.config), noConfig: options.noConfig, overrides: options.overrides, knownCodes });
     startConfig = configs.forDirectory(startDir);
   } catch (error) {
     if (error instanceof ConfigError) {
@@ -429,8 +470,7 @@ export async function runCheck(argv: readonly string[], io: CliIO, rules: readon
     }
     printSkipped(io, configs);
     const settings = settingsFor(config, target);
-    io.stdout.write(`${JSON.stringify(shownSettings(target, config, settings, rules), null, 2)}\n`);
-    return 0;
+    return printShown(io, options, `${JSON.stringify(shownSettings(target, config, settings, rules), null, 2)}\n`, 0);
   }
 
   let inputs: Array<{ input: Input; settings: Settings }>;
@@ -451,7 +491,9 @@ export async function runCheck(argv: readonly string[], io: CliIO, rules: readon
         exclusionFor: (dir) => {
           const config = configs.forDirectory(dir);
           let exclusion = exclusions.get(config);
-          if (!exclusion) exclusions.set(config, (exclusion = { exclude: config.exclude, excludeRoot: config.root, forceExclude: config.forceExclude }));
+          // Without a config file, patterns from the command line are relative to the current folder, as in ruff.
+          const excludeRoot = config.path === null && (options.overrides?.values.exclude || options.overrides?.values.extendExclude) ? io.cwd : config.root;
+          if (!exclusion) exclusions.set(config, (exclusion = { exclude: config.exclude, excludeRoot, forceExclude: config.forceExclude }));
           return exclusion;
         },
       });
@@ -473,8 +515,7 @@ export async function runCheck(argv: readonly string[], io: CliIO, rules: readon
   printSkipped(io, configs);
 
   if (options.showFiles) {
-    for (const { input } of inputs) io.stdout.write(`${input.display}\n`);
-    return problems > 0 ? 2 : 0;
+    return printShown(io, options, inputs.map(({ input }) => `${input.display}\n`).join(""), problems > 0 ? 2 : 0);
   }
   if (options.unsafeFixes && !options.fix && !options.diff) {
     notice("memhint check: note: --unsafe-fixes does nothing without --fix or --diff");
@@ -570,7 +611,23 @@ export async function runCheck(argv: readonly string[], io: CliIO, rules: readon
     notice(`memhint check: interrupted by ${interrupt.signal}; ${plural(inputCount - started, "file")} not checked`);
     return interrupt.signal === "SIGINT" ? 130 : 143;
   }
+  if (cache !== null) pruneCache(cache.dir);
   return output.close(printer.finish(problems));
+}
+
+/** What --show-files or --show-settings prints, to stdout or to --output-file; returns `status`, or 2 when the file cannot be written. */
+function printShown(io: CliIO, options: CheckOptions, text: string, status: number): number {
+  if (options.outputFile === undefined) {
+    io.stdout.write(text);
+    return status;
+  }
+  try {
+    writeFileSync(resolve(io.cwd, options.outputFile), text);
+  } catch (error) {
+    io.stderr.write(`memhint check: cannot write the report to ${quotePath(options.outputFile)}: ${firstLine(error)}\n`);
+    return 2;
+  }
+  return status;
 }
 
 /** Tell the user about config files passed over (not regular files), each once. */
@@ -799,7 +856,7 @@ class Printer {
           this.report.write(`${f.text}\n`);
           break;
         case "full":
-          this.report.write(renderFull(f.json, file.display, f.frame, this.palette));
+          this.report.write(renderFull(f.json, f.display ?? file.display, f.frame, this.palette));
           break;
         case "json":
           this.json.push(f.json);

@@ -4,7 +4,7 @@
  * - A path given on the command line that is not a directory is linted whatever its name, even
  *   when an exclude pattern or a .gitignore would skip it (unless the config sets force-exclude).
  * - Each folder's files obey the exclude patterns of that folder's config (the nearest above it).
- * - Under a directory: files named `*.py`, skipping directories that match the exclude patterns
+ * - Under a directory: files named `*.py` and Jupyter notebooks (`*.ipynb`), skipping directories that match the exclude patterns
  *   (by default `.git`, `node_modules`, `.venv`, `venv`, `__pycache__`), any directory holding a
  *   `pyvenv.cfg` (a virtualenv), and whatever the `.gitignore` files say. A directory given on the
  *   command line is always entered, even if it would be skipped when found.
@@ -228,7 +228,7 @@ export class Discoverer {
         this.walk(path, layers, useExclude);
         continue;
       }
-      if (!entry.name.endsWith(".py")) continue;
+      if (!entry.name.endsWith(".py") && !entry.name.endsWith(".ipynb")) continue;
       if ((useExclude && this.excluded(path, false, exclusion)) || ignoredBy(layers, path, false)) continue;
       if (entry.isSymbolicLink()) {
         let target;

@@ -25,6 +25,8 @@ export interface JsonDiagnostic {
   severity: string;
   message: string;
   path: string;
+  /** In a notebook: the 1-based cell (markdown cells count); `range` is then within the cell. */
+  cell?: number;
   range: JsonRange;
   estimatedBytes: number | null;
   fix: null | {

@@ -13,6 +13,8 @@ import { FRAME_LINES, type SourceFrame } from "./formats/full.js";
 import { codeTally, plural, textLine, toJson, type JsonDiagnostic } from "./output.js";
 import { cannotWrite, type DecodedSource, decodeSource, DecodeError, encodeSource, MAX_FILE_BYTES } from "./source.js";
 import { readRegularFile, UnreadableFileError } from "../read-file.js";
+import { isNotebookPath } from "../notebook.js";
+import { MAX_NOTEBOOK_BYTES, processNotebook } from "./notebook.js";
 import { FileChangedError, WriteRefusedError, writeFileAtomically } from "./write.js";
 
 export interface Input {
@@ -49,6 +51,8 @@ export interface Finding {
   frame: SourceFrame;
   /** Stable while lines move: the code, the file, its line's text and which such finding it is (SARIF). */
   fingerprint: string;
+  /** Where it is, as printed before the line and column, when not the file's name: `nb.ipynb:cell 3`. */
+  display?: string;
 }
 
 export interface FileReport {
@@ -76,7 +80,7 @@ export interface FileReport {
   output: Uint8Array | null;
 }
 
-function errnoText(error: unknown): string {
+export function errnoText(error: unknown): string {
   const code = (error as NodeJS.ErrnoException)?.code;
   const known: Record<string, string> = {
     ENOENT: "no such file or directory",
@@ -158,11 +162,13 @@ function processInput(
 
   let bytes: Uint8Array;
   let stat: Stats | null = null;
+  const notebook = isNotebookPath(input.name);
+  const maxBytes = notebook ? MAX_NOTEBOOK_BYTES : MAX_FILE_BYTES;
   if (input.path === null) {
     bytes = stdinBytes ?? new Uint8Array();
   } else {
     try {
-      ({ bytes, stat } = readRegularFile(input.path, MAX_FILE_BYTES));
+      ({ bytes, stat } = readRegularFile(input.path, maxBytes));
     } catch (error) {
       if (error instanceof UnreadableFileError) {
         return skip(error.reason === "too-large" ? `${error.message}; memhint does not lint files this large` : error.message);
@@ -170,8 +176,19 @@ function processInput(
       return skip(`cannot read: ${errnoText(error)}`);
     }
   }
-  if (bytes.length > MAX_FILE_BYTES) {
-    return skip(`larger than 10 MB (${bytes.length} bytes); memhint does not lint files this large`);
+  if (bytes.length > maxBytes) {
+    return skip(`larger than ${maxBytes / 1024 / 1024} MB (${bytes.length} bytes); memhint does not lint files this large`);
+  }
+  if (notebook) {
+    try {
+      return processNotebook(report, input, bytes, stat, options, parser, rules, settings);
+    } catch (error) {
+      if (parser === null) return null;
+      report.notices.push(`${input.display}: internal error: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+      report.problem = true;
+      if (input.path === null && options.fix) report.output = bytes;
+      return report;
+    }
   }
   let source;
   try {

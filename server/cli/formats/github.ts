@@ -24,6 +24,11 @@ export function githubLevel(severity: string): "error" | "warning" | "notice" {
 /** `file` is the path relative to the repository root (repository.ts). */
 export function githubAnnotation(d: JsonDiagnostic, file: string): string {
   const { start, end } = d.range;
+  if (d.cell !== undefined) {
+    // A notebook's lines are within a cell: the annotation goes on the file, the message says where.
+    const title = `title=${escapeProperty(`memhint (${d.code})`)},file=${escapeProperty(file)}`;
+    return `::${githubLevel(d.severity)} ${title}::${escapeData(`${d.code} cell ${d.cell}:${start.line}:${start.column}: ${d.message}`)}\n`;
+  }
   const props = [
     `title=${escapeProperty(`memhint (${d.code})`)}`,
     `file=${escapeProperty(file)}`,

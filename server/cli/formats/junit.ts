@@ -47,8 +47,11 @@ export function junitReport(files: readonly JunitFile[], seconds: number): strin
     }
     for (const d of file.findings) {
       const { line, column } = d.range.start;
-      out += `    <testcase${attr("name", `${d.code} at ${line}:${column}`)}${attr("classname", file.display)}${attr("file", file.display)}${attr("line", line)}>\n`;
-      out += `      <failure${attr("message", d.message)}${attr("type", d.code)}>${xmlEscape(`${file.display}:${line}:${column}: ${d.code} ${d.message}`)}</failure>\n`;
+      // In a notebook the line is within a cell: no `line` attribute, which would point into the JSON.
+      const at = d.cell !== undefined ? `cell ${d.cell}:${line}:${column}` : `${line}:${column}`;
+      const lineAttr = d.cell !== undefined ? "" : attr("line", line);
+      out += `    <testcase${attr("name", `${d.code} at ${at}`)}${attr("classname", file.display)}${attr("file", file.display)}${lineAttr}>\n`;
+      out += `      <failure${attr("message", d.message)}${attr("type", d.code)}>${xmlEscape(`${file.display}:${at}: ${d.code} ${d.message}`)}</failure>\n`;
       out += "    </testcase>\n";
     }
     out += "  </testsuite>\n";

@@ -87,8 +87,10 @@ export function sarifLog(options: {
             ruleId: d.code,
             ...(index.has(d.code) ? { ruleIndex: index.get(d.code) } : {}),
             level: sarifLevel(d.severity),
-            message: { text: d.message },
+            message: { text: d.cell !== undefined ? `cell ${d.cell}: ${d.message}` : d.message },
+            // In a notebook the region is within the cell named by properties.cell (SARIF has no cells).
             locations: [{ physicalLocation: { artifactLocation: location, region: region(d.range) } }],
+            ...(d.cell !== undefined ? { properties: { cell: d.cell } } : {}),
             partialFingerprints: { "memhintFingerprint/v1": fingerprint },
             ...(d.fix
               ? {
