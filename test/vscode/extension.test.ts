@@ -38,6 +38,7 @@ const DEMO = [
   "",
 ].join("\n");
 const FIX_ON_SAVE = "total = sum([x * x for x in range(10**6)])\nprint(total)\n";
+const WORKSPACE_SETTINGS = { "memhint.select": ["ALL"], "[python]": { "editor.codeActionsOnSave": { "source.fixAll.memhint": "explicit" } } };
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -86,12 +87,6 @@ run(`VS Code extension in code-server${missing.length ? ` (not installed: ${miss
     await page.locator(".tab.active", { hasText: name }).waitFor();
     await page.locator(".monaco-editor.focused").waitFor();
   };
-  const goTo = async (line: number, column: number): Promise<void> => {
-    await page.keyboard.press("Control+G");
-    await page.locator(".quick-input-widget input").fill(`${line}:${column}`);
-    await page.keyboard.press("Enter");
-    await page.locator(".statusbar-item", { hasText: `Ln ${line}, Col ${column}` }).waitFor();
-  };
   const squiggles = () => page.locator(".monaco-editor .view-overlays .squiggly-warning");
   /** Where `needle` is drawn on the editor line holding it (a DOM range over its characters). */
   const textBox = (needle: string) => page.evaluate((needle) => {
@@ -129,8 +124,8 @@ run(`VS Code extension in code-server${missing.length ? ` (not installed: ${miss
     mkdirSync(join(workspace, ".vscode"), { recursive: true });
     writeFileSync(join(workspace, "demo.py"), DEMO);
     writeFileSync(join(workspace, "fix_on_save.py"), FIX_ON_SAVE);
-    // Most rules are opt-in: the workspace selects them, as a user would.
-    settings({ "memhint.select": ["ALL"] });
+    // Most rules are opt-in: the workspace selects them, as a user would; and fixes on save.
+    settings(WORKSPACE_SETTINGS);
 
     // `npm test` has built dist/; make the .vsix from it, as `npm run package:vscode` does.
     execFileSync(process.execPath, [join(ROOT, "scripts", "package-vscode.mjs")], { cwd: ROOT, stdio: "pipe" });
@@ -255,7 +250,8 @@ run(`VS Code extension in code-server${missing.length ? ` (not installed: ${miss
     // Monaco draws spaces as no-break spaces.
     await page.waitForFunction(() => [...document.querySelectorAll(".monaco-editor .view-line")]
       .some((l) => (l.textContent ?? "").replace(/\u00a0/g, " ").includes("sum(len(字) for 字 in 名前)")));
-    await page.keyboard.press("Control+S");
+    // Saved without the fix-on-save (tested below), so that the other finding stays for later.
+    await command("File: Save without Formatting");
     await expect.poll(() => readFileSync(join(workspace, "demo.py"), "utf8"), { timeout: 15_000 }).toContain("合計 = sum(len(字) for 字 in 名前);");
     expect(readFileSync(join(workspace, "demo.py"), "utf8")).toContain("max([x * x for x in range(10**6)])");
     // The finding is gone, from the editor and from Problems; the other one stays.
@@ -265,7 +261,6 @@ run(`VS Code extension in code-server${missing.length ? ` (not installed: ${miss
     await shot("fixed");
 
     // Fix on save.
-    settings({ "memhint.select": ["ALL"], "[python]": { "editor.codeActionsOnSave": { "source.fixAll.memhint": "explicit" } } });
     await openFile("fix_on_save.py");
     await page.waitForFunction(() => document.querySelectorAll(".monaco-editor .view-overlays .squiggly-warning").length === 1);
     await page.keyboard.press("Control+End");
@@ -281,7 +276,7 @@ run(`VS Code extension in code-server${missing.length ? ` (not installed: ${miss
     await page.waitForFunction(() => document.querySelectorAll(".monaco-editor .view-overlays .squiggly-warning").length === 1);
     const before = serverPids(extensions);
     expect(before).toHaveLength(1);
-    settings({ "memhint.select": ["ALL"], "memhint.ignore": ["MH101"] });
+    settings({ ...WORKSPACE_SETTINGS, "memhint.ignore": ["MH101"] });
     await page.waitForFunction(() => document.querySelectorAll(".monaco-editor .view-overlays .squiggly-warning").length === 0);
     await rows.filter({ hasText: "max()" }).waitFor({ state: "detached" });
     expect(serverPids(extensions)).toEqual(before);
@@ -300,7 +295,7 @@ run(`VS Code extension in code-server${missing.length ? ` (not installed: ${miss
 
   it("reports a memhint.path that does not exist, at once, instead of hanging", async () => {
     const started = Date.now();
-    settings({ "memhint.select": ["ALL"], "memhint.path": "/nonexistent/bin/memhint" });
+    settings({ ...WORKSPACE_SETTINGS, "memhint.path": "/nonexistent/bin/memhint" });
     const failed = page.locator('#workbench\\.parts\\.statusbar a.statusbar-item-label[aria-label^="memhint: failed to start"]');
     await failed.waitFor({ timeout: 20_000 });
     expect(await failed.getAttribute("aria-label")).toMatch(/nonexistent/);
