@@ -58,7 +58,10 @@ function serverPids(dir: string): number[] {
 
 run(`VS Code extension in code-server${missing.length ? ` (not installed: ${missing.join(", ")})` : ""}`, () => {
   let work: string;
+  /** The first workspace folder (demo.py); the second one holds fix_on_save.py. */
   let workspace: string;
+  let second: string;
+  let workspaceFile: string;
   let extensions: string;
   let codeServer: ChildProcess | undefined;
   let codeServerLog = "";
@@ -70,16 +73,17 @@ run(`VS Code extension in code-server${missing.length ? ` (not installed: ${miss
     step++;
     await page.screenshot({ path: join(ARTIFACTS, `${String(step).padStart(2, "0")}-${name}.png`) });
   };
+  /** The multi-root workspace's settings (in its .code-workspace file). */
   const settings = (values: Record<string, unknown>): void => {
-    writeFileSync(join(workspace, ".vscode", "settings.json"), `${JSON.stringify(values, null, 2)}\n`);
+    writeFileSync(workspaceFile, `${JSON.stringify({ folders: [{ path: "project" }, { path: "second" }], settings: values }, null, 2)}\n`);
   };
   const command = async (title: string): Promise<void> => {
     await page.keyboard.press("F1");
     const input = page.locator(".quick-input-widget input");
     await input.waitFor({ state: "visible" });
     await input.fill(`>${title}`);
-    await page.locator(".quick-input-widget .monaco-list-row", { hasText: title }).first().waitFor();
-    await page.keyboard.press("Enter");
+    // The row whose label starts with the title ("File: Compare New Untitled Text Files" also contains "New Untitled Text File").
+    await page.locator(".quick-input-widget .monaco-list-row", { hasText: new RegExp(`^${title.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`) }).first().click();
   };
   const openFile = async (name: string): Promise<void> => {
     // From the Explorer: Quick Open's list reorders while it searches.
@@ -120,10 +124,13 @@ run(`VS Code extension in code-server${missing.length ? ` (not installed: ${miss
     mkdirSync(ARTIFACTS, { recursive: true });
     work = mkdtempSync(join(tmpdir(), "memhint-vscode-"));
     workspace = join(work, "project");
+    second = join(work, "second");
+    workspaceFile = join(work, "memhint.code-workspace");
+    mkdirSync(second);
     extensions = join(work, "extensions");
-    mkdirSync(join(workspace, ".vscode"), { recursive: true });
+    mkdirSync(workspace);
     writeFileSync(join(workspace, "demo.py"), DEMO);
-    writeFileSync(join(workspace, "fix_on_save.py"), FIX_ON_SAVE);
+    writeFileSync(join(second, "fix_on_save.py"), FIX_ON_SAVE);
     // Most rules are opt-in: the workspace selects them, as a user would; and fixes on save.
     settings(WORKSPACE_SETTINGS);
 
@@ -160,7 +167,7 @@ run(`VS Code extension in code-server${missing.length ? ` (not installed: ${miss
     const port = await freePort();
     codeServer = spawn(CODE_SERVER, [
       ...common, "--auth", "none", "--bind-addr", `127.0.0.1:${port}`, "--disable-workspace-trust", "--disable-telemetry",
-      "--disable-update-check", "--disable-getting-started-override", "--vscode-option", "force-disable-user-env", workspace,
+      "--disable-update-check", "--disable-getting-started-override", "--vscode-option", "force-disable-user-env",
     ], { env, stdio: ["ignore", "pipe", "pipe"] });
     const listening = new Promise<void>((resolve, reject) => {
       const onData = (chunk: Buffer): void => {
@@ -181,7 +188,8 @@ run(`VS Code extension in code-server${missing.length ? ` (not installed: ${miss
     });
     page = await browser.newPage({ viewport: { width: 1500, height: 900 } });
     page.setDefaultTimeout(30_000);
-    await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`);
+    // A multi-root workspace: demo.py in the first folder, fix_on_save.py in the second.
+    await page.goto(`http://127.0.0.1:${port}/?workspace=${encodeURIComponent(workspaceFile)}`);
     await page.locator(".monaco-workbench").waitFor();
     await page.locator(".explorer-folders-view .monaco-list-row", { hasText: "demo.py" }).waitFor();
   }, 180_000);
@@ -239,10 +247,16 @@ run(`VS Code extension in code-server${missing.length ? ` (not installed: ${miss
     // The cursor inside the finding: a click on the squiggled text.
     await page.mouse.click((onLine!.left + onLine!.right) / 2, (target!.top + target!.bottom) / 2);
     await page.locator(".statusbar-item", { hasText: /Ln 3, Col (59|6\d|7\d)\b/ }).waitFor();
+    // Away from the squiggle, so that its hover does not come back over the quick fix menu.
+    await page.mouse.move(5, 5);
     await page.keyboard.press("Escape");
-    await page.keyboard.press("Control+.");
+    await expect.poll(() => page.locator(".monaco-hover:visible").count()).toBe(0);
     const fix = page.locator(".action-widget .monaco-list-row", { hasText: "Replace the list comprehension with a generator expression" });
-    await fix.waitFor();
+    // Ctrl+. right after the click can come before VS Code has the actions: ask again until the menu shows.
+    await expect.poll(async () => {
+      if (!(await fix.isVisible())) await page.keyboard.press("Control+.");
+      return fix.isVisible();
+    }, { timeout: 20_000, interval: 1000 }).toBe(true);
     const offered = await page.locator(".action-widget .monaco-list-row").allTextContents();
     expect(offered.join("\n")).toContain("Ignore MH101 on this line");
     await shot("quick-fix");
@@ -266,10 +280,27 @@ run(`VS Code extension in code-server${missing.length ? ` (not installed: ${miss
     await page.keyboard.press("Control+End");
     await page.keyboard.type("# edited\n");
     await page.keyboard.press("Control+S");
-    await expect.poll(() => readFileSync(join(workspace, "fix_on_save.py"), "utf8"), { timeout: 15_000 })
+    await expect.poll(() => readFileSync(join(second, "fix_on_save.py"), "utf8"), { timeout: 15_000 })
       .toBe("total = sum(x * x for x in range(10**6))\nprint(total)\n# edited\n");
     await page.waitForFunction(() => document.querySelectorAll(".monaco-editor .view-overlays .squiggly-warning").length === 0);
     await shot("fix-on-save");
+
+    // An unsaved (untitled) Python file is linted too.
+    await command("File: New Untitled Text File");
+    await page.locator(".tab.active", { hasText: "Untitled-1" }).waitFor();
+    await command("Change Language Mode");
+    await page.locator(".quick-input-widget input").fill("Python");
+    await page.locator(".quick-input-widget .monaco-list-row", { hasText: /^Python\s*\(python\)/ }).first().click();
+    await page.locator(".statusbar-item", { hasText: /^Python$/ }).waitFor();
+    await page.locator(".monaco-editor.focused").waitFor();
+    await page.keyboard.type("total = sum([x * x for x in range(10**6)])\n");
+    // Problems names an untitled file by its first line.
+    const untitledRow = rows.filter({ hasText: "[Ln 1, Col 13]" });
+    await untitledRow.waitFor();
+    await page.waitForFunction(() => document.querySelectorAll(".monaco-editor .view-overlays .squiggly-warning").length === 1);
+    await shot("untitled");
+    await command("View: Revert and Close Editor");
+    await untitledRow.waitFor({ state: "detached" });
 
     // memhint.ignore, changed in the settings, removes the other finding; the server stays the same process.
     await openFile("demo.py");
@@ -299,7 +330,10 @@ run(`VS Code extension in code-server${missing.length ? ` (not installed: ${miss
     const failed = page.locator('#workbench\\.parts\\.statusbar a.statusbar-item-label[aria-label^="memhint: failed to start"]');
     await failed.waitFor({ timeout: 20_000 });
     expect(await failed.getAttribute("aria-label")).toMatch(/nonexistent/);
-    await page.locator(".notifications-toasts .notification-toast", { hasText: "memhint failed to start" }).waitFor({ timeout: 10_000 });
+    await page.locator(".notifications-toasts .notification-toast", { hasText: "memhint client: couldn't create connection to server" }).waitFor({ timeout: 10_000 });
+    // The output channel says why.
+    await command("memhint: Show output");
+    await page.locator(".output-view .view-line", { hasText: "spawn /nonexistent/bin/memhint ENOENT" }).first().waitFor({ timeout: 10_000 });
     await shot("missing-server");
     expect(Date.now() - started).toBeLessThan(20_000);
     expect(serverPids(extensions)).toEqual([]);

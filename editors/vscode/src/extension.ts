@@ -155,9 +155,10 @@ async function start(context: vscode.ExtensionContext): Promise<void> {
       show("failed", message);
       client = undefined;
     }
-    void vscode.window.showErrorMessage(`memhint failed to start: ${message}`, "Show Output").then((picked) => {
-      if (picked) output.show(true);
-    });
+    // Its settings listener would otherwise try to start it again on the next change.
+    await next.dispose(2000).catch(() => undefined);
+    // vscode-languageclient has already shown an error notification (with "Go to output"):
+    // the reason is in the status bar item and the output channel.
   }
 }
 
