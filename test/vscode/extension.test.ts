@@ -3,9 +3,11 @@
  * code-server, driven in headless Chromium by playwright-core. On a file with CJK text before a
  * finding: the squiggle sits under the comprehension, the Problems row has the code, the source
  * and the UTF-16 column, the hover explains it, the quick fix is offered and applied, the saved
- * file has the fix and the finding is gone; fix-on-save applies safe fixes; a settings change
- * (memhint.ignore) takes effect without restarting the server; no error notification shows.
- * Then memhint.path names a missing command: the extension reports the failure, fast.
+ * file has the fix and the finding is gone; fix-on-save applies safe fixes; an untitled Python
+ * file is linted and "memhint: Fix all safe findings" fixes it; a settings change (memhint.ignore)
+ * takes effect without restarting the server; "memhint: Restart server" starts a new one; no
+ * error notification shows. All in a multi-root workspace. Then memhint.path names a missing
+ * command: the extension reports the failure, fast.
  *
  * Needs code-server (scripts/install-code-server.sh puts it in .cache/code-server; .ci/run does
  * that) and Debian's chromium. Screenshots of each step go to artifacts/vscode/ (git-ignored).
@@ -299,8 +301,12 @@ run(`VS Code extension in code-server${missing.length ? ` (not installed: ${miss
     await untitledRow.waitFor();
     await page.waitForFunction(() => document.querySelectorAll(".monaco-editor .view-overlays .squiggly-warning").length === 1);
     await shot("untitled");
-    await command("View: Revert and Close Editor");
+    // The command applies the safe fixes, as fix-on-save does.
+    await command("memhint: Fix all safe findings");
+    await page.waitForFunction(() => document.querySelectorAll(".monaco-editor .view-overlays .squiggly-warning").length === 0);
+    await page.locator(".monaco-editor .view-line", { hasText: /sum\(x\s\*\sx\sfor\sx\sin\srange/ }).waitFor();
     await untitledRow.waitFor({ state: "detached" });
+    await command("View: Revert and Close Editor");
 
     // memhint.ignore, changed in the settings, removes the other finding; the server stays the same process.
     await openFile("demo.py");
@@ -313,6 +319,12 @@ run(`VS Code extension in code-server${missing.length ? ` (not installed: ${miss
     expect(serverPids(extensions)).toEqual(before);
     await running.waitFor();
     await shot("ignored");
+
+    // Restart server: a new process, with the same settings.
+    await command("memhint: Restart server");
+    await expect.poll(() => serverPids(extensions)[0] !== before[0] && serverPids(extensions).length === 1, { timeout: 20_000 }).toBe(true);
+    await running.waitFor();
+    await expect.poll(() => page.locator(".monaco-editor .view-overlays .squiggly-warning").count()).toBe(0);
 
     // No error notification at any point: none in the notification center.
     await command("Notifications: Show Notifications");
