@@ -122,6 +122,7 @@ run(`VS Code extension in code-server${missing.length ? ` (not installed: ${miss
   }, needle);
 
   beforeAll(async () => {
+    if (missing.length > 0) throw new Error(`CI is set but the end-to-end test cannot run: missing ${missing.join(", ")} (.ci/run installs them)`);
     rmSync(ARTIFACTS, { recursive: true, force: true });
     mkdirSync(ARTIFACTS, { recursive: true });
     work = mkdtempSync(join(tmpdir(), "memhint-vscode-"));
