@@ -79,6 +79,12 @@ export interface ConfigValues {
   forceExclude?: boolean;
   /** Another config file whose settings this one starts from (relative to this file's folder). */
   extend?: string;
+  /**
+   * Editor settings only: what is wrong with each key memhint does not know, with a "did you
+   * mean" when a known key is near. They are passed over and the rest applies (a config file
+   * with an unknown key is refused instead).
+   */
+  unknownKeys?: string[];
 }
 
 /** One `per-file-ignores` entry, with the folder its pattern is relative to. */
@@ -116,20 +122,32 @@ export function registryCodes(): string[] {
   return [...BUILTIN_CODES, ...allRules.map((r) => r.code)].sort();
 }
 
-type Kind = "selectors" | "severity" | "positive-int" | "target-version" | "bool" | "patterns" | "path" | "per-file-ignores";
+export type Kind = "selectors" | "severity" | "positive-int" | "target-version" | "bool" | "patterns" | "path" | "per-file-ignores";
 
-interface KeySpec {
+export interface KeySpec {
   kebab: string;
   camel: string;
   kind: Kind;
+  /** One sentence for an editor's settings page (the VS Code extension's manifest is generated from it). */
+  description: string;
   /** Only in config files, not in an editor's settings. */
   fileOnly?: boolean;
   /**
-   * Its `memhint check` flag (`--<kebab>`; a boolean also `--no-<kebab>`): the value's name and
-   * the help line. Absent for the keys without one: see NO_FLAG.
+   * Its `memhint check` flag (`--<kebab>`; a boolean also `--no-<kebab>`): the value's name (its
+   * help line is the description). Absent for the keys without one: see NO_FLAG.
    */
-  flag?: { value?: string; help: string };
+  flag?: { value?: string };
 }
+
+/**
+ * Keys under `memhint` that belong to editor extensions, not to the server. VS Code answers
+ * `workspace/configuration` with the whole section, the extension's own keys included, so the
+ * server passes over these in silence (any other unknown key gets a warning):
+ *   - `enable`: run memhint at all;
+ *   - `path`: the memhint command or package to run instead of the extension's bundled one;
+ *   - `trace`: the protocol trace (`memhint.trace.server`).
+ */
+export const CLIENT_KEYS: readonly string[] = Object.freeze(["enable", "path", "trace"]);
 
 /** The keys of the editor-only settings, each a boolean. */
 const EDITOR_KEYS: ReadonlySet<string> = new Set<keyof EditorSettings>(["inlayHints", "syntaxErrors"]);
@@ -146,30 +164,30 @@ export const NO_FLAG: Readonly<Record<string, string>> = Object.freeze({
   extend: "use --config PATH",
 });
 
-const KEYS: readonly KeySpec[] = [
-  { kebab: "select", camel: "select", kind: "selectors" },
-  { kebab: "ignore", camel: "ignore", kind: "selectors" },
-  { kebab: "severity", camel: "severity", kind: "severity", flag: { value: "CODE=LEVEL", help: "a rule's severity: error, warning, information or hint" } },
-  { kebab: "huge-allocation-bytes", camel: "hugeAllocationBytes", kind: "positive-int", flag: { value: "N", help: "MH104's threshold (64 MiB)" } },
-  { kebab: "lru-cache-maxsize", camel: "lruCacheMaxsize", kind: "positive-int", flag: { value: "N", help: "the bound that cache fixes write (128)" } },
-  { kebab: "target-version", camel: "targetVersion", kind: "target-version", flag: { value: "VERSION", help: `the oldest Python the code supports: ${TARGET_VERSIONS.join(", ")}` } },
-  { kebab: "report-without-evidence", camel: "reportWithoutEvidence", kind: "bool", flag: { help: "report patterns even without evidence that memory is at stake" } },
-  { kebab: "min-size-bytes", camel: "minSizeBytes", kind: "positive-int", flag: { value: "N", help: "the smallest constant size estimate that is evidence (1 MiB)" } },
-  { kebab: "check-test-code", camel: "checkTestCode", kind: "bool", flag: { help: "hold test code to the same bar as other code" } },
-  { kebab: "check-run-once-code", camel: "checkRunOnceCode", kind: "bool", flag: { help: "additions by code that runs once (import time...) count as growth" } },
-  { kebab: "respect-other-tools", camel: "respectOtherTools", kind: "bool", flag: { help: "other tools' suppressions (# noqa: B019) silence the same concern (on)" } },
-  { kebab: "inlay-hints", camel: "inlayHints", kind: "bool" },
-  { kebab: "syntax-errors", camel: "syntaxErrors", kind: "bool" },
-  { kebab: "exclude", camel: "exclude", kind: "patterns", flag: { value: "PATTERNS", help: "gitignore-style patterns to skip, replacing the defaults" } },
-  { kebab: "extend-exclude", camel: "extendExclude", kind: "patterns", flag: { value: "PATTERNS", help: "patterns to skip as well as the excludes" } },
-  { kebab: "extend-select", camel: "extendSelect", kind: "selectors", flag: { value: "CODES", help: "rule codes or prefixes to check as well as the selection" } },
+export const KEYS: readonly KeySpec[] = [
+  { kebab: "select", camel: "select", kind: "selectors", description: "Rules to turn on: `ALL`, a code (`MH101`) or a prefix (`MH1`). Most rules are opt-in; unset, memhint runs its default rules." },
+  { kebab: "ignore", camel: "ignore", kind: "selectors", description: "Rules to turn off, by code or prefix; wins over `select`." },
+  { kebab: "severity", camel: "severity", kind: "severity", description: "Severity per rule code: `error`, `warning`, `information` or `hint`.", flag: { value: "CODE=LEVEL" } },
+  { kebab: "huge-allocation-bytes", camel: "hugeAllocationBytes", kind: "positive-int", description: "MH104 reports allocations of a constant size of at least this many bytes (64 MiB).", flag: { value: "N" } },
+  { kebab: "lru-cache-maxsize", camel: "lruCacheMaxsize", kind: "positive-int", description: "The bound that cache fixes write: `functools.lru_cache(maxsize=...)` (128).", flag: { value: "N" } },
+  { kebab: "target-version", camel: "targetVersion", kind: "target-version", description: "The oldest Python version the code must run on: py38 ... py313.", flag: { value: "VERSION" } },
+  { kebab: "report-without-evidence", camel: "reportWithoutEvidence", kind: "bool", description: "Report patterns even without evidence that memory is at stake.", flag: {} },
+  { kebab: "min-size-bytes", camel: "minSizeBytes", kind: "positive-int", description: "The smallest constant size estimate that counts as evidence that memory is at stake (1 MiB).", flag: { value: "N" } },
+  { kebab: "check-test-code", camel: "checkTestCode", kind: "bool", description: "Hold test code to the same bar as other code.", flag: {} },
+  { kebab: "check-run-once-code", camel: "checkRunOnceCode", kind: "bool", description: "Count additions by code that runs once (at import time...) as growth.", flag: {} },
+  { kebab: "respect-other-tools", camel: "respectOtherTools", kind: "bool", description: "Other tools' suppression comments (`# noqa: B019`, pylint's disables) silence the same concern (on).", flag: {} },
+  { kebab: "inlay-hints", camel: "inlayHints", kind: "bool", description: "Show the estimated size of constant-size collections as inlay hints." },
+  { kebab: "syntax-errors", camel: "syntaxErrors", kind: "bool", description: "Report syntax errors as MH000 (off by default: the editor's Python server shows them)." },
+  { kebab: "exclude", camel: "exclude", kind: "patterns", description: "Gitignore-style patterns of files not to check, replacing the default list.", flag: { value: "PATTERNS" } },
+  { kebab: "extend-exclude", camel: "extendExclude", kind: "patterns", description: "Gitignore-style patterns of files not to check, added to the default list.", flag: { value: "PATTERNS" } },
+  { kebab: "extend-select", camel: "extendSelect", kind: "selectors", description: "Rules added to `select` (or to the default selection).", flag: { value: "CODES" } },
   // Only in files: they name paths relative to the file, or decide which files a run checks.
-  { kebab: "force-exclude", camel: "forceExclude", kind: "bool", fileOnly: true, flag: { help: "apply the excludes to files named on the command line too" } },
+  { kebab: "force-exclude", camel: "forceExclude", kind: "bool", description: "Apply the excludes to files named on the command line too.", fileOnly: true, flag: {} },
   {
-    kebab: "per-file-ignores", camel: "perFileIgnores", kind: "per-file-ignores", fileOnly: true,
-    flag: { value: "GLOB:CODES", help: "ignore CODES in files matching GLOB (relative to the current folder)" },
+    kebab: "per-file-ignores", camel: "perFileIgnores", kind: "per-file-ignores", description: "A table of glob = [rule codes] ignored in the files the glob matches (on the command line: GLOB:CODES, relative to the current folder).", fileOnly: true,
+    flag: { value: "GLOB:CODES" },
   },
-  { kebab: "extend", camel: "extend", kind: "path", fileOnly: true },
+  { kebab: "extend", camel: "extend", kind: "path", description: "Another config file whose settings this one starts from.", fileOnly: true },
 ];
 
 /** A setting's `memhint check` flag, made from the key table. */
@@ -182,9 +200,15 @@ export interface SettingFlag {
   help: string;
 }
 
+/** A description as a `--help` line: no code quotes, no final period, lower case first. */
+function flagHelp(description: string): string {
+  const text = description.replace(/`/g, "").replace(/\.$/, "");
+  return text.charAt(0).toLowerCase() + text.slice(1);
+}
+
 /** The flags of the settings, in the table's order. */
 export function settingFlags(): SettingFlag[] {
-  return KEYS.filter((k) => k.flag).map((k) => ({ name: k.kebab, kind: k.kind, value: k.kind === "bool" ? null : k.flag?.value ?? "VALUE", help: k.flag?.help ?? "" }));
+  return KEYS.filter((k) => k.flag).map((k) => ({ name: k.kebab, kind: k.kind, value: k.kind === "bool" ? null : k.flag?.value ?? "VALUE", help: flagHelp(k.description) }));
 }
 
 /** Every key a config file accepts. */
@@ -333,10 +357,18 @@ function validate(value: unknown, source: string, prefix: string, spelling: "keb
       if (KEYS.some((k) => k.fileOnly && (k.kebab === key || k.camel === key))) {
         throw new ConfigError(source, `"${prefix}${key}" can only be set in a config file (pyproject.toml or memhint.toml)`);
       }
+      if (spelling === "either" && CLIENT_KEYS.includes(key)) continue;
       const same = keys.find((k) => k.camel === key || k.kebab === key || normalizeKey(k.kebab) === normalizeKey(key));
-      const near = same?.kebab ?? nearest(key, keys.map((k) => k.kebab)) ?? (spelling === "either" ? nearest(key, keys.map((k) => k.camel)) : null);
-      const hint = near ? `; did you mean "${near}"?` : `; known keys: ${names}`;
-      throw new ConfigError(source, `unknown key "${prefix}${key}"${hint}`);
+      const near = spelling === "either"
+        ? (same?.camel ?? nearest(key, keys.map((k) => k.camel)) ?? nearest(key, keys.map((k) => k.kebab)))
+        : (same?.kebab ?? nearest(key, keys.map((k) => k.kebab)));
+      const hint = near ? `; did you mean "${spelling === "either" ? prefix : ""}${near}"?` : `; known keys: ${names}`;
+      const problem = `unknown key "${prefix}${key}"${hint}`;
+      // An editor's settings page may hold keys of another memhint version or a typo: the rest
+      // still applies. A config file is refused whole, as the command line must be exact.
+      if (spelling === "either") (out.unknownKeys ??= []).push(problem);
+      else throw new ConfigError(source, problem);
+      continue;
     }
     const earlier = seen.get(spec);
     if (earlier !== undefined) {

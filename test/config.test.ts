@@ -102,11 +102,25 @@ describe("validateSettingsObject (editor settings)", () => {
       .toEqual({ settings: { lruCacheMaxsize: 32, hugeAllocationBytes: 10 }, editor: { inlayHints: false }, extendExclude: ["x"] });
   });
 
-  it("rejects the same setting spelt both ways, and unknown keys", () => {
+  it("rejects the same setting spelt both ways, and a value that is not a table", () => {
     expect(errorOf(() => validateSettingsObject({ inlayHints: true, "inlay-hints": false }, "client settings", { knownCodes: codes, keyPrefix: "memhint." })).message)
       .toBe('client settings: "memhint.inlayHints" and "memhint.inlay-hints" are the same setting; give it once');
-    expect(errorOf(() => validateSettingsObject({ colour: "red" }, "client settings", { knownCodes: codes })).detail).toMatch(/^unknown key "colour"; known keys: select, ignore, severity, hugeAllocationBytes/);
     expect(errorOf(() => validateSettingsObject(null, "client settings", { knownCodes: codes })).detail).toBe("expected a table of settings, got null");
+  });
+
+  it("passes over unknown keys with a did-you-mean (the rest applies), and the editor extensions' own keys in silence", () => {
+    const values = validateSettingsObject(
+      { colour: "red", selekt: ["MH101"], "inlay-hint": false, ignore: ["MH102"], enable: true, path: "/opt/memhint", trace: { server: "verbose" } },
+      "client settings", { knownCodes: codes, keyPrefix: "memhint." });
+    expect(values.settings).toEqual({ ignore: ["MH102"] });
+    expect(values.unknownKeys).toEqual([
+      expect.stringMatching(/^unknown key "memhint.colour"; known keys: select, ignore, severity, hugeAllocationBytes/),
+      'unknown key "memhint.selekt"; did you mean "memhint.select"?',
+      'unknown key "memhint.inlay-hint"; did you mean "memhint.inlayHints"?',
+    ]);
+    expect(validateSettingsObject({ enable: false, path: "x", trace: { server: "off" } }, "client settings", { knownCodes: codes })).toEqual({ settings: {}, editor: {} });
+    // A config file is exact: the client keys are unknown there.
+    expect(errorOf(() => parseConfigTable({ path: "x" }, "pyproject.toml", { knownCodes: codes })).detail).toMatch(/^unknown key "path"/);
   });
 });
 

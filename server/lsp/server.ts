@@ -224,6 +224,7 @@ export async function serve(connection: Connection, options: ServerOptions = {})
   let capabilities: ClientCapabilities = {};
   const settings = new SettingsManager(log, {
     show: (message) => void connection.sendNotification(ShowMessageNotification.type, { type: MessageType.Error, message }),
+    warn: (message) => void connection.sendNotification(ShowMessageNotification.type, { type: MessageType.Warning, message }),
   });
   const store = new DocumentStore(parser, log);
   const analyzer = new Analyzer(store, rules, settings, log);

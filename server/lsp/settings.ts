@@ -25,8 +25,10 @@ import type { Logger } from "./log.js";
 const CONFIG_RECHECK_MS = 1000;
 
 export interface SettingsProblemSink {
-  /** Tell the user (window/showMessage); called once per distinct problem. */
+  /** Tell the user of an error (window/showMessage); called once per distinct problem. */
   show(message: string): void;
+  /** Tell the user of something passed over (window/showMessage, a warning); once per distinct message. */
+  warn(message: string): void;
 }
 
 /** Where a document's config file is looked for: from `start` up to `stop`, both included. */
@@ -99,8 +101,10 @@ export class SettingsManager {
     let next: Partial<Settings>;
     let editor: Partial<EditorSettings>;
     try {
-      ({ settings: next, editor } = validateSettingsObject(memhintSection(raw), `${origin} (memhint)`));
+      let unknownKeys: string[] | undefined;
+      ({ settings: next, editor, unknownKeys } = validateSettingsObject(memhintSection(raw), `${origin} (memhint)`, { keyPrefix: "memhint." }));
       this.shown.delete(`client:${origin}`);
+      if (unknownKeys) this.unknownKeys(unknownKeys);
     } catch (error) {
       const message = error instanceof ConfigError ? error.message : String(error);
       this.problem(`client:${origin}`, `memhint: invalid settings from ${origin}: ${message.replace(/^.*?\(memhint\): /, "")}. Using the other settings until this is fixed.`);
@@ -217,6 +221,20 @@ export class SettingsManager {
       this.problem(`config:${message}`, `memhint: bad configuration: ${message}. Using the defaults and the editor's settings until it is fixed.`);
       return { settings: {}, editor: {}, perFileIgnores: [], extended: [], path: null, signature, checkedAt: now, resolved: null, resolvedGeneration: -1 };
     }
+  }
+
+  /**
+   * Unknown keys in the client's settings: one warning per distinct set, whichever of
+   * initializationOptions, workspace/configuration or didChangeConfiguration brought them
+   * (clients send the same section several times per start).
+   */
+  private unknownKeys(problems: readonly string[]): void {
+    const message = `memhint: passing over ${problems.length === 1 ? "a setting it does not know" : "settings it does not know"}: ${problems.join("; ")}`;
+    this.log.warn(message);
+    const key = `unknown:${message}`;
+    if (this.shown.has(key)) return;
+    this.shown.add(key);
+    this.sink.warn(message);
   }
 
   private problem(key: string, message: string): void {

@@ -62,7 +62,7 @@ function corpus(): string {
 
 /** The server's settings with MH000 on, so that syntax errors are compared too. */
 function reportingSyntaxErrors(): SettingsManager {
-  const manager = new SettingsManager(quiet, { show() {} });
+  const manager = new SettingsManager(quiet, { show() {}, warn() {} });
   manager.setClientSettings({ syntaxErrors: true }, "test");
   return manager;
 }

@@ -126,6 +126,41 @@ describe("client settings", () => {
   });
 });
 
+describe("keys the server does not own (issue 17: VS Code sends the extension's own keys)", () => {
+  it("passes over the extensions' keys in silence, and warns once, with a did-you-mean, of other unknown keys", async () => {
+    const c = start();
+    // What VS Code answers: the whole memhint section, the extension's enable, path and trace included.
+    let section: Record<string, unknown> = { enable: true, path: "", trace: { server: "off" }, select: ["ALL"] };
+    c.onRequest("workspace/configuration", (params) => params.items.map((item: any) => (item.section === "memhint" ? section : null)));
+    const asked = (): number => c.received.filter((m) => m.method === "workspace/configuration").length;
+    await c.initialize({ workspace: { configuration: true, didChangeConfiguration: { dynamicRegistration: true } } }, { initializationOptions: section });
+    const uri = "file:///tmp/memhint-settings/client-keys.py";
+    open(c, uri);
+    await c.waitFor((m) => m.method === "textDocument/publishDiagnostics" && m.params.uri === uri && codes(m.params.diagnostics).includes("MH101"));
+    expect(c.received.filter((m) => m.method === "window/showMessage")).toEqual([]);
+
+    // A typo, sent several times (each didChangeConfiguration makes the server ask again): one warning.
+    section = { ...section, selekt: ["MH1"], ignore: ["MH101"] };
+    const relinted = c.waitForNext((m) => m.method === "textDocument/publishDiagnostics" && m.params.uri === uri);
+    for (let i = 0; i < 3; i++) {
+      const before = asked();
+      c.notify("workspace/didChangeConfiguration", { settings: null });
+      await c.waitFor(() => asked() > before, 15_000, "workspace/configuration");
+      // Let the test client write its answer before the next message.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    // The keys it knows still apply.
+    expect(codes((await relinted).params.diagnostics)).toEqual([]);
+    expect(await c.shutdown()).toBe(0);
+    const shown = c.received.filter((m) => m.method === "window/showMessage");
+    expect(shown).toHaveLength(1);
+    expect(shown[0].params.type).toBe(2); // Warning, not Error
+    expect(shown[0].params.message).toBe('memhint: passing over a setting it does not know: unknown key "memhint.selekt"; did you mean "memhint.select"?');
+    expect(c.logs().filter((l) => l.includes("memhint.selekt")).length).toBeGreaterThan(0);
+    expect(c.logs().filter((l) => /enable|trace|"path"/.test(l) && l.includes("unknown"))).toEqual([]);
+  });
+});
+
 describe("project configuration", () => {
   it("applies [tool.memhint] from pyproject.toml, re-lints when it changes, and reports a bad one", async () => {
     const dir = mkdtempSync(join(tmpdir(), "memhint-lsp-config-"));
