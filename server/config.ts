@@ -203,7 +203,7 @@ export interface SettingFlag {
 /** A description as a `--help` line: no code quotes, no final period, lower case first. */
 function flagHelp(description: string): string {
   const text = description.replace(/`/g, "").replace(/\.$/, "");
-  return text.charAt(0).toLowerCase() + text.slice(1);
+  return /^[A-Z][a-z]/.test(text) ? text.charAt(0).toLowerCase() + text.slice(1) : text;
 }
 
 /** The flags of the settings, in the table's order. */
