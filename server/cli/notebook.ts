@@ -6,7 +6,6 @@
  * A fix is applied only when all its edits fall inside one cell and none touches a masked
  * IPython line; any other fix is dropped (the finding is reported without one).
  */
-import { createHash } from "node:crypto";
 import type { Stats } from "node:fs";
 import { addNoqaEdits } from "../engine/suppression-edits.js";
 import { applyFixesChecked, chooseFixes, syntaxErrorCount } from "../engine/fix.js";
@@ -17,9 +16,8 @@ import {
 import { editCell, touchesMask, ForeignNotebookError, NotebookError, parseNotebook, partAt, unmask, virtualModule, writeNotebook, type Mask, type Notebook, type VirtualModule } from "../notebook.js";
 import { entryKey, readEntry, writeEntry } from "./cache.js";
 import { unifiedDiff } from "./diff.js";
-import { FRAME_LINES } from "./formats/full.js";
-import { codeTally, plural, textLine, toJson, type JsonDiagnostic } from "./output.js";
-import { errnoText, firstLine, type FileReport, type Finding, type Input, type ProcessOptions } from "./process.js";
+import { codeTally, plural, toJson, type JsonDiagnostic } from "./output.js";
+import { errnoText, findingOf, firstLine, type FileReport, type Finding, type Input, type ProcessOptions } from "./process.js";
 import { MAX_FILE_BYTES } from "./source.js";
 import { FileChangedError, WriteRefusedError, writeFileAtomically } from "./write.js";
 
@@ -263,24 +261,7 @@ function notebookFindings(diagnostics: readonly Diagnostic[], notebook: Notebook
     };
     const cell = notebook.cells[part.position].index + 1;
     const display = `${input.display}:cell ${cell}`;
-    const first = lines.lineOf(local.start);
-    const last = Math.max(first, lines.lineOf(local.end > local.start ? local.end - 1 : local.start));
-    const kept = Math.min(last, first + FRAME_LINES - 1);
-    const frameLines: string[] = [];
-    for (let line = first; line <= kept; line++) frameLines.push(lines.lineText(line));
-    const key = `${d.code}\0${input.projectPath}\0${lines.lineText(first).trim()}`;
-    const occurrence = seen.get(key) ?? 0;
-    seen.set(key, occurrence + 1);
-    out.push({
-      code: d.code,
-      name: d.name,
-      safety: d.fix ? d.fix.safety : null,
-      text: textLine(local, display, lines),
-      json: withCell(toJson(local, input.name, lines), cell),
-      frame: { firstLine: first + 1, lines: frameLines, truncated: kept < last },
-      fingerprint: createHash("sha256").update(`${key}\0${occurrence}`).digest("hex").slice(0, 32),
-      display,
-    });
+    out.push({ ...findingOf(local, input, lines, seen, display, withCell(toJson(local, input.name, lines), cell)), display });
   }
   return out;
 }

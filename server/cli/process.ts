@@ -105,26 +105,33 @@ function emptyReport(input: Input): FileReport {
 
 function findings(diagnostics: readonly Diagnostic[], input: Input, lines: LineIndex): Finding[] {
   const seen = new Map<string, number>();
-  return diagnostics.map((d) => {
-    const first = lines.lineOf(d.start);
-    // A span that ends at the start of a line does not cover that line.
-    const last = Math.max(first, lines.lineOf(d.end > d.start ? d.end - 1 : d.start));
-    const kept = Math.min(last, first + FRAME_LINES - 1);
-    const frameLines: string[] = [];
-    for (let line = first; line <= kept; line++) frameLines.push(lines.lineText(line));
-    const key = `${d.code}\0${input.projectPath}\0${lines.lineText(first).trim()}`;
-    const occurrence = seen.get(key) ?? 0;
-    seen.set(key, occurrence + 1);
-    return {
-      code: d.code,
-      name: d.name,
-      safety: d.fix ? d.fix.safety : null,
-      text: textLine(d, input.display, lines),
-      json: toJson(d, input.name, lines),
-      frame: { firstLine: first + 1, lines: frameLines, truncated: kept < last },
-      fingerprint: createHash("sha256").update(`${key}\0${occurrence}`).digest("hex").slice(0, 32),
-    };
-  });
+  return diagnostics.map((d) => findingOf(d, input, lines, seen, input.display, toJson(d, input.name, lines)));
+}
+
+/**
+ * One diagnostic as a finding, shown as `display`: its one-line text, code frame and stable
+ * fingerprint (`seen` counts the same code on the same line text, so that repeats differ). For a
+ * notebook, `d` and `lines` are those of one cell.
+ */
+export function findingOf(d: Diagnostic, input: Input, lines: LineIndex, seen: Map<string, number>, display: string, json: JsonDiagnostic): Finding {
+  const first = lines.lineOf(d.start);
+  // A span that ends at the start of a line does not cover that line.
+  const last = Math.max(first, lines.lineOf(d.end > d.start ? d.end - 1 : d.start));
+  const kept = Math.min(last, first + FRAME_LINES - 1);
+  const frameLines: string[] = [];
+  for (let line = first; line <= kept; line++) frameLines.push(lines.lineText(line));
+  const key = `${d.code}\0${input.projectPath}\0${lines.lineText(first).trim()}`;
+  const occurrence = seen.get(key) ?? 0;
+  seen.set(key, occurrence + 1);
+  return {
+    code: d.code,
+    name: d.name,
+    safety: d.fix ? d.fix.safety : null,
+    text: textLine(d, display, lines),
+    json,
+    frame: { firstLine: first + 1, lines: frameLines, truncated: kept < last },
+    fingerprint: createHash("sha256").update(`${key}\0${occurrence}`).digest("hex").slice(0, 32),
+  };
 }
 
 /**
