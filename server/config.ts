@@ -41,7 +41,7 @@ export class ConfigError extends Error {
  */
 export const DEFAULT_EXCLUDE: readonly string[] = Object.freeze([
   ".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__",
-  "site-packages", "__pypackages__", ".tox", ".nox", ".eggs",
+  "site-packages", "__pypackages__", ".tox", ".nox", ".eggs", ".ipynb_checkpoints",
 ]);
 
 export const CONFIG_FILE_NAMES: readonly string[] = Object.freeze([".memhint.toml", "memhint.toml", "pyproject.toml"]);
@@ -283,9 +283,10 @@ export function commandLineOverrides(flags: Readonly<Record<string, unknown>>, p
         const ignores: Record<string, string[]> = {};
         for (const item of raw) {
           const at = item.lastIndexOf(":");
-          if (at <= 0) throw new ConfigError("command line", `--${flag.name}: expected GLOB:CODES (such as "tests/*.py:MH101,MH2"), got ${JSON.stringify(item)}`);
+          const codes = at > 0 ? item.slice(at + 1).split(",").map((c) => c.trim()).filter((c) => c !== "") : [];
+          if (codes.length === 0) throw new ConfigError("command line", `--${flag.name}: expected GLOB:CODES (such as "tests/*.py:MH101,MH2"), got ${JSON.stringify(item)}`);
           const pattern = item.slice(0, at);
-          ignores[pattern] = [...(ignores[pattern] ?? []), ...item.slice(at + 1).split(",").map((c) => c.trim()).filter((c) => c !== "")];
+          ignores[pattern] = [...(ignores[pattern] ?? []), ...codes];
         }
         table[flag.name] = ignores;
         break;

@@ -169,8 +169,9 @@ function ipythonPart(line: string): { from: number; expression: boolean } | null
   const indent = line.length - stripped.length;
   if (stripped === "") return null;
   if (/^[%!?]/.test(stripped) || AUTOMAGIC.test(stripped)) return { from: indent, expression: false };
-  // `obj?` / `obj??`: help; a `?` in a comment does not count.
-  if (stripped.trimEnd().endsWith("?") && !stripped.includes("#")) return { from: indent, expression: false };
+  // `obj?`, `obj.attr??`, `np.*load*?`: help. Only a name (with dots and wildcards) before the
+  // `?`: a line such as `text = """Ready?` opens a string, and a `?` in a comment is a comment.
+  if (/^[A-Za-z_*][\w.*]*\?{1,2}$/.test(stripped.trimEnd())) return { from: indent, expression: false };
   const assigned = ASSIGNED_MAGIC.exec(line);
   if (assigned && !assigned[1].includes("==")) return { from: assigned[1].length, expression: true };
   return null;
@@ -246,11 +247,16 @@ function stateAfter(line: string, before: LineState): LineState {
   return { quote, depth, continued: quote === null && line.endsWith("\\") };
 }
 
-/** Whether an edit (in a cell's coordinates) touches a mask: it is not applied. */
+/**
+ * Whether an edit (in a cell's coordinates) touches a mask: it is not applied. An insertion right
+ * before a cell magic (`%%time`) touches it too: the magic must stay the cell's first line.
+ */
 export function touchesMask(edit: TextEdit, masks: readonly Mask[]): boolean {
   return masks.some((m) => {
     const end = m.start + m.original.length;
-    return (edit.start < end && edit.end > m.start) || (edit.start === edit.end && edit.start > m.start && edit.start < end);
+    if (edit.start < end && edit.end > m.start) return true;
+    if (edit.start !== edit.end) return false;
+    return (edit.start > m.start && edit.start < end) || (edit.start === m.start && m.original.startsWith("%%"));
   });
 }
 

@@ -86,6 +86,12 @@ describe("memhint check: every setting from the command line", () => {
     expect(codesIn(memhint([...concise, "--select", "MH103", "--extend-select", "MH101", "--min-size-bytes", "1024", "a.py"], dir).stdout)).toEqual(["a.py MH101", "a.py MH103"]);
   });
 
+  it("--per-file-ignores refuses a glob without codes", () => {
+    const ran = memhint(["check", "--per-file-ignores", "tests/*.py:", "."], tempDir());
+    expect(ran.status).toBe(2);
+    expect(ran.stderr).toContain('--per-file-ignores: expected GLOB:CODES (such as "tests/*.py:MH101,MH2"), got "tests/*.py:"');
+  });
+
   it("--per-file-ignores takes globs relative to the current folder, added to the files' own", () => {
     const dir = tempDir();
     writeTree(dir, { "memhint.toml": 'select = ["ALL"]\n[per-file-ignores]\n"a.py" = ["MH103"]\n', "a.py": BAD, "sub/s.py": BAD, "sub/t.py": BAD });
@@ -104,6 +110,10 @@ describe("memhint check: every setting from the command line", () => {
     expect(files(["--exclude", "gen"])).toEqual(["a.py", "venv/v.py"]);
     expect(files(["--extend-exclude", "gen", "gen/g.py"])).toEqual(["gen/g.py"]);
     expect(files(["--extend-exclude", "gen", "--force-exclude", "gen/g.py", "a.py"])).toEqual(["a.py"]);
+    // Without a config file the default excludes are relative to the current folder too, as a
+    // pre-commit hook needs: a named file under `venv/` is excluded by `--force-exclude` alone.
+    expect(files(["--force-exclude", "venv/v.py", "a.py"])).toEqual(["a.py"]);
+    expect(files(["venv/v.py", "a.py"])).toEqual(["a.py", "venv/v.py"]);
     writeTree(dir, { "memhint.toml": 'extend-exclude = ["gen"]\nforce-exclude = true\n' });
     expect(files(["gen/g.py", "a.py"])).toEqual(["a.py"]);
     expect(files(["--no-force-exclude", "gen/g.py", "a.py"])).toEqual(["a.py", "gen/g.py"]);

@@ -11,7 +11,7 @@ import { createRequire } from "node:module";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { maskIPython, parseNotebook, sourceLines, touchesMask, virtualModule, writeNotebook } from "../server/notebook.js";
-import { CHECK, memhint, tempDir, writeTree } from "./helpers/cli.js";
+import { BIN, CHECK, memhint, tempDir, writeTree } from "./helpers/cli.js";
 
 const require = createRequire(import.meta.url);
 
@@ -188,6 +188,38 @@ describe("memhint check: notebooks", () => {
     expect(touchesMask({ start: 13, end: 13, newText: "" }, masks)).toBe(true);
     expect(touchesMask({ start: 12, end: 12, newText: "    " }, masks)).toBe(false);
     expect(touchesMask({ start: 0, end: 0, newText: "import x\n" }, masks)).toBe(false);
+    // Nothing goes before a cell magic: it must stay the cell's first line.
+    expect(touchesMask({ start: 0, end: 0, newText: "import x\n" }, maskIPython("%%time\nx = 1\n").masks)).toBe(true);
+  });
+
+  it("takes only a name followed by ? or ?? as help, never a line that opens a string", () => {
+    expect(maskIPython("obj.attr??\nnp.*load*?\n").masked).toBe("pass      \npass      \n");
+    const prose = 'HELP = """Want the total?\nprint(sum([len(w) for w in words]))\n"""\nwhy = x?y\n';
+    expect(maskIPython(prose).masks).toEqual([]);
+  });
+
+  it("never edits the text of a string whose first line ends with ?, with --fix or --add-noqa", () => {
+    const dir = tempDir();
+    const text = notebook([
+      { source: lines("import sys\nwords = sys.argv[1:]") },
+      { source: lines('HELP = """Want the total?\nprint(sum([len(w) for w in words]))\nbuf = [0] * 10**9\n"""\nprint(HELP)') },
+    ]);
+    writeTree(dir, { "str.ipynb": text });
+    const ran = memhint([...CHECK, "str.ipynb"], dir);
+    expect(ran.stdout).toBe("All checks passed.\n");
+    expect(memhint([...CHECK, "--fix", "--unsafe-fixes", "str.ipynb"], dir).status).toBe(0);
+    expect(memhint(["check", "--add-noqa", "str.ipynb"], dir).status).toBe(0);
+    expect(readFileSync(join(dir, "str.ipynb"), "utf8")).toBe(text);
+  });
+
+  it("drops a fix that would add an import above a cell magic", () => {
+    const dir = tempDir();
+    const text = notebook([{ source: lines("%%time\n_squares = {}\n\ndef square(n):\n    if n not in _squares:\n        _squares[n] = n * n\n    return _squares[n]\n\nprint(square(3))") }]);
+    writeTree(dir, { "magic.ipynb": text });
+    const fixed = memhint([...CHECK, "--fix", "--unsafe-fixes", "--output-format", "concise", "magic.ipynb"], dir);
+    expect(fixed.stdout).toMatch(/^magic\.ipynb:cell 1:2:12: MH201 [^[]/m);
+    expect(fixed.stdout).toContain("(0 fixed, 1 remaining)");
+    expect(readFileSync(join(dir, "magic.ipynb"), "utf8")).toBe(text);
   });
 
   it("joins code cells with a line break each, so offsets map back to cells exactly", () => {
@@ -335,6 +367,12 @@ open(p + ".nbformat", "w", encoding="utf-8").write(json.dumps(nb, sort_keys=True
     expect(ran.stdout).toContain("x.ipynb:cell 2:1:13: MH101");
     const fixed = memhint([...CHECK, "--fix", "--stdin-filename", "x.ipynb"], dir, text);
     expect(JSON.parse(fixed.stdout).cells[1].source).toBe("total = sum(i * i for i in range(N))");
+    // Outputs make notebooks large: stdin takes a notebook up to 50 MB, as files.
+    const large = notebook([{ source: "N = 10**5" }, { source: BIG_SUM, outputs: [{ output_type: "stream", name: "stdout", text: "x".repeat(12 * 1024 * 1024) }] }]);
+    const fixedLarge = spawnSync(process.execPath, [BIN, ...CHECK, "--fix", "--stdin-filename", "x.ipynb"], { cwd: dir, input: large, encoding: "utf8", maxBuffer: 64 << 20 });
+    expect(fixedLarge.status).toBe(0);
+    expect(fixedLarge.stdout.length).toBe(large.length - "[".length - "]".length);
+    expect(JSON.parse(fixedLarge.stdout).cells[1].source).toBe("total = sum(i * i for i in range(N))");
   });
 
   it("finds notebooks in folders, obeying the excludes, and lists them with --show-files", () => {
@@ -344,11 +382,13 @@ open(p + ".nbformat", "w", encoding="utf-8").write(json.dumps(nb, sort_keys=True
       "nb.ipynb": notebook([{ source: "x = 1" }]),
       "old/nb.ipynb": notebook([{ source: "x = 1" }]),
       "ignored.ipynb": notebook([{ source: "x = 1" }]),
+      ".ipynb_checkpoints/nb-checkpoint.ipynb": notebook([{ source: "x = 1" }]),
+      "UPPER.IPYNB": notebook([{ source: "x = 1" }]),
       ".gitignore": "ignored.ipynb\n",
       "memhint.toml": 'extend-exclude = ["old"]\n',
     });
     const ran = memhint(["check", "--show-files"], dir);
-    expect(ran.stdout).toBe("a.py\nnb.ipynb\n");
+    expect(ran.stdout).toBe("UPPER.IPYNB\na.py\nnb.ipynb\n");
   });
 
   it("skips a bad notebook with one notice each (exit 2) and a non-Python one with a notice (exit 0), checking the rest", () => {

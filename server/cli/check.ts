@@ -31,6 +31,8 @@ import type { CliIO } from "./io.js";
 import { plural, quotePath, Statistics, type JsonDiagnostic } from "./output.js";
 import { progressBar } from "./progress.js";
 import { firstLine, processFile, reportFromCache, type FileReport, type Input, type ProcessOptions } from "./process.js";
+import { MAX_NOTEBOOK_BYTES } from "./notebook.js";
+import { isNotebookPath } from "../notebook.js";
 import { MAX_FILE_BYTES } from "./source.js";
 import { cleanUpAfterInterrupt, closeWriteGate, newWriteGate, useWriteGate } from "./write.js";
 import type { WorkerData, WorkerRequest } from "./worker.js";
@@ -491,8 +493,12 @@ export async function runCheck(argv: readonly string[], io: CliIO, rules: readon
         exclusionFor: (dir) => {
           const config = configs.forDirectory(dir);
           let exclusion = exclusions.get(config);
-          // Without a config file, patterns from the command line are relative to the current folder, as in ruff.
-          const excludeRoot = config.path === null && (options.overrides?.values.exclude || options.overrides?.values.extendExclude) ? io.cwd : config.root;
+          // Without a config file, the excludes are relative to the current folder, as in ruff (for
+          // folders under it; patterns from the command line always): `--force-exclude
+          // node_modules/x.py` is then excluded by the default `node_modules`.
+          const commandLinePatterns = !!(options.overrides?.values.exclude || options.overrides?.values.extendExclude);
+          const underCwd = !relative(io.cwd, dir).startsWith("..") && !isAbsolute(relative(io.cwd, dir));
+          const excludeRoot = config.path === null && (commandLinePatterns || underCwd) ? io.cwd : config.root;
           if (!exclusion) exclusions.set(config, (exclusion = { exclude: config.exclude, excludeRoot, forceExclude: config.forceExclude }));
           return exclusion;
         },
@@ -584,16 +590,18 @@ export async function runCheck(argv: readonly string[], io: CliIO, rules: readon
         started++;
         let stdinBytes: Uint8Array | null = null;
         if (input.path === null) {
+          // A notebook's outputs (images) make it large; its code is still held to MAX_FILE_BYTES.
+          const stdinLimit = isNotebookPath(input.name) ? MAX_NOTEBOOK_BYTES : MAX_FILE_BYTES;
           let read: Buffer | null;
           try {
-            read = await readAtMost(io.stdin, MAX_FILE_BYTES);
+            read = await readAtMost(io.stdin, stdinLimit);
           } catch (error) {
             notice(`${input.display}: skipped: cannot read stdin: ${firstLine(error)}`);
             problems++;
             continue;
           }
           if (read === null) {
-            notice(`${input.display}: skipped: the input on stdin is larger than 10 MB; memhint does not lint input this large`);
+            notice(`${input.display}: skipped: the input on stdin is larger than ${stdinLimit / (1024 * 1024)} MB; memhint does not lint input this large`);
             problems++;
             continue;
           }

@@ -28,6 +28,7 @@ import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import ignore, { type Ignore } from "ignore";
 import { patternProblem } from "../config.js";
 import { fileKind, readRegularFile, UnreadableFileError } from "../read-file.js";
+import { isNotebookPath } from "../notebook.js";
 
 /** A `.gitignore` larger than this is not read (its patterns are not applied, with a notice). */
 const MAX_GITIGNORE_BYTES = 1024 * 1024;
@@ -228,7 +229,7 @@ export class Discoverer {
         this.walk(path, layers, useExclude);
         continue;
       }
-      if (!entry.name.endsWith(".py") && !entry.name.endsWith(".ipynb")) continue;
+      if (!entry.name.endsWith(".py") && !isNotebookPath(entry.name)) continue;
       if ((useExclude && this.excluded(path, false, exclusion)) || ignoredBy(layers, path, false)) continue;
       if (entry.isSymbolicLink()) {
         let target;

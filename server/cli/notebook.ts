@@ -197,10 +197,14 @@ function editCells(module: VirtualModule, state: CellsState, edits: readonly Tex
   return next;
 }
 
-/** Whether edits (virtual offsets) each stay inside one cell and off its masks: what editCells accepts. */
+/**
+ * Whether the edits of one fix (virtual offsets) all stay inside one cell and off its masks. A
+ * fix spread over cells (an import added to the first cell for a finding in another) is dropped:
+ * cells run in any order, and the user reads a fix in the cell of its finding.
+ */
 function fitsInCells(module: VirtualModule, state: CellsState, edits: readonly TextEdit[]): boolean {
   const byCell = editsByCell(module, edits);
-  return byCell !== null && [...byCell].every(([position, cellEdits]) => !cellEdits.some((e) => touchesMask(e, state.masks[position])));
+  return byCell !== null && byCell.size <= 1 && [...byCell].every(([position, cellEdits]) => !cellEdits.some((e) => touchesMask(e, state.masks[position])));
 }
 
 /** The diagnostics with the fixes a notebook cannot take (across cells, on a masked line) removed. */
