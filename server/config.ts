@@ -699,6 +699,17 @@ function loaded(chain: ChainValues | null, path: string | null, root: string, sk
 const perFileMatchers = new WeakMap<PerFileIgnore, ReturnType<typeof ignore>>();
 
 /** The codes `per-file-ignores` ignores in `file` (an absolute path). */
+/**
+ * `settings` for a file whose `per-file-ignores` name `codes`. They always win, as in ruff: a
+ * selector more specific than an ignored prefix (`select = ["MH101"]` with `"tests/*" = ["MH1"]`)
+ * is ignored too, since the more specific selector would otherwise win (`ruleEnabled`).
+ */
+export function withPerFileIgnores<T extends Pick<Settings, "select" | "ignore">>(settings: T, codes: readonly string[]): T {
+  if (codes.length === 0) return settings;
+  const covered = (selector: string): boolean => selector !== "ALL" && codes.some((c) => c === "ALL" || selector.toUpperCase().startsWith(c.toUpperCase()));
+  return { ...settings, ignore: [...settings.ignore, ...codes, ...settings.select.filter(covered)] };
+}
+
 export function perFileIgnoredCodes(config: Pick<LoadedConfig, "perFileIgnores">, file: string): string[] {
   const codes: string[] = [];
   for (const entry of config.perFileIgnores) {

@@ -99,6 +99,8 @@ describe("memhint check: every setting from the command line", () => {
     expect(codesIn(ran.stdout)).toEqual(["a.py MH101", "sub/s.py MH103"]);
     // From a subfolder, the glob is relative to it.
     expect(codesIn(memhint([...concise, "--per-file-ignores", "s.py:MH101", "."], `${dir}/sub`).stdout)).toEqual(["s.py MH103", "t.py MH101", "t.py MH103"]);
+    // A per-file ignore always wins, even over a more specific selector, as in ruff.
+    expect(codesIn(memhint([...concise, "--select", "MH101,MH103", "--per-file-ignores", "sub/*.py:MH1"], dir).stdout)).toEqual(["a.py MH101"]);
   });
 
   it("--exclude, --extend-exclude and --force-exclude decide the files as the keys do", () => {

@@ -14,7 +14,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { Worker } from "node:worker_threads";
 import {
-  commandLineOverrides, ConfigError, ConfigResolver, parseSelectorList, perFileIgnoredCodes, settingFlags, settingsAsConfigKeys, type ConfigOverrides, type LoadedConfig,
+  commandLineOverrides, ConfigError, ConfigResolver, parseSelectorList, perFileIgnoredCodes, withPerFileIgnores, settingFlags, settingsAsConfigKeys, type ConfigOverrides, type LoadedConfig,
 } from "../config.js";
 import { BUILTIN_CODES, loadPythonParser, resolveSettings, type PythonParser, type Rule, type Settings } from "../engine/index.js";
 import { argumentError } from "../args.js";
@@ -453,8 +453,7 @@ export async function runCheck(argv: readonly string[], io: CliIO, rules: readon
       base = resolveSettings(config.settings, cliSelection(config.settings, options));
       settingsByConfig.set(config, base);
     }
-    const codes = perFileIgnoredCodes(config, resolve(io.cwd, path));
-    return codes.length === 0 ? base : { ...base, ignore: [...base.ignore, ...codes] };
+    return withPerFileIgnores(base, perFileIgnoredCodes(config, resolve(io.cwd, path)));
   };
 
   if (options.showSettings) {

@@ -17,7 +17,7 @@
 import { statSync } from "node:fs";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
-import { CONFIG_FILE_NAMES, ConfigError, DEFAULT_EDITOR_SETTINGS, type EditorSettings, loadConfig, type PerFileIgnore, perFileIgnoredCodes, validateSettingsObject } from "../config.js";
+import { CONFIG_FILE_NAMES, ConfigError, DEFAULT_EDITOR_SETTINGS, type EditorSettings, loadConfig, type PerFileIgnore, perFileIgnoredCodes, validateSettingsObject, withPerFileIgnores } from "../config.js";
 import { resolveSettings, type Settings, SYNTAX_ERROR_CODE } from "../engine/index.js";
 import type { Logger } from "./log.js";
 
@@ -161,8 +161,7 @@ export class SettingsManager {
   forDocument(uri: string): Settings {
     const { lint, perFileIgnores } = this.resolved(uri);
     const path = documentPath(uri);
-    const codes = path === null ? [] : perFileIgnoredCodes({ perFileIgnores }, path);
-    return codes.length === 0 ? lint : { ...lint, ignore: [...lint.ignore, ...codes] };
+    return path === null ? lint : withPerFileIgnores(lint, perFileIgnoredCodes({ perFileIgnores }, path));
   }
 
   /** The language server's own settings for a document (inlay hints, syntax errors). */
