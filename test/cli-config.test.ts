@@ -33,6 +33,16 @@ describe("memhint check: the nearest config file for each file", () => {
     expect(codesIn(memhint([...concise, "sub/s.py", "a.py"], dir).stdout)).toEqual(["a.py MH101", "a.py MH103", "sub/s.py MH101"]);
   });
 
+  it("without a config file, a file has the same project path whether the run names its folder or the current one", () => {
+    const dir = tempDir();
+    // `b/tests/helpers.py` is test code (a `tests` folder) in both runs: silent, size evidence or not.
+    writeTree(dir, { "b/tests/helpers.py": "import sys\nrows = sys.stdin.readlines()\nprint(sum([len(r) for r in rows]))\n", "b/app.py": "import sys\nrows = sys.stdin.readlines()\nprint(sum([len(r) for r in rows]))\n" });
+    const run = (...paths: string[]) => memhint([...concise, "--select", "ALL", "--no-cache", ...paths], dir).stdout;
+    expect(run("b/tests")).toBe("");
+    expect(run(".")).toBe(run("b"));
+    expect(run(".")).toMatch(/^b\/app\.py:3:11: MH101 /);
+  });
+
   it("--config forces one file for every path", () => {
     const dir = project();
     writeTree(dir, { "only101.toml": 'select = ["MH101"]\n' });

@@ -436,7 +436,7 @@ export async function runCheck(argv: readonly string[], io: CliIO, rules: readon
   let configs: ConfigResolver;
   let startConfig: LoadedConfig;
   try {
-    configs = new ConfigResolver(startDir, { configFile: options.config === undefined ? undefined : resolve(io.cwd, options.config), noConfig: options.noConfig, overrides: options.overrides, knownCodes });
+    configs = new ConfigResolver(fallbackRoot(startDir, io.cwd), { configFile: options.config === undefined ? undefined : resolve(io.cwd, options.config), noConfig: options.noConfig, overrides: options.overrides, knownCodes });
     startConfig = configs.forDirectory(startDir);
   } catch (error) {
     if (error instanceof ConfigError) {
@@ -677,6 +677,18 @@ async function cacheFor(
     return null;
   }
   return { dir: opened.dir, engine: engineHash() };
+}
+
+/**
+ * The project root where no config file is found: the nearest folder holding `.git`, else the
+ * current folder when the paths are under it, else the first path's folder. So `memhint check sub`
+ * and `memhint check .` see `sub/tests/x.py` at the same project path (test code, cache keys,
+ * fingerprints), as the cache's own root does.
+ */
+function fallbackRoot(startDir: string, cwd: string): string {
+  const rel = relative(cwd, startDir);
+  const underCwd = !rel.startsWith("..") && !isAbsolute(rel);
+  return repositoryRoot(startDir, underCwd ? cwd : startDir);
 }
 
 /**
