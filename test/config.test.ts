@@ -1,11 +1,18 @@
 /** server/config.ts: finding, parsing and strictly validating memhint's settings. */
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
   ConfigError, ConfigResolver, DEFAULT_EXCLUDE, loadConfig, parseConfigTable, perFileIgnoredCodes, registryCodes, validateSettingsObject,
 } from "../server/config.js";
-import { tempDir } from "./helpers/cli.js";
+import { tempDir, writeTree } from "./helpers/cli.js";
+
+/** A new temporary folder holding `files`. */
+function tree(files: Record<string, string>): string {
+  const dir = tempDir();
+  writeTree(dir, files);
+  return dir;
+}
 
 const codes = ["MH001", "MH101", "MH102", "MH201", "MH202"];
 
@@ -125,15 +132,6 @@ describe("validateSettingsObject (editor settings)", () => {
 });
 
 describe("loadConfig", () => {
-  function tree(files: Record<string, string>): string {
-    const dir = tempDir();
-    for (const [path, text] of Object.entries(files)) {
-      mkdirSync(join(dir, path, ".."), { recursive: true });
-      writeFileSync(join(dir, path), text);
-    }
-    return dir;
-  }
-
   it("walks up to the nearest pyproject.toml that has [tool.memhint], passing over those without", () => {
     const dir = tree({
       "pyproject.toml": '[tool.memhint]\nignore = ["MH202"]\nextend-exclude = ["gen"]\n',
@@ -199,15 +197,6 @@ describe("loadConfig", () => {
 });
 
 describe("extend, per-file-ignores and the per-folder resolver", () => {
-  function tree(files: Record<string, string>): string {
-    const dir = tempDir();
-    for (const [path, text] of Object.entries(files)) {
-      mkdirSync(join(dir, path, ".."), { recursive: true });
-      writeFileSync(join(dir, path), text);
-    }
-    return dir;
-  }
-
   it("parses the new keys", () => {
     const values = parseConfigTable({
       "extend-select": ["mh202"], "force-exclude": true, extend: "../base.toml", "per-file-ignores": { "tests/*.py": ["mh1"] },

@@ -24,7 +24,7 @@ export type MessageId = keyof typeof MESSAGES;
  * by cutting the longest quotes first (`fitMessage` in server/engine/lint.ts).
  */
 export function snippet(node: Node): string {
-  return node.text.split("\n")[0].trim();
+  return node.text.split("\n")[0].trim().replace(/`/g, "'");
 }
 
 /** The first lines of the cycle's two constructs. */

@@ -404,15 +404,7 @@ function keptForLife(call: Node, model: SemanticModel, registries: boolean): boo
     return !!owner && owner.kind === "function" && registeredLocal(target.text, owner, model, registries);
   }
   if (target.type === "subscript") return true;
-  if (target.type !== "attribute") return false;
-  let object = target.childForFieldName("object");
-  while (object && (object.type === "attribute" || object.type === "subscript")) {
-    object = object.childForFieldName(object.type === "attribute" ? "object" : "value");
-  }
-  if (object?.type !== "identifier") return false;
-  if (object.text === "cls") return true;
-  const owner = model.resolveScope(object.text, scope);
-  return owner === model.module;
+  return target.type === "attribute" && longLivedRoot(target, model, false);
 }
 
 /** Methods that put their argument into a container. */
