@@ -197,10 +197,13 @@ describe("memhint check --select / --ignore", () => {
   it("runs the default selection, which leaves out opt-in rules such as MH101", () => {
     expect(codes([])).toEqual(["MH001"]);
   });
-  it("--select keeps the selected codes or prefixes; an opt-in rule needs its code or ALL", () => {
+  it("--select keeps the selected codes or prefixes, opt-in rules included", () => {
     expect(codes(["--select", "MH101"])).toEqual(["MH101"]);
     expect(codes(["--select", "mh0"])).toEqual(["MH001"]);
-    expect(codes(["--select", "MH1,MH001"])).toEqual(["MH001"]);
+    expect(codes(["--select", "MH1"])).toEqual(["MH101"]);
+    expect(codes(["--select", "MH1,MH001"])).toEqual(["MH101", "MH001"]);
+    expect(codes(["--extend-select", "MH1"])).toEqual(["MH101", "MH001"]);
+    expect(codes(["--select", "MH"])).toEqual(["MH001"]);
     expect(codes(["--select", "MH101,MH001"])).toEqual(["MH101", "MH001"]);
     expect(codes(["--select", "MH101", "--select", "MH0"])).toEqual(["MH101", "MH001"]);
     expect(codes(["--select", "ALL"])).toEqual(["MH101", "MH001"]);

@@ -22,16 +22,15 @@ function matches(code: string, selector: string): boolean {
 /**
  * A rule runs when selected (no `select` means all) and not ignored. The more specific selector
  * wins when both match, as in ruff: `select = ["MH1"]`, `ignore = ["MH101"]` runs MH102..., and
- * `ignore = ["MH1"]`, `select = ["MH101"]` runs MH101 only. An opt-in rule (`Rule.optIn`) runs
- * only when `select` names its exact code or ALL.
+ * `ignore = ["MH1"]`, `select = ["MH101"]` runs MH101 only. An opt-in rule (`Rule.optIn`) is left
+ * out of the default selection only: its code, a prefix such as `MH2`, or ALL runs it; `MH` alone
+ * means the default selection.
  */
 export function ruleEnabled(code: string, settings: Pick<Settings, "select" | "ignore">, optIn = false): boolean {
   const longest = (list: string[]): number =>
     list.reduce((best, s) => (matches(code, s) ? Math.max(best, s === "ALL" ? 0 : s.length) : best), -1);
-  // An opt-in rule is selected by its exact code or ALL, never by default or by a prefix.
-  const selected = optIn
-    ? settings.select.reduce((best, s) => (s === "ALL" ? Math.max(best, 0) : s.toUpperCase() === code ? Math.max(best, s.length) : best), -1)
-    : settings.select.length === 0 ? 0 : longest(settings.select);
+  // `MH`, the whole namespace, stands for the default selection (extend-select adds to it).
+  const selected = settings.select.length === 0 ? (optIn ? -1 : 0) : longest(optIn ? settings.select.filter((s) => s.toUpperCase() !== "MH") : settings.select);
   const ignored = longest(settings.ignore);
   if (selected < 0) return false;
   return ignored < 0 || selected > ignored;

@@ -72,9 +72,12 @@ describe("select and ignore", () => {
     expect(ruleEnabled("MH101", { select: ["ALL"], ignore: ["MH"] })).toBe(false);
   });
 
-  it("runs an opt-in rule only when select names its code or ALL", () => {
+  it("runs an opt-in rule only when select names it: its code, a prefix, or ALL; MH is the default", () => {
     expect(ruleEnabled("MH201", { select: [], ignore: [] }, true)).toBe(false);
-    expect(ruleEnabled("MH201", { select: ["MH2"], ignore: [] }, true)).toBe(false);
+    expect(ruleEnabled("MH201", { select: ["MH"], ignore: [] }, true)).toBe(false);
+    expect(ruleEnabled("MH104", { select: ["MH"], ignore: [] }, false)).toBe(true);
+    expect(ruleEnabled("MH201", { select: ["MH2"], ignore: [] }, true)).toBe(true);
+    expect(ruleEnabled("MH201", { select: ["MH2"], ignore: ["MH20"] }, true)).toBe(false);
     expect(ruleEnabled("MH201", { select: ["MH201"], ignore: [] }, true)).toBe(true);
     expect(ruleEnabled("MH201", { select: ["mh201"], ignore: [] }, true)).toBe(true);
     expect(ruleEnabled("MH201", { select: ["ALL"], ignore: [] }, true)).toBe(true);
