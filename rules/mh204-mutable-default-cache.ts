@@ -51,8 +51,9 @@ export default defineRule({
     if (growth.length === 0) return;
     // Something takes items out again (a stack, a queue): not a store that only grows.
     if (mutations.some((m) => m.kind === "item-delete" || (m.kind === "method-call" && SHRINKING_METHODS.has(m.method ?? "")))) return;
-    // Filled once (`if not cache: cache.append(load())`) or bounded (`if n < 250: cache[n] = v`).
-    if (growth.every((m) => filledOnce(m, name, fn) || boundedByGuard(m, name, fn))) return;
+    // Filled once (`if not cache: cache.append(load())`): not a store that grows. A bound such as
+    // `if n < 250: cache[n] = v` is the evidence's to weigh (growthOfAddition: no growth).
+    if (growth.every((m) => filledOnce(m, name, fn))) return;
 
     const fnName = fn.type === "lambda" ? "the lambda" : `\`${fn.childForFieldName("name")?.text ?? "?"}()\``;
     const memo = kind === "dict" && looksLikeMemo(name, scope, growth, ctx);
@@ -112,49 +113,6 @@ function filledOnce(m: Mutation, name: string, fn: Node): boolean {
     if (condition && testsEmptiness(condition, name) && (last?.type === "return_statement" || last?.type === "raise_statement")) return true;
   }
   return false;
-}
-
-/** Names the growth is keyed by: the index of `d[k] = v`, the arguments of `s.add(x)`. */
-function growthKeyNames(m: Mutation, name: string): Set<string> {
-  const names = new Set<string>([name]);
-  let keyed: Node | null = null;
-  if (m.kind === "item-assign") {
-    const left = m.node.childForFieldName("left");
-    keyed = left?.type === "subscript" ? left.childForFieldName("subscript") : null;
-  } else if (m.kind === "method-call") {
-    keyed = m.node.childForFieldName("arguments");
-  }
-  for (const id of keyed?.type === "identifier" ? [keyed] : keyed?.descendantsOfType("identifier") ?? []) if (id) names.add(id.text);
-  return names;
-}
-
-/**
- * The growth sits under an upper-bound test on its key or on the container's size:
- * `if n < 250: cache[n] = v`, `if len(cache) < 100: cache[k] = v`. The author bounded the memo.
- */
-function boundedByGuard(m: Mutation, name: string, fn: Node): boolean {
-  const keys = growthKeyNames(m, name);
-  const mentionsKey = (n: Node) => (n.type === "identifier" ? [n] : n.descendantsOfType("identifier")).some((id) => !!id && keys.has(id.text));
-  for (const guard of guardingIfs(m.node, fn)) {
-    const condition = guard.childForFieldName("condition");
-    if (!condition) continue;
-    const comparisons = condition.type === "comparison_operator" ? [condition] : condition.descendantsOfType("comparison_operator");
-    for (const comparison of comparisons) {
-      if (!comparison || comparison.namedChildCount !== 2) continue;
-      const [left, right] = [comparison.namedChild(0), comparison.namedChild(1)];
-      const op = comparison.children.find((c) => c && !c.isNamed)?.type;
-      if (!left || !right || !op) continue;
-      const bounded = ((op === "<" || op === "<=") && isIntegerConstant(right) && mentionsKey(left))
-        || ((op === ">" || op === ">=") && isIntegerConstant(left) && mentionsKey(right));
-      if (bounded) return true;
-    }
-  }
-  return false;
-}
-
-function isIntegerConstant(node: Node): boolean {
-  const inner = unparenthesize(node);
-  return inner.type === "integer" || (inner.type === "binary_operator" && inner.descendantsOfType("identifier").length === 0 && inner.descendantsOfType("integer").length > 0);
 }
 
 function defaultKind(value: Node, ctx: RuleContext): DefaultKind | null {

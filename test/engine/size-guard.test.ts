@@ -19,6 +19,16 @@ describe("a guard on the size of a growing container", () => {
     expect(codes(memo("if True:"))).toEqual(["MH201"]);
   });
 
+  it("bounds an int key's absolute value, or a component of a tuple key", () => {
+    expect(codes(memo("if abs(n) < MAX:"))).toEqual([]);
+    expect(codes(`def get(p, q, _memo={}):\n    key = p, q\n    if q <= 4 and abs(key[0]) < 100:\n        _memo[key] = p * q\n    return key\n`)).toEqual([]);
+  });
+
+  it("does not count a bound on a key's length: it leaves the keys themselves unbounded", () => {
+    expect(codes(memo("if len(n) < 50:"))).toEqual(["MH201"]);
+    expect(codes(defaulted("if len(n) < 50:"))).toEqual(["MH204"]);
+  });
+
   it("bounds the container's length compared with a constant", () => {
     expect(codes(defaulted("if len(_memo) < 100:"))).toEqual([]);
     expect(codes(defaulted("if True:"))).toEqual(["MH204"]);

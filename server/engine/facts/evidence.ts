@@ -292,8 +292,9 @@ export class EvidenceFacts {
   /**
    * The addition at `site` runs only under a bound the code sets on the container's size: inside
    * `if len(C) < N:` (or `<=`, `N > len(C)`), or `if k < N:` where `k` is what is added (an int
-   * key or element) and `N` a constant of the code (`if n < MAX_CACHE: cache[n] = v`). At most
-   * about N entries then: bounded growth, whatever the provenance of what is added.
+   * key or element, or `abs(k)`, `k[0]`: `boundsKey`) and `N` a constant of the code
+   * (`if n < MAX_CACHE: cache[n] = v`). At most about N entries then: bounded growth, whatever the
+   * provenance of what is added.
    */
   private sizeGuarded(site: Node, container: string, added: readonly Node[]): boolean {
     const addedNames = new Set(added.map((a) => unparenthesize(a)).filter((a) => a.type === "identifier").map((a) => a.text));
@@ -323,7 +324,7 @@ export class EvidenceFacts {
       const [small, big] = op === "<" || op === "<=" ? [operands[i], operands[i + 1]] : op === ">" || op === ">=" ? [operands[i + 1], operands[i]] : [null, null];
       if (!small || !big || this.provenance.of(big).origin !== "code") continue;
       const measured = unparenthesize(small);
-      if (measured.type === "identifier" && addedNames.has(measured.text)) return true;
+      if (boundsKey(measured, addedNames)) return true;
       if (measured.type !== "call" || measured.childForFieldName("function")?.text !== "len") continue;
       const arg = argumentsOf(measured)[0];
       if (arg && unparenthesize(arg).text === container) return true;
@@ -457,4 +458,18 @@ function functionLabel(scope: Scope): string {
   if (!name) return "a lambda";
   const owner = scope.parent?.kind === "class" ? scope.parent.node.childForFieldName("name")?.text : null;
   return quoted(owner ? `${owner}.${name}()` : `${name}()`);
+}
+
+/**
+ * `k`, `abs(k)`, `k[0]` or `abs(k[0])` for an added `k`: an upper bound on it bounds an int key (or
+ * a component of a tuple key, `if abs(key[0]) < 100: cache[key] = v`). Not `len(k)`, which bounds
+ * a key's length and leaves its values unbounded.
+ */
+function boundsKey(measured: Node, addedNames: ReadonlySet<string>): boolean {
+  let node = measured;
+  if (node.type === "call" && node.childForFieldName("function")?.text === "abs" && argumentsOf(node).length === 1) node = unparenthesize(argumentsOf(node)[0]);
+  for (let value = node.type === "subscript" ? node.childForFieldName("value") : null; value; value = node.type === "subscript" ? node.childForFieldName("value") : null) {
+    node = unparenthesize(value);
+  }
+  return node.type === "identifier" && addedNames.has(node.text);
 }
