@@ -1,7 +1,7 @@
 import type { Node } from "web-tree-sitter";
 import { deleteStatementLines, mergeEdits } from "../server/engine/edits.js";
 import { addImportEdit, importedReference } from "../server/engine/imports.js";
-import { parameterName, type Scope, type SemanticModel, unparenthesize } from "../server/engine/model.js";
+import { type Scope, type SemanticModel, unparenthesize } from "../server/engine/model.js";
 import { ruleDocs } from "../server/engine/docs.js";
 import { defineRule, type Fix, type RuleContext, type TextEdit } from "../server/engine/types.js";
 
@@ -114,14 +114,15 @@ export default defineRule({
       if (use.kind === "stop") return;
       uses.push({ id, use });
     }
-    // The additions made in functions that the code does not bound by its shape (a lazy fill,
-    // a registration...): what they add decides whether the container grows with run-time data.
+    // The additions made in functions, but for a fill while the container is empty (`if not C:`),
+    // which runs once: what they add decides whether the container grows with run-time data.
     const additions: { use: AddUse; owner: Scope }[] = [];
     for (const { use } of uses) {
       if (use.kind !== "add") continue;
       const owner = model.ownerScopeOf(use.node);
       if (owner.kind !== "function" && owner.kind !== "lambda") continue;
-      if (!boundedAddition(use, name, kind, owner, ctx)) additions.push({ use, owner });
+      if (owner.kind === "function" && ctx.facts.evidence.filledOnce(use.node, name, owner.node)) continue;
+      additions.push({ use, owner });
     }
     if (additions.length === 0) return;
     // A memo filled by a function that calls itself with what it adds (`memo[n] = fib(n - 1) + ...`)
@@ -279,277 +280,12 @@ function classifyUse(id: Node, kind: ContainerKind, ctx: RuleContext): Use {
   }
 }
 
+type AddUse = Extract<Use, { kind: "add" }>;
+
 function scopeLabel(scope: Scope): string {
   if (scope.kind === "lambda") return "a lambda";
   const name = scope.node.childForFieldName("name")?.text ?? "?";
   return `\`${name}()\``;
-}
-
-// ---- additions bounded by the code -------------------------------------------------------------
-
-type AddUse = Extract<Use, { kind: "add" }>;
-
-/** What one addition puts in: a dict key (as its parts: `C[a, b]`), the value stored, a list or set element. */
-interface Added {
-  key: Node[] | null;
-  value: Node | null;
-  element: Node | null;
-  /** `C[k] = v` or `C.setdefault(k, v)` on a plain dict: the entry replaces, or keeps, the one under `k`. */
-  keyed: boolean;
-}
-
-/**
- * An addition whose shape shows the code bounds it, whatever the provenance of its values:
- * - a lazy fill, under `if not C:` (runs while the container is empty, so once);
- * - keys that are classes: a parameter the function uses as a base class;
- * - flags: parameters defaulting to a bool, 0 or 1 that the function only tests for truth;
- * - a registration: `R[name] = value` / `R.setdefault(name, value)` storing the caller's
- *   arguments as given (a registry of what code registers, bounded by its call sites);
- * - a callback registry: appending a lambda or a `functools.partial(...)`.
- * Keys and values bounded by the code (constants, constant tables, what private functions are
- * passed) are no evidence of growth either: the facts layer's provenance tells those.
- */
-function boundedAddition(add: AddUse, name: string, kind: ContainerKind, owner: Scope, ctx: RuleContext): boolean {
-  if (owner.kind !== "function") return false;
-  if (insideEmptinessCheck(add.node, name, owner)) return true;
-  const added = addedParts(add, kind);
-  if (!added) return false;
-  if (added.key) {
-    if (isClassParameter(added.key, owner, ctx)) return true;
-    if (isFlagKey(added.key, name, owner, ctx)) return true;
-    if (added.keyed && added.value && added.key.every((part) => isCallerKey(part, owner, ctx)) && isCallerValue(added.value, owner, ctx)) return true;
-  }
-  if (added.element && isCallback(added.element, owner, ctx)) return true;
-  return decoratorRegistry(added, owner, ctx);
-}
-
-/**
- * A decorator's registry: the function returns one of its parameters as given (`return f`), and
- * what it adds is that parameter or an attribute of it (`f`, `f.__code__`, `f.__qualname__`):
- * one entry per decorated definition, which the code writes (jinja2's `internalcode`).
- */
-function decoratorRegistry(added: Added, owner: Scope, ctx: RuleContext): boolean {
-  const body = owner.node.childForFieldName("body");
-  if (!body) return false;
-  const returns = body.descendantsOfType("return_statement").filter((r): r is Node => !!r && ctx.model.ownerScopeOf(r) === owner);
-  if (returns.length === 0) return false;
-  const returned = returns.map((r) => unparenthesize(r.namedChild(0) ?? r));
-  if (!returned.every((r) => isParameter(r, owner, ctx) && r.text === returned[0].text)) return false;
-  const parameter = returned[0].text;
-  const parts = [...(added.key ?? []), ...(added.element ? [added.element] : []), ...(added.keyed ? [] : added.value ? [added.value] : [])];
-  return parts.length > 0 && parts.every((part) => {
-    let node = unparenthesize(part);
-    while (node.type === "attribute") node = unparenthesize(node.childForFieldName("object") ?? node);
-    return node.type === "identifier" && node.text === parameter;
-  });
-}
-
-function addedParts(add: AddUse, kind: ContainerKind): Added | null {
-  const node = add.node;
-  if (add.method === null) {
-    const target = node.type === "subscript" ? node : node.childForFieldName("left");
-    if (target?.type !== "subscript") return null;
-    const key = target.childrenForFieldName("subscript").filter((c): c is Node => !!c && c.type !== "comment");
-    const value = node.type === "assignment" ? node.childForFieldName("right") : null;
-    return { key, value: value?.type === "assignment" ? null : value, element: null, keyed: kind === "dict" && node.type === "assignment" };
-  }
-  const args = node.childForFieldName("arguments");
-  if (args?.type !== "argument_list") return null;
-  const list = args.namedChildren.filter((c): c is Node => !!c && c.type !== "comment");
-  if (list.some((a) => a.type === "keyword_argument" || a.type === "list_splat" || a.type === "dictionary_splat")) return null;
-  if (add.method === "setdefault" && list.length >= 1) {
-    // `R.setdefault(k, []).append(v)` grows the list under `k` on every call: not a registration.
-    const chained = node.parent?.type === "attribute";
-    return { key: [list[0]], value: list[1] ?? null, element: null, keyed: kind === "dict" && !chained };
-  }
-  if ((add.method === "add" || add.method === "append") && list.length === 1) return { key: null, value: null, element: list[0], keyed: false };
-  return null;
-}
-
-/** Inside the body of `if not C:` in the same function. */
-function insideEmptinessCheck(node: Node, name: string, owner: Scope): boolean {
-  for (let up = node.parent; up && !up.equals(owner.node); up = up.parent) {
-    const statement = up.parent;
-    if (up.type !== "block" || statement?.type !== "if_statement" || !statement.childForFieldName("consequence")?.equals(up)) continue;
-    const condition = unparenthesize(statement.childForFieldName("condition") ?? statement);
-    const tested = condition.type === "not_operator" ? condition.childForFieldName("argument") : null;
-    if (tested && unparenthesize(tested).type === "identifier" && unparenthesize(tested).text === name) return true;
-  }
-  return false;
-}
-
-const LITERAL_CONSTANTS: ReadonlySet<string> = new Set(["integer", "float", "true", "false", "none"]);
-
-/** A literal that cannot vary: numbers, strings without interpolation, bools, None, tuples of them. */
-function isLiteralConstant(expr: Node): boolean {
-  const node = unparenthesize(expr);
-  if (LITERAL_CONSTANTS.has(node.type)) return true;
-  switch (node.type) {
-    case "string":
-      return !node.namedChildren.some((c) => c?.type === "interpolation");
-    case "concatenated_string":
-      return node.namedChildren.every((c) => !c || c.type === "comment" || isLiteralConstant(c));
-    case "unary_operator": {
-      const operand = node.childForFieldName("argument");
-      return !!operand && (operand.type === "integer" || operand.type === "float");
-    }
-    case "tuple":
-      return node.namedChildren.every((c) => !c || c.type === "comment" || isLiteralConstant(c));
-    default:
-      return false;
-  }
-}
-
-interface ParameterSlot {
-  name: string;
-  /** Position among the positional parameters; -1 for keyword-only ones. */
-  index: number;
-  default: Node | null;
-  annotation: Node | null;
-  variadic: boolean;
-}
-
-function parameterSlots(fn: Node): ParameterSlot[] {
-  const slots: ParameterSlot[] = [];
-  let index = 0;
-  let keywordOnly = false;
-  for (const p of fn.childForFieldName("parameters")?.namedChildren ?? []) {
-    if (!p || p.type === "comment" || p.type === "positional_separator") continue;
-    if (p.type === "keyword_separator") {
-      keywordOnly = true;
-      continue;
-    }
-    if (p.type === "list_splat_pattern" || p.type === "dictionary_splat_pattern") {
-      const id = p.namedChildren.find((c) => c?.type === "identifier");
-      if (id) slots.push({ name: id.text, index: -1, default: null, annotation: null, variadic: true });
-      keywordOnly = true;
-      continue;
-    }
-    // A typed `*args: T` is skipped, as an untyped name-less parameter is.
-    const name = p.type === "typed_parameter" && p.namedChild(0)?.type !== "identifier" ? null : parameterName(p);
-    if (!name) continue;
-    slots.push({
-      name: name.text,
-      index: keywordOnly ? -1 : index++,
-      default: p.childForFieldName("value"),
-      annotation: p.childForFieldName("type"),
-      variadic: false,
-    });
-  }
-  return slots;
-}
-
-/** The key is a parameter that the function uses as a base class: keys are classes, which the code defines. */
-function isClassParameter(key: Node[], owner: Scope, ctx: RuleContext): boolean {
-  const part = key.length === 1 ? unparenthesize(key[0]) : null;
-  if (part?.type !== "identifier") return false;
-  const bindings = ctx.model.lookup(part.text, ctx.model.scopeOf(part));
-  if (bindings.length !== 1 || bindings[0].kind !== "parameter" || bindings[0].scope !== owner) return false;
-  return owner.node.descendantsOfType("class_definition").some((cls) =>
-    cls?.childForFieldName("superclasses")?.namedChildren.some((base) => base?.type === "identifier" && base.text === part.text));
-}
-
-/**
- * Every part of the key is a flag: a parameter defaulting to `True`/`False`/`0`/`1` (or annotated
- * `bool`) that the function only tests for truth, besides keying the container with it.
- */
-function isFlagKey(key: Node[], container: string, owner: Scope, ctx: RuleContext): boolean {
-  const parts = key.length === 1 && unparenthesize(key[0]).type === "tuple"
-    ? unparenthesize(key[0]).namedChildren.filter((c): c is Node => !!c && c.type !== "comment")
-    : key;
-  if (parts.length === 0) return false;
-  const slots = parameterSlots(owner.node);
-  return parts.every((part) => {
-    const node = unparenthesize(part);
-    if (node.type !== "identifier") return false;
-    const bindings = ctx.model.lookup(node.text, ctx.model.scopeOf(node));
-    const slot = slots.find((s) => s.name === node.text);
-    if (bindings.length !== 1 || bindings[0].kind !== "parameter" || bindings[0].scope !== owner || !slot || slot.variadic) return false;
-    const flagDefault = slot.default !== null && /^(True|False|0|1)$/.test(slot.default.text);
-    const boolAnnotation = slot.annotation !== null && slot.annotation.text === "bool";
-    if (!flagDefault && !boolAnnotation) return false;
-    return ctx.model.referencesOf(node.text, owner).every((reference) =>
-      reference.equals(bindings[0].node) || isTruthTest(reference) || keysContainer(reference, container));
-  });
-}
-
-function isTruthTest(node: Node): boolean {
-  const parent = node.parent;
-  if (!parent) return false;
-  switch (parent.type) {
-    case "if_statement":
-    case "elif_clause":
-    case "while_statement":
-      return parent.childForFieldName("condition")?.equals(node) ?? false;
-    case "not_operator":
-    case "boolean_operator":
-      return true;
-    case "conditional_expression":
-      return parent.namedChildren.filter((c) => c?.type !== "comment")[1]?.equals(node) ?? false;
-    default:
-      return false;
-  }
-}
-
-/** `C[(a, b)]`, `C.get((a, b))`, `(a, b) in C`: the name is only part of a key of the container. */
-function keysContainer(node: Node, container: string): boolean {
-  let key = node;
-  while (key.parent && (key.parent.type === "tuple" || key.parent.type === "parenthesized_expression")) key = key.parent;
-  const parent = key.parent;
-  if (!parent) return false;
-  const isContainer = (n: Node | null): boolean => !!n && unparenthesize(n).type === "identifier" && unparenthesize(n).text === container;
-  if (parent.type === "subscript") return isContainer(parent.childForFieldName("value")) && !parent.childForFieldName("value")?.equals(key);
-  if (parent.type === "comparison_operator") return parent.namedChildren.some((c) => c !== null && !c.equals(key) && isContainer(c));
-  if (parent.type === "argument_list") {
-    const fn = parent.parent?.type === "call" ? parent.parent.childForFieldName("function") : null;
-    return fn?.type === "attribute" && isContainer(fn.childForFieldName("object"));
-  }
-  return false;
-}
-
-/** A parameter not rebound in the function. */
-function isParameter(node: Node, owner: Scope, ctx: RuleContext): boolean {
-  if (node.type !== "identifier") return false;
-  const bindings = ctx.model.lookup(node.text, ctx.model.scopeOf(node));
-  return bindings.length === 1 && bindings[0].kind === "parameter" && bindings[0].scope === owner;
-}
-
-/** A registration key: a parameter, `name.lower()`-style normalisation of one, or a constant. */
-function isCallerKey(expr: Node, owner: Scope, ctx: RuleContext, depth = 0): boolean {
-  const node = unparenthesize(expr);
-  if (node.type === "tuple") return node.namedChildren.every((c) => !c || c.type === "comment" || isCallerKey(c, owner, ctx, depth));
-  if (isParameter(node, owner, ctx) || isLiteralConstant(node)) return true;
-  if (node.type === "identifier" && depth === 0) {
-    // `key = (type_module, type_name)` then `R[key] = func`.
-    const bindings = ctx.model.lookup(node.text, ctx.model.scopeOf(node));
-    return bindings.length === 1 && bindings[0].kind === "assignment" && bindings[0].scope === owner && !!bindings[0].value
-      && isCallerKey(bindings[0].value, owner, ctx, depth + 1);
-  }
-  if (node.type !== "call") return false;
-  const fn = node.childForFieldName("function");
-  const object = fn?.type === "attribute" ? fn.childForFieldName("object") : null;
-  const args = node.childForFieldName("arguments");
-  return !!object && isParameter(object, owner, ctx) && args?.type === "argument_list" && args.namedChildren.every((c) => c?.type === "comment");
-}
-
-/** A registered value: a parameter as given, or a list or tuple of parameters and constants. */
-function isCallerValue(expr: Node, owner: Scope, ctx: RuleContext): boolean {
-  const node = unparenthesize(expr);
-  if (isParameter(node, owner, ctx)) return true;
-  if (node.type !== "list" && node.type !== "tuple") return false;
-  const items = node.namedChildren.filter((c): c is Node => !!c && c.type !== "comment");
-  return items.some((c) => isParameter(c, owner, ctx)) && items.every((c) => isParameter(c, owner, ctx) || isLiteralConstant(c));
-}
-
-/** A lambda or `functools.partial(...)`, directly or through a local assigned once. */
-function isCallback(expr: Node, owner: Scope, ctx: RuleContext, depth = 0): boolean {
-  const node = unparenthesize(expr);
-  if (node.type === "lambda") return true;
-  if (node.type === "call") return ctx.model.qualifiedName(node.childForFieldName("function") ?? node) === "functools.partial";
-  if (node.type !== "identifier" || depth > 0) return false;
-  const bindings = ctx.model.lookup(node.text, ctx.model.scopeOf(node));
-  return bindings.length === 1 && bindings[0].kind === "assignment" && bindings[0].scope === owner && !!bindings[0].value
-    && isCallback(bindings[0].value, owner, ctx, depth + 1);
 }
 
 // ---- fixes -----------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 import type { Node } from "web-tree-sitter";
 import { indentBefore } from "../server/engine/positions.js";
-import { type Mutation, type Scope, unparenthesize } from "../server/engine/model.js";
+import type { Mutation, Scope } from "../server/engine/model.js";
 import { ruleDocs } from "../server/engine/docs.js";
 import { defineRule, type Fix, type RuleContext } from "../server/engine/types.js";
 
@@ -53,7 +53,7 @@ export default defineRule({
     if (mutations.some((m) => m.kind === "item-delete" || (m.kind === "method-call" && SHRINKING_METHODS.has(m.method ?? "")))) return;
     // Filled once (`if not cache: cache.append(load())`): not a store that grows. A bound such as
     // `if n < 250: cache[n] = v` is the evidence's to weigh (growthOfAddition: no growth).
-    if (growth.every((m) => filledOnce(m, name, fn))) return;
+    if (growth.every((m) => ctx.facts.evidence.filledOnce(m.node, name, fn))) return;
 
     const fnName = fn.type === "lambda" ? "the lambda" : `\`${fn.childForFieldName("name")?.text ?? "?"}()\``;
     const memo = kind === "dict" && looksLikeMemo(name, scope, growth, ctx);
@@ -74,46 +74,6 @@ export default defineRule({
     });
   },
 });
-
-/** `name` or `len(name)`: a test of whether the container is empty. */
-function testsEmptiness(condition: Node, name: string): boolean {
-  const node = unparenthesize(condition);
-  if (node.type === "identifier") return node.text === name;
-  if (node.type !== "call" || node.childForFieldName("function")?.text !== "len") return false;
-  const args = node.childForFieldName("arguments")?.namedChildren.filter((c) => c && c.type !== "comment") ?? [];
-  return args.length === 1 && args[0]?.type === "identifier" && args[0].text === name;
-}
-
-/** The `if` statements around `node` inside `fn` whose consequence (not `elif`/`else`) holds it. */
-function guardingIfs(node: Node, fn: Node): Node[] {
-  const out: Node[] = [];
-  for (let child = node, parent = node.parent; parent && !parent.equals(fn); child = parent, parent = parent.parent) {
-    if (parent.type === "if_statement" && parent.childForFieldName("consequence")?.equals(child)) out.push(parent);
-  }
-  return out;
-}
-
-/**
- * The growth runs only while the container is empty: inside `if not name:`, or after an
- * `if name: return ...` at the top of the function body. The default then holds one batch of
- * items, computed on the first call (`def mac_version(_cache=[]): if not _cache: _cache.append(...)`).
- */
-function filledOnce(m: Mutation, name: string, fn: Node): boolean {
-  for (const guard of guardingIfs(m.node, fn)) {
-    const condition = unparenthesize(guard.childForFieldName("condition") ?? guard);
-    if (condition.type === "not_operator" && testsEmptiness(condition.childForFieldName("argument") ?? condition, name)) return true;
-  }
-  const body = fn.childForFieldName("body");
-  for (const statement of body?.namedChildren ?? []) {
-    if (!statement || statement.startIndex >= m.node.startIndex) break;
-    if (statement.type !== "if_statement" || statement.childForFieldName("alternative")) continue;
-    const condition = statement.childForFieldName("condition");
-    const block = statement.childForFieldName("consequence");
-    const last = block?.namedChildren.filter((c) => c && c.type !== "comment").pop();
-    if (condition && testsEmptiness(condition, name) && (last?.type === "return_statement" || last?.type === "raise_statement")) return true;
-  }
-  return false;
-}
 
 function defaultKind(value: Node, ctx: RuleContext): DefaultKind | null {
   const hasItems = (n: Node): boolean => n.namedChildren.some((c) => c && c.type !== "comment");

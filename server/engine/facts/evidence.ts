@@ -12,6 +12,7 @@ import type { Node } from "web-tree-sitter";
 import { type Scope, type SemanticModel, unparenthesize } from "../model.js";
 import { comprehensionBytes, comprehensionLength, formatBytes } from "../size.js";
 import type { Evidence, Settings } from "../types.js";
+import { boundedByShape, filledOnce } from "./additions.js";
 import { type ClassFacts, inAnnotation } from "./classes.js";
 import type { ContextFacts } from "./context.js";
 import { type Provenance, type ProvenanceFacts, quoted } from "./provenance.js";
@@ -280,6 +281,8 @@ export class EvidenceFacts {
       }
     }
     if (this.sizeGuarded(node, container, candidates.filter((c) => !c.items).map((c) => c.expr))) return null;
+    // A registration, flags, classes, callbacks: bounded by the code, whatever is passed.
+    if (boundedByShape(node, container, kind, this.model)) return null;
     for (const c of candidates) {
       const origin = c.items ? this.provenance.itemsOf(c.expr) : this.provenance.of(c.expr);
       const own = recursion?.childForFieldName("parameters");
@@ -330,6 +333,14 @@ export class EvidenceFacts {
       if (arg && unparenthesize(arg).text === container) return true;
     }
     return false;
+  }
+
+  /**
+   * The addition at `site` to `container`, in the function `fn`, runs only while the container is
+   * empty (`if not C:`, or after `if C: return`): one batch, computed once; not growth.
+   */
+  filledOnce(site: Node, container: string, fn: Node): boolean {
+    return filledOnce(site, container, fn);
   }
 
   /**
