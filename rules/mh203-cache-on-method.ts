@@ -48,13 +48,15 @@ export default defineRule({
     const method = classes.methodShape(cached.definition);
     if (!method || method.binding !== "instance" || !method.receiver) return;
     const { classNode } = method;
-    if (classes.isEnum(classNode) || classes.isMetaclass(classNode) || classes.isModuleSingleton(classNode)) return;
+    // An enum's members and a metaclass's classes are fixed by the code: not the pattern.
+    if (classes.isEnum(classNode) || classes.isMetaclass(classNode)) return;
     const noDict = classes.lacksInstanceDict(classNode);
     // A bounded cache pins a few instances, or value-like tuples that equal ones share: no
     // evidence, whatever madeMany says (shown only with `report-without-evidence`).
     let evidence: Evidence | null = null;
     let missing: string;
-    if (cached.bound === "unknown") missing = "cache size unknown";
+    if (classes.isModuleSingleton(classNode)) missing = "one instance, made at import time";
+    else if (cached.bound === "unknown") missing = "cache size unknown";
     else if (cached.bound === "bounded" && (cached.maxsize ?? 0) <= FEW_ENTRIES) missing = `at most ${cached.maxsize} entries`;
     else if (cached.bound === "bounded" && noDict === "named tuple") missing = "a bounded cache of value-like tuples";
     else {
