@@ -613,7 +613,7 @@ function moveFinding(
     // Its construct contains the edited function: whether it now holds a syntax error is new.
     hasError = root.hasError && !!anchorNode(root, start, end, f.anchorType)?.hasError;
   }
-  return { diagnostic, origin: move(f.origin), anchorType: f.anchorType, hasError };
+  return { diagnostic, origin: move(f.origin), anchorType: f.anchorType, hasError, messageId: f.messageId };
 }
 
 function anchorNode(root: Node, start: number, end: number, type: string | null): Node | null {

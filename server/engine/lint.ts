@@ -92,6 +92,8 @@ export interface Finding {
   anchorType: string | null;
   /** The reported construct contains a syntax error: not shown. */
   hasError: boolean;
+  /** The rule's message id (another tool's suppression may cover only that shape). */
+  messageId: string;
 }
 
 /** Run the rules on `nodes` (in document order), appending to `findings` and `failures`. */
@@ -257,6 +259,7 @@ function findingOf(rule: Rule, args: ReportArgs, settings: Settings, root: Node,
     origin: origin ?? start,
     anchorType: args.node ? args.node.type : null,
     hasError,
+    messageId: args.messageId,
   };
 }
 
@@ -267,7 +270,7 @@ export function finish(
 ): { diagnostics: Diagnostic[]; hasSyntaxErrors: boolean } {
   const suppressions = parseSuppressions(source, root, lines, dispatch.knownCodes, settings.respectOtherTools);
   const diagnostics: Diagnostic[] = [];
-  for (const f of findings) if (!f.hasError && !isSuppressed(suppressions, f.diagnostic, lines)) diagnostics.push(f.diagnostic);
+  for (const f of findings) if (!f.hasError && !isSuppressed(suppressions, f.diagnostic, lines, f.messageId)) diagnostics.push(f.diagnostic);
   if (suppressions.comments.length > 0 && ruleEnabled(UNUSED_SUPPRESSION_CODE, settings)) {
     diagnostics.push(...unusedOf(findings, suppressions, source, lines, dispatch, settings));
   }

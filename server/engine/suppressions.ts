@@ -53,8 +53,16 @@ export const OTHER_TOOLS: ReadonlyMap<string, readonly string[]> = new Map([
   ["B006", ["MH204"]],
   ["W0102", ["MH204"]],
   ["DANGEROUS-DEFAULT-VALUE", ["MH204"]],
-  // ruff: unnecessary comprehension in any()/all().
-  ["C419", ["MH101"]],
+  // ruff: unnecessary comprehension in any()/all(), in set(), in dict(); pylint: use-a-generator
+  // (any/all) and consider-using-generator (sum, min, max...). `MH101/shortCircuit`: only MH101's
+  // findings with that message id.
+  ["C419", ["MH101/shortCircuit"]],
+  ["C403", ["MH101/toSet"]],
+  ["C404", ["MH101/toDict"]],
+  ["R1729", ["MH101/shortCircuit"]],
+  ["USE-A-GENERATOR", ["MH101/shortCircuit"]],
+  ["R1728", ["MH101/iterated"]],
+  ["CONSIDER-USING-GENERATOR", ["MH101/iterated"]],
 ]);
 
 /** A suppression comment's directive, as written (the one grammar for the engine and the editor). */
@@ -151,13 +159,16 @@ function problem(start: number, end: number, message: string): Diagnostic {
   return { code: SUPPRESSION_CODE, name: SUPPRESSION_NAME, severity: "warning", message, start, end, estimatedBytes: null, fix: null };
 }
 
-/** Whether a diagnostic is silenced: file-wide codes (line -1), or its first or last line. */
-export function isSuppressed(s: Suppressions, d: Diagnostic, lines: LineIndex): boolean {
+/**
+ * Whether a diagnostic is silenced: file-wide codes (line -1), or its first or last line.
+ * `messageId`: the rule's message, for other tools' codes that cover one of its shapes.
+ */
+export function isSuppressed(s: Suppressions, d: Diagnostic, lines: LineIndex, messageId: string | null = null): boolean {
   if (s.file) return true;
   if (s.byLine.size === 0) return false;
   const covers = (line: number): boolean => {
     const set = s.byLine.get(line);
-    return !!set && (set.has("*") || set.has(d.code));
+    return !!set && (set.has("*") || set.has(d.code) || (messageId !== null && set.has(`${d.code}/${messageId}`)));
   };
   return covers(-1) || covers(lines.lineOf(d.start)) || covers(lines.lineOf(Math.max(d.start, d.end - 1)));
 }
