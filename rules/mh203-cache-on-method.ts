@@ -15,12 +15,6 @@ function hasOtherDecorators(definition: Node, cacheDecorator: Node, scope: Scope
   });
 }
 
-/**
- * A bounded cache of at most this many entries pins "a few" instances: no finding (the issue's
- * reason 6, and the rule docs).
- */
-const FEW_ENTRIES = 16;
-
 const PINS = "Cache pins each `{{receiver}}` {{until}}: {{evidence}}; ";
 
 export default defineRule({
@@ -51,18 +45,11 @@ export default defineRule({
     // An enum's members and a metaclass's classes are fixed by the code: not the pattern.
     if (classes.isEnum(classNode) || classes.isMetaclass(classNode)) return;
     const noDict = classes.lacksInstanceDict(classNode);
-    // A bounded cache pins a few instances, or value-like tuples that equal ones share: no
-    // evidence, whatever madeMany says (shown only with `report-without-evidence`).
-    let evidence: Evidence | null = null;
-    let missing: string;
-    if (classes.isModuleSingleton(classNode)) missing = "one instance, made at import time";
-    else if (cached.bound === "unknown") missing = "cache size unknown";
-    else if (cached.bound === "bounded" && (cached.maxsize ?? 0) <= FEW_ENTRIES) missing = `at most ${cached.maxsize} entries`;
-    else if (cached.bound === "bounded" && noDict === "named tuple") missing = "a bounded cache of value-like tuples";
-    else {
-      evidence = ctx.facts.evidence.madeMany(classNode);
-      missing = "no instance made many times in this file";
-    }
+    // One instance, a bounded cache of a few entries or of value-like tuples: no evidence,
+    // whatever madeMany says (shown only with `report-without-evidence`).
+    const little = ctx.facts.evidence.pinsLittle(cached, classNode);
+    const evidence: Evidence | null = little ? null : ctx.facts.evidence.madeMany(classNode);
+    const missing = little ?? "no instance made many times in this file";
     const methodName = cached.definition.childForFieldName("name")?.text ?? "method";
     const parameters = parameterList(cached.definition);
     let messageId: string;

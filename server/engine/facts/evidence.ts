@@ -14,8 +14,12 @@ import { comprehensionBytes, comprehensionLength, formatBytes } from "../size.js
 import type { Evidence, Settings } from "../types.js";
 import { boundedByShape, filledOnce } from "./additions.js";
 import { type ClassFacts, inAnnotation } from "./classes.js";
+import type { CacheDecorator } from "./decorators.js";
 import type { ContextFacts } from "./context.js";
 import { type Provenance, type ProvenanceFacts, quoted } from "./provenance.js";
+
+/** A bounded cache of at most this many entries pins "a few" instances (`pinsLittle`). */
+const FEW_ENTRIES = 16;
 
 export class EvidenceFacts {
   constructor(
@@ -118,6 +122,20 @@ export class EvidenceFacts {
       const evidence = this.madeManyAt(sub, seen, registries);
       if (evidence) return evidence;
     }
+    return null;
+  }
+
+  /**
+   * Why a cache on the methods of `cls` pins little, whatever `madeMany` says (said in a few
+   * words), or null: one instance, made at import time; a cache of unknown size; a bounded cache
+   * of at most `FEW_ENTRIES` entries (issue 15's sixth reason), or of value-like named tuples,
+   * which equal ones share.
+   */
+  pinsLittle(cached: CacheDecorator, cls: Node): string | null {
+    if (this.classes.isModuleSingleton(cls)) return "one instance, made at import time";
+    if (cached.bound === "unknown") return "cache size unknown";
+    if (cached.bound === "bounded" && (cached.maxsize ?? 0) <= FEW_ENTRIES) return `at most ${cached.maxsize} entries`;
+    if (cached.bound === "bounded" && this.classes.lacksInstanceDict(cls) === "named tuple") return "a bounded cache of value-like tuples";
     return null;
   }
 
