@@ -38,7 +38,7 @@ export default defineRule({
   severity: "warning",
   fixable: "always",
   evidence: "size",
-  optIn: { precision: "1 of 20 findings worth acting on in the held-out sample" },
+  optIn: true,
   peers: ["ruff C419", "ruff C403", "ruff C404", "pylint R1728", "pylint R1729"],
   messages: {
     toSet: "A throwaway list feeds `set()` ({{evidence}}); use a set comprehension",

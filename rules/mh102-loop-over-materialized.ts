@@ -31,7 +31,7 @@ export default defineRule({
   severity: "warning",
   fixable: "always",
   evidence: "size",
-  optIn: { precision: "0 of 1 in the held-out sample, 0 of 2 in the tuning sample" },
+  optIn: true,
   peers: ["ruff PERF101", "ruff C414"],
   messages: {
     listCopy: "A copy for one pass ({{evidence}}); iterate {{iterate}} instead",

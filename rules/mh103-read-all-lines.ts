@@ -51,7 +51,7 @@ export default defineRule({
   severity: "warning",
   fixable: "sometimes",
   evidence: "size",
-  optIn: { precision: "0 of 2 in the held-out sample, 0 of 4 in the tuning sample" },
+  optIn: true,
   peers: ["ruff FURB129"],
   messages: {
     readlines: "Holds every line at once ({{evidence}}); iterate the file",

@@ -80,7 +80,7 @@ export default defineRule({
   severity: "warning",
   fixable: "sometimes",
   evidence: "growth",
-  optIn: { precision: "1 of 20 findings worth acting on in the held-out sample" },
+  optIn: true,
   peers: [],
   messages: {
     onlyGrows: "module-level {{container}} `{{name}}` only grows: {{evidence}}",

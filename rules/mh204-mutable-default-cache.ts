@@ -22,7 +22,7 @@ export default defineRule({
   severity: "warning",
   fixable: "sometimes",
   evidence: "growth",
-  optIn: { precision: "0 of 4 in the held-out sample, 2 of 4 in the tuning sample" },
+  optIn: true,
   peers: ["ruff B006", "pylint W0102"],
   messages: {
     sharedDefault: "the default `{{name}}={{value}}` is shared by every call and grows: {{evidence}}",

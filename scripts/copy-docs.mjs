@@ -1,5 +1,6 @@
 // Part of `npm run build`: copy the rules' Markdown docs (rules/**/*.md, server/**/*.md) next to
-// the compiled modules in dist/, where each module reads its own (server/engine/docs.ts).
+// the compiled modules in dist/, where each module reads its own (server/engine/docs.ts), and the
+// review's figures (rules/precision.json), which the registry reads.
 import { copyFileSync, mkdirSync, readdirSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -19,3 +20,4 @@ function copyMarkdown(dir) {
 }
 
 for (const dir of ["rules", "server"]) copyMarkdown(join(root, dir));
+copyFileSync(join(root, "rules", "precision.json"), join(root, "dist", "rules", "precision.json"));

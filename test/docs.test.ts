@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { allRules } from "../rules/index.js";
-import { docsPaths, renderReadme, renderRulesMarkdown } from "../scripts/gen-docs.js";
+import { docsPaths, renderEvidence, renderReadme, renderRulesMarkdown } from "../scripts/gen-docs.js";
 
 describe("generated docs", () => {
   const paths = docsPaths();
@@ -11,6 +11,10 @@ describe("generated docs", () => {
   it("the README's rule table matches the rule modules", () => {
     const readme = readFileSync(paths.readme, "utf8");
     expect(renderReadme(readme)).toBe(readme);
+  });
+  it("docs/evidence.md's precision tables match rules/precision.json", () => {
+    const evidence = readFileSync(paths.evidence, "utf8");
+    expect(renderEvidence(evidence)).toBe(evidence);
   });
   it("every rule documents every section", () => {
     for (const rule of allRules) {

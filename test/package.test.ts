@@ -79,7 +79,7 @@ const SOURCES = {
   it("holds the CLI, the server, the rules with their docs, the grammar, README and LICENSE, and no source maps or scripts", () => {
     expect(files.filter((f) => f.endsWith(".map"))).toEqual([]);
     expect(files.filter((f) => /^(dist\/)?(scripts|test)\//.test(f))).toEqual([]);
-    for (const required of ["LICENSE", "README.md", "package.json", "bin/memhint.js", "grammars/tree-sitter-python.wasm", "dist/server/cli/main.js", "dist/server/lsp/server.js", "dist/rules/index.js"]) {
+    for (const required of ["LICENSE", "README.md", "package.json", "bin/memhint.js", "grammars/tree-sitter-python.wasm", "dist/server/cli/main.js", "dist/server/lsp/server.js", "dist/rules/index.js", "dist/rules/precision.json"]) {
       expect(files).toContain(required);
     }
     // Each module reads its docs beside it at run time (server/engine/docs.ts).

@@ -9,12 +9,17 @@ import { parseArgs } from "node:util";
 import { argumentError, nearest } from "../args.js";
 import type { Rule, RuleDocs } from "../engine/index.js";
 import { BUILTIN_RULES } from "../engine/index.js";
-import { documentedRules, renderRuleSection, renderRulesMarkdown } from "../rule-docs.js";
+import { documentedRules, type PrecisionFigures, renderRuleSection, renderRulesMarkdown } from "../rule-docs.js";
 import type { CliIO } from "./io.js";
 
 /** The registry, loaded when a command needs it (so --version and --help never load the rules). */
 async function registry(): Promise<readonly Rule[]> {
   return (await import("../../rules/index.js")).allRules;
+}
+
+/** The blind review's figures (rules/precision.json), which the rules' docs show. */
+async function precisionFigures(): Promise<PrecisionFigures> {
+  return (await import("../../rules/index.js")).precisionFigures;
 }
 
 export const HELP = `memhint: finds Python code that costs memory for nothing, and fixes it.
@@ -125,7 +130,7 @@ function runRules(argv: readonly string[], io: CliIO, rules: readonly Rule[]): n
 const RULE_OPTIONS = { all: { type: "boolean" }, help: { type: "boolean", short: "h" } } as const;
 
 /** `memhint rule CODE...` and `memhint rule --all`: the rules' sections of docs/rules.md, or all of it. */
-function runRule(argv: readonly string[], io: CliIO, rules: readonly Rule[]): number {
+function runRule(argv: readonly string[], io: CliIO, rules: readonly Rule[], figures: PrecisionFigures): number {
   let values, positionals;
   try {
     ({ values, positionals } = parseArgs({ args: [...argv], options: RULE_OPTIONS, allowPositionals: true, strict: true }));
@@ -138,7 +143,7 @@ function runRule(argv: readonly string[], io: CliIO, rules: readonly Rule[]): nu
   }
   if (values.all) {
     if (positionals.length > 0) return usageError(io, "rule", `--all cannot be combined with rule codes ("${positionals[0]}")`);
-    io.stdout.write(renderRulesMarkdown(rules));
+    io.stdout.write(renderRulesMarkdown(rules, figures));
     return 0;
   }
   if (positionals.length === 0) return usageError(io, "rule", `name a rule code (memhint rule MH101), or --all for every rule`);
@@ -151,7 +156,7 @@ function runRule(argv: readonly string[], io: CliIO, rules: readonly Rule[]): nu
       io.stderr.write(`memhint rule: unknown rule "${word}"${near ? ` (did you mean ${near}?)` : ""}; known codes: ${known.map((r) => r.code).join(", ")}\n`);
       return 2;
     }
-    sections.push(renderRuleSection(rule));
+    sections.push(renderRuleSection(rule, figures));
   }
   io.stdout.write(`${sections.join("\n\n")}\n`);
   return 0;
@@ -198,7 +203,7 @@ export async function run(argv: readonly string[], io: CliIO, rules?: readonly R
     case "rules":
       return runRules(rest, io, rules ?? (await registry()));
     case "rule":
-      return runRule(rest, io, rules ?? (await registry()));
+      return runRule(rest, io, rules ?? (await registry()), await precisionFigures());
     case "lsp":
       return runLsp(rest, io);
     case "--version":

@@ -106,8 +106,8 @@ export type EvidenceKind = "size" | "growth" | "lifetime";
 export interface Evidence {
   kind: EvidenceKind;
   /**
-   * A few words for the message: "≈ 38 MiB for 1,000,000 elements", "keys come from `url`, a
-   * parameter of the public `fetch()`", "a `Node` is made per call of `parse()`".
+   * A few words for the message: "≈ 38.1 MiB for 1,000,000 elements", "keys come from `url`, a
+   * parameter of `fetch()`", "a `Node` is made per call of `parse()`".
    */
   text: string;
   /** Size evidence from constants (an estimate), not a length that comes from run-time data. */
@@ -161,9 +161,10 @@ export interface Rule {
   /**
    * Not in the default selection: the rule runs only when `select` names its code exactly, or
    * `ALL` (a prefix such as `MH2` does not select it). Set when its findings fell short of the
-   * precision bar in the review (test/precision/); the figure is `optIn.precision`.
+   * precision bar in the review (test/precision/). The measured figures are generated, not
+   * typed here: rules/precision.json (`npm run precision -- figures --write`).
    */
-  optIn?: { precision: string };
+  optIn?: boolean;
   /** Node types this rule wants to see; the engine fetches them natively and dispatches. */
   nodeTypes: readonly string[];
   /** Whether the rule can offer a fix (for docs and tables). */

@@ -83,7 +83,7 @@ describe("select and ignore", () => {
     expect(ruleEnabled("MH201", { select: ["ALL"], ignore: [] }, true)).toBe(true);
     expect(ruleEnabled("MH201", { select: ["ALL"], ignore: ["MH2"] }, true)).toBe(false);
     expect(ruleEnabled("MH201", { select: ["MH201"], ignore: ["MH2"] }, true)).toBe(true);
-    const optIn = { ...wasteRule, optIn: { precision: "test" } };
+    const optIn = { ...wasteRule, optIn: true };
     expect(lint("waste()\n", [optIn]).diagnostics).toEqual([]);
     expect(lint("waste()\n", [optIn], { select: ["MH901"] }).diagnostics.map((d) => d.code)).toEqual(["MH901"]);
   });

@@ -15,7 +15,7 @@ const wasteRule = defineRule({
     if (node.childForFieldName("function")?.text === "waste") ctx.report({ node, messageId: "waste", evidence: TEST_EVIDENCE });
   },
 });
-const optInRule = defineRule({ ...wasteRule, code: "MH902", optIn: { precision: "test" }, check() {} });
+const optInRule = defineRule({ ...wasteRule, code: "MH902", optIn: true, check() {} });
 
 const rules: Rule[] = [wasteRule, optInRule];
 const lint = (source: string, settings = {}) => lintSource(parser, source, rules, resolveSettings(settings)).diagnostics;

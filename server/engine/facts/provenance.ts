@@ -2,7 +2,7 @@
  * Provenance: whether the values an expression can take are bounded by the code, come from
  * run-time data, or cannot be told. Rules ask it for the few expressions a finding rests on (a
  * cache's key, an appended value, a loop's iterable), through `ctx.facts.provenance.of(expr)`,
- * and quote the reason in their message ("keys come from `url`, a parameter of the public
+ * and quote the reason in their message ("keys come from `url`, a parameter of
  * `fetch()`"). Unknown is no evidence either way.
  *
  * Bounded by the code (origin "code"):
@@ -63,8 +63,8 @@ export type Volume = "bulk" | "parameter" | "few";
 export interface Provenance {
   origin: Origin;
   /**
-   * A short noun phrase for messages, naming the thing in backticks: "`url`, a parameter of the
-   * public `fetch()`", "`MODES`, a module-level constant". For run-time data, it names the
+   * A short noun phrase for messages, naming the thing in backticks: "`url`, a parameter of
+   * `fetch()`", "`MODES`, a module-level constant". For run-time data, it names the
    * underlying source, however the value was derived from it.
    */
   reason: string;
@@ -1286,7 +1286,7 @@ export class ProvenanceFacts {
   /**
    * What the calls of a function in this file pass to one of its parameters (`parameter`: the
    * parameter or its name), whether the function is public or private: run-time data when some
-   * call passes it (the reason names its source: "`match`, a parameter of the public
+   * call passes it (the reason names its source: "`match`, a parameter of
    * `match_to_datetime()`"), bounded when every call passes bounded values, unknown when the
    * function is a method, is decorated (other than by a functools cache), is used other than by
    * calls or is not called here. For a public function "bounded" only says what this file
