@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { allRules, precisionFigures } from "../rules/index.js";
-import { precisionText, renderRuleTable, renderRulesMarkdown as renderRulesFor, type PrecisionFigures } from "../server/rule-docs.js";
+import { precisionText, renderRuleTable, wrap, renderRulesMarkdown as renderRulesFor, type PrecisionFigures } from "../server/rule-docs.js";
 
 /** docs/rules.md for the registry; `memhint rule --all` prints the same text (server/rule-docs.ts renders both). */
 export function renderRulesMarkdown(): string {
@@ -54,10 +54,10 @@ export function renderPrecisionTables(figures: PrecisionFigures = precisionFigur
     ...rows,
     "",
     `Held-out sample (seed ${fresh.seed}, up to ${fresh.perRule} findings per rule): **${weighted(fresh.weighted)}** worth acting on, weighted by each rule's share of the ${allBefore} findings of the full run it was drawn from (the weights the issue asks for); weighted by the shares of the full run now (${allNow} findings), ${weighted(fresh.weightedNow)}. Tuning sample (seed ${tuning.seed}): ${weighted(tuning.weighted)}, and ${weighted(tuning.weightedNow)} by the shares now.`,
-    ...unmeasured.map((code) => `\n**${code}: precision ${precisionText(figures, code)}**, so neither sample holds one of its findings to judge: its precision is unknown, not high.`),
+    ...unmeasured.map((code) => `\n**${code}'s precision is ${precisionText(figures, code)}**, so neither sample holds one of its findings to judge: its precision is unknown, not high.`),
     "",
     "\"Still reported\" counts the judged findings that memhint reports now; \"now\" is the full run with the current build (`npm run precision -- recount`). The figures are in [rules/precision.json](../rules/precision.json), generated from the verdicts by `npm run precision -- figures --write`.",
-  ].join("\n");
+  ].map((line) => (line.startsWith("|") ? line : wrap(line))).join("\n");
 }
 
 export function renderEvidence(evidence: string, figures: PrecisionFigures = precisionFigures): string {

@@ -91,10 +91,23 @@ function precisionLine(r: DocumentedRule, figures: PrecisionFigures | undefined)
   const measured = precisionText(figures, r.code);
   const see = "see [docs/evidence.md](evidence.md#precision)";
   if (r.optIn) {
-    return ["", `**Opt-in.** Not in the default selection: its findings fell short of the precision bar in the blind review (${measured}; ${see}). Select it by its code (\`select = ["${r.code}"]\`) or \`ALL\`.`];
+    return ["", wrap(`**Opt-in.** Not in the default selection: its findings fell short of the precision bar in the blind review (${measured}; ${see}). Select it by its code (\`select = ["${r.code}"]\`), a prefix (\`${r.code.slice(0, 3)}\`) or \`ALL\`.`)];
   }
   if (!figures?.rules[r.code]) return [];
-  return ["", `**Precision** in the blind review: ${measured} (${see}).`];
+  return ["", wrap(`**Precision** in the blind review: ${measured} (${see}).`)];
+}
+
+/** A paragraph wrapped at `width` characters, as the hand-written docs are (a line per line of the diff). */
+export function wrap(text: string, width = 100): string {
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(/ +/)) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  return [...lines, line].join("\n");
 }
 
 /**
