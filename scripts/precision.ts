@@ -236,8 +236,8 @@ export function buildFigures(codes: readonly string[], stillReported: (sample: "
       seed: counts.seed,
       perRule: counts.perRule,
       packages: name === "fresh" ? [...HELD_OUT].sort() : "every installed package but the held-out ones",
-      weighted: Number(precisionRows(path).weighted.toFixed(4)),
-      ...(counts.currentCounts ? { weightedNow: Number(precisionRows(path, "currentCounts").weighted.toFixed(4)) } : {}),
+      weighted: Number(precisionRows(path).weighted.toFixed(6)),
+      ...(counts.currentCounts ? { weightedNow: Number(precisionRows(path, "currentCounts").weighted.toFixed(6)) } : {}),
     };
     for (const code of [...codes].sort()) {
       const own = findings.filter((f) => f.rule === code);
