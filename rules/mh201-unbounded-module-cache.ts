@@ -137,7 +137,8 @@ export default defineRule({
       ctx.report({ node: value, messageId: "recursive", data: { container, name, adders: scopeLabel(additions[0].owner) }, evidence: null, estimatedBytes: null, fix: null });
       return;
     }
-    const data = { container, name, evidence: evidence?.text ?? "no evidence that what is added comes from run-time data" };
+    const shape = evidence ? null : additions.map((a) => ctx.facts.evidence.shapeOfAddition(a.use.node, name, kind)).find((r) => r !== null);
+    const data = { container, name, evidence: evidence?.text ?? (shape ? `${shape}, no evidence of growth` : "no evidence that what is added comes from run-time data") };
     const fix = memoizationFix(name, kind, value, uses, ctx) ?? appendLogFix(kind, value, creation.statement, uses, ctx);
     ctx.report({ node: value, messageId: "onlyGrows", data, evidence, estimatedBytes: null, fix });
   },

@@ -63,7 +63,8 @@ export default defineRule({
     const evidence = ctx.facts.evidence.firstGrowth((function* () {
       for (const m of growth) yield ctx.facts.evidence.growthOfAddition(m.node, name, kind, recursive ? fn : null);
     })());
-    const data = { name, value: value.text, fn: fnName, evidence: evidence?.text ?? "no evidence that what it adds comes from run-time data" };
+    const shape = evidence ? null : growth.map((m) => ctx.facts.evidence.shapeOfAddition(m.node, name, kind)).find((r) => r !== null);
+    const data = { name, value: value.text, fn: fnName, evidence: evidence?.text ?? (shape ? `${shape}, no evidence of growth` : "no evidence that what it adds comes from run-time data") };
     // A default that the function reads back (a memo, a set of what was seen) or shares with its
     // own recursive calls is state: a fresh one per call would change what it returns, and for
     // a memo turn a polynomial recursion exponential. No fix then.

@@ -24,6 +24,17 @@ describe("a guard on the size of a growing container", () => {
     expect(codes(`def get(p, q, _memo={}):\n    key = p, q\n    if q <= 4 and abs(key[0]) < 100:\n        _memo[key] = p * q\n    return key\n`)).toEqual([]);
   });
 
+  it("needs every part of a key bounded, by a number; a list grows under any bound on its values", () => {
+    const m = (body: string) => `_c = {}\n_l = []\ndef put(n, url):\n${body}\n`;
+    expect(codes(m("    if n < 100:\n        _c[n, url] = url.upper()"))).toEqual(["MH201"]);
+    expect(codes(m("    key = n, url\n    if abs(key[0]) < 100:\n        _c[key] = 1"))).toEqual(["MH201"]);
+    expect(codes(m("    if url[0] < \"m\":\n        _c[url] = 1"))).toEqual(["MH201"]);
+    expect(codes(m("    if url < \"m\":\n        _c[url] = 1"))).toEqual(["MH201"]);
+    expect(codes(m("    if n < 100:\n        _l.append(n)"))).toEqual(["MH201"]);
+    expect(codes(m("    if n < 100 and len(_l) < 50:\n        _l.append(n)"))).toEqual([]);
+    expect(codes(m("    if n < 100 and 0 <= url <= 9:\n        _c[n, url] = 1"))).toEqual([]);
+  });
+
   it("does not count a bound on a key's length: it leaves the keys themselves unbounded", () => {
     expect(codes(memo("if len(n) < 50:"))).toEqual(["MH201"]);
     expect(codes(defaulted("if len(n) < 50:"))).toEqual(["MH204"]);

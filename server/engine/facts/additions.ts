@@ -7,7 +7,8 @@
  * - a registration: `R[name] = value` / `R.setdefault(name, value)` storing the caller's
  *   arguments as given (a registry of what code registers, bounded by its call sites);
  * - a callback registry: appending a lambda or a `functools.partial(...)`;
- * - a decorator's registry: the function returns the parameter it adds (`return f`).
+ * - a decorator's registry: the function returns the parameter it adds (`return f`), and is used
+ *   as a decorator in the file or keeps a function's attribute (`f.__code__`).
  * Such an addition is no evidence of growth: the finding then shows only as pattern advice
  * (`report-without-evidence`). A fill while empty is not growth at all (`filledOnce`).
  */
@@ -29,11 +30,11 @@ export function boundedByShape(site: Node, container: string, kind: ContainerKin
   const added = addedParts(site, method, kind);
   if (!added) return null;
   if (added.key) {
-    if (isClassParameter(added.key, owner, model)) return "keys are classes";
-    if (isFlagKey(added.key, container, owner, model)) return "keys are flags";
-    if (added.keyed && added.value && added.key.every((part) => isCallerKey(part, owner, model)) && isCallerValue(added.value, owner, model)) return "a registration";
+    if (isClassParameter(added.key, owner, model)) return "its keys are classes of the code";
+    if (isFlagKey(added.key, container, owner, model)) return "its keys are flags";
+    if (added.keyed && added.value && added.key.every((part) => isCallerKey(part, owner, model)) && isCallerValue(added.value, owner, model)) return "a registration of the caller's arguments";
   }
-  if (added.element && isCallback(added.element, owner, model)) return "a callback registry";
+  if (added.element && isCallback(added.element, owner, model)) return "a registry of callbacks";
   return decoratorRegistry(added, owner, model) ? "a decorator's registry" : null;
 }
 
@@ -91,10 +92,29 @@ function decoratorRegistry(added: Added, owner: Scope, model: SemanticModel): bo
   if (!returned.every((r) => isParameter(r, owner, model) && r.text === returned[0].text)) return false;
   const parameter = returned[0].text;
   const parts = [...(added.key ?? []), ...(added.element ? [added.element] : []), ...(added.keyed ? [] : added.value ? [added.value] : [])];
-  return parts.length > 0 && parts.every((part) => {
+  let dunder = false;
+  const ofParameter = parts.length > 0 && parts.every((part) => {
     let node = unparenthesize(part);
-    while (node.type === "attribute") node = unparenthesize(node.childForFieldName("object") ?? node);
+    while (node.type === "attribute") {
+      if (/^__\w+__$/.test(node.childForFieldName("attribute")?.text ?? "")) dunder = true;
+      node = unparenthesize(node.childForFieldName("object") ?? node);
+    }
     return node.type === "identifier" && node.text === parameter;
+  });
+  // A function that returns what it is given is a decorator only when used as one, or when what
+  // it keeps is a function's (`f.__code__`): `def intern(s): pool.add(s); return s` is no registry.
+  return ofParameter && (dunder || usedAsDecorator(owner, model));
+}
+
+/** `@name` (or `@name(...)`) decorates some definition in the file, for the function `owner`. */
+function usedAsDecorator(owner: Scope, model: SemanticModel): boolean {
+  const name = owner.node.childForFieldName("name");
+  const around = owner.parent;
+  if (!name || !around) return false;
+  return model.referencesOf(name.text, around).some((id) => {
+    let node: Node = id;
+    if (node.parent?.type === "call" && node.parent.childForFieldName("function")?.equals(node)) node = node.parent;
+    return node.parent?.type === "decorator";
   });
 }
 

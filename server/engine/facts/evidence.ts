@@ -298,7 +298,7 @@ export class EvidenceFacts {
         }
       }
     }
-    if (this.sizeGuarded(node, container, candidates.filter((c) => !c.items).map((c) => c.expr))) return null;
+    if (this.sizeGuarded(node, container, kind, candidates.filter((c) => !c.items).map((c) => c.expr))) return null;
     // A registration, flags, classes, callbacks: bounded by the code, whatever is passed.
     if (boundedByShape(node, container, kind, this.model)) return null;
     for (const c of candidates) {
@@ -312,45 +312,84 @@ export class EvidenceFacts {
 
   /**
    * The addition at `site` runs only under a bound the code sets on the container's size: inside
-   * `if len(C) < N:` (or `<=`, `N > len(C)`), or `if k < N:` where `k` is what is added (an int
-   * key or element, or `abs(k)`, `k[0]`: `boundsKey`) and `N` a constant of the code
-   * (`if n < MAX_CACHE: cache[n] = v`). At most about N entries then: bounded growth, whatever the
-   * provenance of what is added.
+   * `if len(C) < N:` (or `<=`, `N > len(C)`), or, for a dict or a set, under upper bounds on every
+   * part of the key or element added (`if n < MAX_CACHE: cache[n] = v`; `if q <= 4 and
+   * abs(key[0]) < 100:` for `key = p, q`), `N` being a number of the code. At most about N entries
+   * then: bounded growth, whatever the provenance of what is added. A bound on one part of a tuple
+   * key leaves the others free, and a list grows under any bound on its values.
    */
-  private sizeGuarded(site: Node, container: string, added: readonly Node[]): boolean {
-    const addedNames = new Set(added.map((a) => unparenthesize(a)).filter((a) => a.type === "identifier").map((a) => a.text));
+  private sizeGuarded(site: Node, container: string, kind: "dict" | "defaultdict" | "list" | "set", added: readonly Node[]): boolean {
+    const bounded = new Set<string>();
+    let guarded = false;
     for (let child: Node = site, parent = site.parent; parent; child = parent, parent = parent.parent) {
-      if (parent.type === "function_definition" || parent.type === "lambda" || parent.type === "class_definition") return false;
+      if (parent.type === "function_definition" || parent.type === "lambda" || parent.type === "class_definition") break;
       if (parent.type !== "if_statement" && parent.type !== "elif_clause") continue;
       if (!parent.childForFieldName("consequence")?.equals(child)) continue;
       const condition = parent.childForFieldName("condition");
-      if (condition && this.bounds(condition, container, addedNames)) return true;
+      if (condition && this.bounds(condition, container, bounded)) guarded = true;
     }
-    return false;
+    if (guarded) return true;
+    if (kind === "list" || bounded.size === 0 || added.length === 0) return false;
+    return added.every((part) => this.keyParts(part, site).every((p) => bounded.has(p.name) || (p.alias !== null && bounded.has(p.alias))));
   }
 
-  /** `condition` (or one operand of an `and`) is `len(C) < N`, or `k < N` for an added `k`. */
-  private bounds(condition: Node, container: string, addedNames: ReadonlySet<string>): boolean {
+  /**
+   * The parts of an added key: `n` for `n`; `p` and `q` for `(p, q)`, or for `key` assigned once
+   * `key = p, q` in the function (also known as `key[0]` and `key[1]`). Null names for parts that
+   * are not plain names, which no bound covers.
+   */
+  private keyParts(expr: Node, site: Node): Array<{ name: string; alias: string | null }> {
+    const node = unparenthesize(expr);
+    const named = (items: Node[], tuple: string | null) =>
+      items.map((item, i) => ({ name: unparenthesize(item).type === "identifier" ? unparenthesize(item).text : "", alias: tuple === null ? null : `${tuple}[${i}]` }));
+    const itemsOf = (tuple: Node) => tuple.namedChildren.filter((c): c is Node => !!c && c.type !== "comment");
+    if (node.type === "tuple") return named(itemsOf(node), null);
+    if (node.type !== "identifier") return [{ name: "", alias: null }];
+    const bindings = this.model.lookup(node.text, this.model.scopeOf(site));
+    const value = bindings.length === 1 && bindings[0].kind === "assignment" ? bindings[0].value : null;
+    const tuple = value ? unparenthesize(value) : null;
+    if (tuple && (tuple.type === "tuple" || tuple.type === "expression_list")) return named(itemsOf(tuple), node.text);
+    return [{ name: node.text, alias: null }];
+  }
+
+  /**
+   * Whether `condition` (or one operand of an `and`) is `len(C) < N`; the names and `t[i]` parts it
+   * bounds from above (`k < N`, `abs(k) <= N`, `t[0] < N`) are added to `bounded`. `N` must be a
+   * number of the code: `name[0] < "m"` bounds a first character, not a key.
+   */
+  private bounds(condition: Node, container: string, bounded: Set<string>): boolean {
     const node = unparenthesize(condition);
     if (node.type === "boolean_operator" && node.childForFieldName("operator")?.type === "and") {
       const left = node.childForFieldName("left");
       const right = node.childForFieldName("right");
-      return (!!left && this.bounds(left, container, addedNames)) || (!!right && this.bounds(right, container, addedNames));
+      const a = !!left && this.bounds(left, container, bounded);
+      const b = !!right && this.bounds(right, container, bounded);
+      return a || b;
     }
     if (node.type !== "comparison_operator") return false;
     const operands = node.namedChildren.filter((c): c is Node => !!c && c.type !== "comment");
     const operators = node.children.filter((c): c is Node => !!c && !c.isNamed).map((c) => c.type);
+    let sized = false;
     for (let i = 0; i < operators.length; i++) {
       const op = operators[i];
       const [small, big] = op === "<" || op === "<=" ? [operands[i], operands[i + 1]] : op === ">" || op === ">=" ? [operands[i + 1], operands[i]] : [null, null];
-      if (!small || !big || this.provenance.of(big).origin !== "code") continue;
+      if (!small || !big || !isNumberOfCode(big) || this.provenance.of(big).origin !== "code") continue;
       const measured = unparenthesize(small);
-      if (boundsKey(measured, addedNames)) return true;
+      const part = boundedPart(measured);
+      if (part) bounded.add(part);
       if (measured.type !== "call" || measured.childForFieldName("function")?.text !== "len") continue;
       const arg = argumentsOf(measured)[0];
-      if (arg && unparenthesize(arg).text === container) return true;
+      if (arg && unparenthesize(arg).text === container) sized = true;
     }
-    return false;
+    return sized;
+  }
+
+  /**
+   * Why the addition at `site` to `container` is bounded by the code's shape, in a few words ("a
+   * registration of the caller's arguments"), or null: `growthOfAddition` finds no growth there.
+   */
+  shapeOfAddition(site: Node, container: string, kind: "dict" | "defaultdict" | "list" | "set"): string | null {
+    return boundedByShape(unparenthesize(site), container, kind, this.model);
   }
 
   /**
@@ -490,15 +529,21 @@ function functionLabel(scope: Scope): string {
 }
 
 /**
- * `k`, `abs(k)`, `k[0]` or `abs(k[0])` for an added `k`: an upper bound on it bounds an int key (or
- * a component of a tuple key, `if abs(key[0]) < 100: cache[key] = v`). Not `len(k)`, which bounds
- * a key's length and leaves its values unbounded.
+ * What an upper bound on `measured` bounds: `k` for `k` or `abs(k)`, `t[0]` for `t[0]` or
+ * `abs(t[0])`; null for anything else (`len(k)` bounds a key's length, not the key).
  */
-function boundsKey(measured: Node, addedNames: ReadonlySet<string>): boolean {
+function boundedPart(measured: Node): string | null {
   let node = measured;
   if (node.type === "call" && node.childForFieldName("function")?.text === "abs" && argumentsOf(node).length === 1) node = unparenthesize(argumentsOf(node)[0]);
-  for (let value = node.type === "subscript" ? node.childForFieldName("value") : null; value; value = node.type === "subscript" ? node.childForFieldName("value") : null) {
-    node = unparenthesize(value);
-  }
-  return node.type === "identifier" && addedNames.has(node.text);
+  if (node.type === "identifier") return node.text;
+  if (node.type !== "subscript") return null;
+  const value = node.childForFieldName("value");
+  const index = node.childrenForFieldName("subscript").filter((c): c is Node => !!c && c.type !== "comment");
+  return value?.type === "identifier" && index.length === 1 && index[0].type === "integer" ? `${value.text}[${index[0].text}]` : null;
+}
+
+/** A number written in the code, or a name or expression of such numbers (not a string). */
+function isNumberOfCode(node: Node): boolean {
+  const inner = unparenthesize(node);
+  return inner.type !== "string" && inner.type !== "concatenated_string" && inner.descendantsOfType(["string"]).length === 0;
 }
