@@ -206,7 +206,10 @@ export class EvidenceFacts {
     const passed = this.provenance.passedTo(parameter);
     // The site is then where the data come from: a caller's parameter, a read at import time,
     // a test's value (the engine drops what runs once and what tests do).
-    if (passed.origin === "runtime") return { kind: "growth", text: `${what} come from ${passed.reason}`, site: passed.at ?? site };
+    // A call in a loop passes new data on every pass, even where the data's source runs once
+    // (`for line in open(path): norm(line)` in `main()`): the call is then the site.
+    const grownAt = passed.via && this.model.loopOf(passed.via, { includeComprehensions: true }) ? passed.via : passed.at ?? site;
+    if (passed.origin === "runtime") return { kind: "growth", text: `${what} come from ${passed.reason}`, site: grownAt };
     return this.growth(parameter, site, what);
   }
 

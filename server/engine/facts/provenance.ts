@@ -72,6 +72,8 @@ export interface Provenance {
   at: Node | null;
   /** For run-time data: how much data its source may hold. */
   volume?: Volume;
+  /** For `passedTo`: the call in this file that passes the run-time data. */
+  via?: Node;
 }
 
 /** The fact kind recorded when provenance is asked (see the module comment). */
@@ -918,7 +920,7 @@ export class ProvenanceFacts {
       if (call?.type !== "call" || call.childForFieldName("function")?.startIndex !== use.startIndex) {
         return unknown(use, `${label}: ${fnLabel} is used other than by a call`);
       }
-      parts.push(...this.passed(call, slot, hops));
+      parts.push(...this.passed(call, slot, hops).map((p) => (p.origin === "runtime" ? { ...p, via: call } : p)));
     }
     for (const p of parts) if (p.origin === "runtime") return p;
     for (const p of parts) if (p.origin === "unknown") return p;
@@ -1437,7 +1439,7 @@ function inDelete(id: Node): boolean {
 }
 
 function publicOf(v: Verdict): Provenance {
-  return { origin: v.origin, reason: v.reason, at: v.at, volume: v.volume };
+  return { origin: v.origin, reason: v.reason, at: v.at, volume: v.volume, ...(v.via ? { via: v.via } : {}) };
 }
 
 /** The node `of` evaluates for what was asked: a parameter's name, a keyword argument's value... */
