@@ -56,13 +56,13 @@ const DEQUE_COMPATIBLE_METHODS: ReadonlySet<string> = new Set(["count", "index"]
 /** Builtins that read a container they are given and neither keep it nor shrink it. */
 const READING_BUILTINS: ReadonlySet<string> = new Set([
   "print", "sorted", "list", "tuple", "set", "frozenset", "dict", "sum", "min", "max", "any", "all", "enumerate",
-  "reversed", "zip", "repr", "str", "bool", "iter", "isinstance",
+  "reversed", "zip", "repr", "str", "bool", "iter", "isinstance", "len",
 ]);
 
 /** Of those, the ones whose result is the same for a `deque` as for a list. */
 const DEQUE_COMPATIBLE_BUILTINS: ReadonlySet<string> = new Set([
   "sorted", "list", "tuple", "set", "frozenset", "sum", "min", "max", "any", "all", "enumerate", "reversed", "zip",
-  "bool", "iter",
+  "bool", "iter", "len",
 ]);
 
 const CREATION_CALLS: ReadonlyMap<string, ContainerKind> = new Map([
@@ -273,7 +273,8 @@ function classifyUse(id: Node, kind: ContainerKind, ctx: RuleContext): Use {
       const qualified = fn ? ctx.model.qualifiedName(fn) : null;
       if (!qualified?.startsWith("builtins.")) return { kind: "stop" };
       const builtin = qualified.slice("builtins.".length);
-      if (!READING_BUILTINS.has(builtin)) return { kind: "stop" }; // `len(C)` is a bound check
+      // (`len(C)` reads; whether it bounds the growth is the evidence's to say: `sizeGuarded`.)
+      if (!READING_BUILTINS.has(builtin)) return { kind: "stop" };
       return { kind: "read", dequeCompatible: DEQUE_COMPATIBLE_BUILTINS.has(builtin) };
     }
     default:

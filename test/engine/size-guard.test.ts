@@ -35,6 +35,15 @@ describe("a guard on the size of a growing container", () => {
     expect(codes(m("    if n < 100 and 0 <= url <= 9:\n        _c[n, url] = 1"))).toEqual([]);
   });
 
+  it("bounds an addition after an exit when the container is full; a len() elsewhere bounds nothing", () => {
+    const m = (body: string) => `_c = {}\ndef put(url, body):\n${body}\n    _c[url] = len(body)\ndef stats():\n    return len(_c)\n`;
+    expect(codes(m("    if len(_c) >= 1000:\n        return"))).toEqual([]);
+    expect(codes(m("    if not url or 1000 < len(_c):\n        raise ValueError(url)"))).toEqual([]);
+    expect(codes(m("    if len(_c) >= len(url):\n        return"))).toEqual(["MH201"]);
+    expect(codes(m("    if len(_c) >= 1000:\n        print(url)"))).toEqual(["MH201"]);
+    expect(codes(m("    pass"))).toEqual(["MH201"]);
+  });
+
   it("does not count a bound on a key's length: it leaves the keys themselves unbounded", () => {
     expect(codes(memo("if len(n) < 50:"))).toEqual(["MH201"]);
     expect(codes(defaulted("if len(n) < 50:"))).toEqual(["MH204"]);

@@ -18,6 +18,9 @@ import type { CacheDecorator } from "./decorators.js";
 import type { ContextFacts } from "./context.js";
 import { type Provenance, type ProvenanceFacts, quoted } from "./provenance.js";
 
+/** Statements that leave a block. */
+const EXITS: ReadonlySet<string> = new Set(["return_statement", "raise_statement", "continue_statement", "break_statement"]);
+
 /** A bounded cache of at most this many entries pins "a few" instances (`pinsLittle`). */
 const FEW_ENTRIES = 16;
 
@@ -326,6 +329,7 @@ export class EvidenceFacts {
     let guarded = false;
     for (let child: Node = site, parent = site.parent; parent; child = parent, parent = parent.parent) {
       if (parent.type === "function_definition" || parent.type === "lambda" || parent.type === "class_definition") break;
+      if (parent.type === "block" && this.exitsWhenFull(parent, child, container)) return true;
       if (parent.type !== "if_statement" && parent.type !== "elif_clause") continue;
       if (!parent.childForFieldName("consequence")?.equals(child)) continue;
       const condition = parent.childForFieldName("condition");
@@ -334,6 +338,37 @@ export class EvidenceFacts {
     if (guarded) return true;
     if (kind === "list" || bounded.size === 0 || added.length === 0) return false;
     return added.every((part) => this.keyParts(part, site).every((p) => bounded.has(p.name) || (p.alias !== null && bounded.has(p.alias))));
+  }
+
+  /**
+   * A statement of `block` before `child` leaves it when the container is full:
+   * `if len(C) >= N: return ...` (or `raise`, `continue`, `break`; `>`, `N <= len(C)`).
+   */
+  private exitsWhenFull(block: Node, child: Node, container: string): boolean {
+    for (const statement of block.namedChildren) {
+      if (!statement || statement.startIndex >= child.startIndex) break;
+      if (statement.type !== "if_statement" || statement.childForFieldName("alternative")) continue;
+      const last = statement.childForFieldName("consequence")?.namedChildren.filter((c) => c && c.type !== "comment").pop();
+      if (!last || !EXITS.has(last.type)) continue;
+      const condition = unparenthesize(statement.childForFieldName("condition") ?? statement);
+      const tests = condition.type === "boolean_operator" && condition.childForFieldName("operator")?.type === "or"
+        ? [condition.childForFieldName("left"), condition.childForFieldName("right")] : [condition];
+      if (tests.some((t) => !!t && this.testsFull(unparenthesize(t), container))) return true;
+    }
+    return false;
+  }
+
+  /** `len(C) >= N`, `len(C) > N`, `N <= len(C)` or `N < len(C)`, `N` a number of the code. */
+  private testsFull(test: Node, container: string): boolean {
+    if (test.type !== "comparison_operator") return false;
+    const operands = test.namedChildren.filter((c): c is Node => !!c && c.type !== "comment");
+    const op = test.children.find((c) => !!c && !c.isNamed)?.type;
+    if (operands.length !== 2 || !op) return false;
+    const [measured, limit] = op === ">" || op === ">=" ? operands : op === "<" || op === "<=" ? [operands[1], operands[0]] : [null, null];
+    if (!measured || !limit || !isNumberOfCode(limit) || this.provenance.of(limit).origin !== "code") return false;
+    const m = unparenthesize(measured);
+    const arg = m.type === "call" && m.childForFieldName("function")?.text === "len" ? argumentsOf(m)[0] : null;
+    return !!arg && unparenthesize(arg).text === container;
   }
 
   /**
