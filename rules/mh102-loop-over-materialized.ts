@@ -137,28 +137,8 @@ function nestedCopies(argument: Node, model: SemanticModel): { innermost: Node; 
   }
 }
 
-/**
- * At most this many elements, fixed by literals or constant ranges and computed by builtins
- * alone: a small table whose list costs a few kilobytes, not worth a warning
- * (`for cb in [bytes([x]) for x in range(0x80, 0xA0)]`). Elements built by user code may be
- * large whatever their number (`[load(path) for path in paths]`), so those are still reported.
- */
-const SMALL_TABLE_ELEMENTS = 1000;
-
-function isSmallTable(comprehension: Node, model: SemanticModel): boolean {
-  const bound = comprehensionUpperBound(comprehension, model);
-  if (bound === null || bound > SMALL_TABLE_ELEMENTS) return false;
-  // The `for` clauses iterate literals, ranges or names (counted above): only the element and
-  // the conditions compute anything.
-  return comprehension.namedChildren.every((part) => {
-    if (!part || part.type === "comment" || part.type === "for_in_clause") return true;
-    return isPureExpression(part.type === "if_clause" ? clausePart(part) : part, model);
-  });
-}
-
 /** `for x in [comprehension]`. */
 function checkComprehension(loop: Node, comprehension: Node, ctx: RuleContext): void {
-  if (isSmallTable(comprehension, ctx.model)) return;
   const verdict = classifyComprehension(comprehension, loop, ctx.model);
   if (!verdict) return;
   const bytes = comprehensionBytes(comprehension, ctx.model);
@@ -394,54 +374,6 @@ function iteratedNames(expr: Node, depth: number): Node[] {
       return [];
   }
 }
-
-/**
- * The most elements a comprehension can yield when every `for` clause iterates a literal, a
- * constant range, or a name bound once to one and never changed (`if` clauses only filter);
- * null when some clause iterates anything else.
- */
-function comprehensionUpperBound(comprehension: Node, model: SemanticModel): number | null {
-  let count = 1;
-  for (const clause of comprehension.namedChildren) {
-    if (clause?.type !== "for_in_clause") continue;
-    const right = clause.childForFieldName("right");
-    const length = right ? constantLength(right, model) : null;
-    if (length === null) return null;
-    count *= length;
-  }
-  return count;
-}
-
-function constantLength(expr: Node, model: SemanticModel): number | null {
-  const node = unparenthesize(expr);
-  const direct = iterableLength(node, model) ?? starImportedRangeLength(node, model);
-  if (direct !== null || node.type !== "identifier") return direct;
-  const owner = model.resolveScope(node.text, model.scopeOf(node));
-  const bindings = owner?.bindings.get(node.text) ?? [];
-  if (!owner || bindings.length !== 1 || bindings[0].kind !== "assignment" || !bindings[0].value) return null;
-  if (model.mutationsOf(node.text, owner, { allMethodCalls: true }).length > 0) return null;
-  const value = unparenthesize(bindings[0].value);
-  return value.type === "identifier" ? null : iterableLength(value, model);
-}
-
-/**
- * `range(...)` with constant arguments in a file with a star import, which hides whether `range`
- * is the builtin. Taken as the builtin when the file binds no `range` itself: this only ever
- * silences the rule, so a wrong guess costs a missed warning, not a wrong fix.
- */
-function starImportedRangeLength(node: Node, model: SemanticModel): number | null {
-  if (!model.hasStarImport || node.type !== "call") return null;
-  const fn = node.childForFieldName("function");
-  const args = node.childForFieldName("arguments");
-  if (fn?.type !== "identifier" || fn.text !== "range" || args?.type !== "argument_list") return null;
-  if (model.lookup("range", model.scopeOf(node)).length > 0) return null;
-  const values = args.namedChildren.filter((c): c is Node => !!c && c.type !== "comment").map((a) => a.type === "keyword_argument" ? null : constantInt(a, model));
-  if (values.length < 1 || values.length > 3 || values.some((v) => v === null)) return null;
-  const [start, stop, step] = values.length === 1 ? [0, values[0] as number, 1] : [values[0] as number, values[1] as number, (values[2] ?? 1) as number];
-  if (step === 0) return null;
-  return Math.max(0, step > 0 ? Math.ceil((stop - start) / step) : Math.ceil((start - stop) / -step));
-}
-
 
 /** The only argument of a call: `list(x)`, or the generator of `list(x for x in y)`. */
 function soleArgument(call: Node): Node | null {

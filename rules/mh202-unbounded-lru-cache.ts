@@ -40,9 +40,7 @@ function unboundedParameters(cached: CacheDecorator, ctx: RuleContext): Node[] |
     // Bail out on a method we cannot read: no receiver parameter.
     if (!method.receiver) return null;
     rest = parameters.slice(1);
-    const fewReceivers = method.binding === "class" || classes.isEnum(method.classNode)
-      || classes.isMetaclass(method.classNode) || classes.isModuleSingleton(method.classNode);
-    if (!fewReceivers) return [parameters[0], ...rest.filter(grows)];
+    if (method.binding !== "class" && !classes.hasFewInstances(method.classNode)) return [parameters[0], ...rest.filter(grows)];
   }
   return rest.filter(grows);
 }

@@ -288,6 +288,14 @@ export class ClassFacts {
   }
 
   /**
+   * A class whose instances the code fixes to a few: an enum (its members), a metaclass (its
+   * classes), or a module singleton. A method's receiver then takes few values.
+   */
+  hasFewInstances(classNode: Node): boolean {
+    return this.isEnum(classNode) || this.isMetaclass(classNode) || this.isModuleSingleton(classNode);
+  }
+
+  /**
    * A class instantiated exactly once, by a module-level call outside any loop or comprehension,
    * and never referenced otherwise in this file (no subclass, no second call, no `cls()` or
    * `type(self)()` inside it).
