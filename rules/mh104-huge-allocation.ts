@@ -370,13 +370,13 @@ function declaresMemoryNeed(node: Node): boolean {
 
 /**
  * Report an allocation of `bytes` that reaches MH104's own threshold (`hugeAllocationBytes`). Its
- * evidence is the constant estimate, which like every size finding's must also reach
- * `minSizeBytes` (the threshold that applies to all rules): the higher of the two decides.
+ * evidence is the constant estimate, measured against that same threshold in place of
+ * `minSizeBytes` (the bar of the other rules' size evidence), which plays no part here: it
+ * defaults far below it (1 MiB against 64 MiB), and a user who lowers `hugeAllocationBytes`
+ * under it asks to see those smaller allocations.
  */
 function report(node: Node, bytes: number, what: string, hint: string, ctx: RuleContext): void {
   if (bytes < ctx.settings.hugeAllocationBytes || declaresMemoryNeed(node)) return;
-  // MH104's own threshold is its bar for a constant estimate, in place of `minSizeBytes`: it
-  // defaults far above it (64 MiB), and a user who lowers it asks to see smaller allocations.
   const evidence = ctx.facts.evidence.constantSize(bytes, { ...ctx.settings, minSizeBytes: ctx.settings.hugeAllocationBytes });
   ctx.report({
     node,

@@ -90,4 +90,24 @@ describe("rules/precision.json", () => {
     }
     expect(precisionText(committed, "MH104")).toBe("unmeasured: the installed third-party packages give it no finding outside test code");
   });
+
+  it("decides the default selection: a default rule measures at least 80% on the held-out sample or is unmeasured, an opt-in rule measures below", () => {
+    const BAR = 0.8;
+    const wrong: string[] = [];
+    for (const rule of allRules) {
+      const { fresh, tuning } = committed.rules[rule.code];
+      const unmeasured = fresh.judged === 0 && tuning.judged === 0;
+      // A rule judged only on the tuning sample has no held-out figure to stand on.
+      const meetsBar = fresh.judged > 0 && fresh.worth / fresh.judged >= BAR;
+      const docs = renderRuleSection(rule, committed);
+      if (rule.optIn) {
+        if (!unmeasured && meetsBar) wrong.push(`${rule.code} is opt-in but ${fresh.worth} of ${fresh.judged} held-out findings were worth acting on`);
+      } else if (unmeasured) {
+        if (!/\bunmeasured\b/.test(docs)) wrong.push(`${rule.code} is default and unmeasured, but its docs do not say "unmeasured"`);
+      } else if (!meetsBar) {
+        wrong.push(`${rule.code} is default but ${fresh.worth} of ${fresh.judged} held-out findings were worth acting on (bar ${BAR * 100}%)`);
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
 });
