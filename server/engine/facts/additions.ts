@@ -40,8 +40,9 @@ export function boundedByShape(site: Node, container: string, kind: ContainerKin
 
 /**
  * The addition at `site`, in the function `fn`, runs only while the container is empty: inside
- * `if not C:` (or `if not len(C):`), or after an `if C: return ...` (or `raise`) among the
- * statements of `fn`'s body before it. The container then holds one batch, computed once
+ * `if not C:` (or `if not len(C):`, `if len(C) == 0:`), or after an `if C: return ...` (or
+ * `raise`; `if len(C) > 0:`) among the statements of `fn`'s body before it. The container then
+ * holds one batch, computed once
  * (`def mac_version(_cache=[]): if not _cache: _cache.append(...)`): it does not grow.
  */
 export function filledOnce(site: Node, container: string, fn: Node): boolean {
@@ -49,15 +50,27 @@ export function filledOnce(site: Node, container: string, fn: Node): boolean {
     if (parent.type !== "if_statement" || !parent.childForFieldName("consequence")?.equals(child)) continue;
     const condition = unparenthesize(parent.childForFieldName("condition") ?? parent);
     if (condition.type === "not_operator" && testsEmptiness(condition.childForFieldName("argument") ?? condition, container)) return true;
+    if (comparesLength(condition, container, ["==", "0"], ["<", "1"])) return true;
   }
   for (const statement of fn.childForFieldName("body")?.namedChildren ?? []) {
     if (!statement || statement.startIndex >= site.startIndex) break;
     if (statement.type !== "if_statement" || statement.childForFieldName("alternative")) continue;
     const condition = statement.childForFieldName("condition");
     const last = statement.childForFieldName("consequence")?.namedChildren.filter((c) => c && c.type !== "comment").pop();
-    if (condition && testsEmptiness(condition, container) && (last?.type === "return_statement" || last?.type === "raise_statement")) return true;
+    const nonEmpty = !!condition && (testsEmptiness(condition, container) || comparesLength(unparenthesize(condition), container, [">", "0"], ["!=", "0"], [">=", "1"]));
+    if (nonEmpty && (last?.type === "return_statement" || last?.type === "raise_statement")) return true;
   }
   return false;
+}
+
+/** `len(name) OP N` for one of the (operator, number) pairs: `len(cache) == 0`. */
+function comparesLength(condition: Node, name: string, ...forms: Array<[string, string]>): boolean {
+  if (condition.type !== "comparison_operator") return false;
+  const operands = condition.namedChildren.filter((c): c is Node => !!c && c.type !== "comment");
+  const op = condition.children.find((c) => !!c && !c.isNamed)?.type;
+  if (operands.length !== 2 || !op || !testsEmptiness(operands[0], name) || unparenthesize(operands[0]).type !== "call") return false;
+  const limit = unparenthesize(operands[1]);
+  return limit.type === "integer" && forms.some(([o, n]) => o === op && n === limit.text);
 }
 
 /** `name` or `len(name)`: a test of whether the container is empty. */

@@ -10,7 +10,7 @@
  */
 import type { Node } from "web-tree-sitter";
 import { type Scope, type SemanticModel, unparenthesize } from "../model.js";
-import { comprehensionBytes, comprehensionLength, formatBytes } from "../size.js";
+import { comprehensionBytes, comprehensionLength, formatBytes, iterableLength } from "../size.js";
 import type { Evidence, Settings } from "../types.js";
 import { boundedByShape, filledOnce } from "./additions.js";
 import { type ClassFacts, inAnnotation } from "./classes.js";
@@ -45,8 +45,26 @@ export class EvidenceFacts {
    * function), not from one that holds a handful (the environment, a clock: provenance's "few").
    */
   sizeOfItems(iterable: Node): Evidence | null {
+    // A literal's length is the code's, whatever its elements: `[a, b]`, or a name bound once to it.
+    if (this.fixedLength(iterable) !== null) return null;
     const items = this.provenance.itemsOf(iterable);
     return items.origin === "runtime" && items.volume !== "few" ? { kind: "size", text: `length comes from ${items.reason}` } : null;
+  }
+
+  /**
+   * How many items `iterable` has when the code fixes it: a literal list, tuple or set, a constant
+   * `range()`, or a name bound once to one of those and never changed. Null otherwise.
+   */
+  private fixedLength(iterable: Node): number | null {
+    const node = unparenthesize(iterable);
+    const direct = iterableLength(node, this.model);
+    if (direct !== null || node.type !== "identifier") return direct;
+    const owner = this.model.resolveScope(node.text, this.model.scopeOf(node));
+    const bindings = owner?.bindings.get(node.text) ?? [];
+    if (!owner || bindings.length !== 1 || bindings[0].kind !== "assignment" || !bindings[0].value) return null;
+    if (this.model.mutationsOf(node.text, owner, { allMethodCalls: true }).length > 0) return null;
+    const value = unparenthesize(bindings[0].value);
+    return value.type === "identifier" ? null : iterableLength(value, this.model);
   }
 
   /** A comprehension's size: a large constant estimate, or a `for` clause over run-time data. */
