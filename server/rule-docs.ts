@@ -56,7 +56,10 @@ export function precisionText(figures: PrecisionFigures | undefined, code: strin
     worded = true;
     return text;
   };
-  return `${part("held-out sample", rule.fresh)}; ${part("tuning sample", rule.tuning)}`;
+  // Held-out findings that a later change silenced: the sample no longer measures untouched code.
+  const silenced = rule.fresh.stillReported === undefined ? 0 : rule.fresh.judged - rule.fresh.stillReported;
+  const since = silenced > 0 ? `, ${silenced} of them silenced since: no longer fully held out` : "";
+  return `${part("held-out sample", rule.fresh)}${since}; ${part("tuning sample", rule.tuning)}`;
 }
 
 /** Every documented code, in code order: the engine's own (MH000, MH001) and the registered rules. */
