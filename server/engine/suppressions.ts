@@ -53,10 +53,10 @@ export const OTHER_TOOLS: ReadonlyMap<string, readonly string[]> = new Map([
   ["B006", ["MH204"]],
   ["W0102", ["MH204"]],
   ["DANGEROUS-DEFAULT-VALUE", ["MH204"]],
-  // ruff: unnecessary comprehension in any()/all(), in set(), in dict(); pylint: use-a-generator
-  // (any/all) and consider-using-generator (sum, min, max...). `MH101/shortCircuit`: only MH101's
-  // findings with that message id.
-  ["C419", ["MH101/shortCircuit"]],
+  // ruff: unnecessary comprehension in any()/all() (and sum/min/max in its preview), in set(), in
+  // dict(); pylint: use-a-generator (any/all) and consider-using-generator (sum, min, max...).
+  // `MH101/shortCircuit`: only MH101's findings with that message id.
+  ["C419", ["MH101/shortCircuit", "MH101/iterated"]],
   ["C403", ["MH101/toSet"]],
   ["C404", ["MH101/toDict"]],
   ["R1729", ["MH101/shortCircuit"]],
