@@ -36,7 +36,7 @@
  * Incremental linting: uses of module-level names are found through `referencesOf` and
  * `mutationsOf` only. Two answers read other functions' bodies, and asking records the fact kind
  * PROVENANCE_FACT, whose summary (`provenanceReads`) covers them: what a function passes to the
- * private functions of the module it calls, and which attribute names it writes (a class
+ * private functions of the module it calls (and whether from a loop), and which attribute names it writes (a class
  * constant must not be written through an instance).
  */
 import type { Node } from "web-tree-sitter";
@@ -1514,7 +1514,9 @@ export function provenanceReads(fn: Node | null, ctx: SummaryContext): string {
         const v = provenance.of(a);
         return `${name}${v.origin} ${v.reason}`;
       });
-      parts.push(`${call.childForFieldName("function")?.text}(${passed.join("; ")})`);
+      // (In a loop or not decides where growth through a parameter happens: growthOfParameter.)
+      const looped = model.loopOf(call, { includeComprehensions: true }) ? " in a loop" : "";
+      parts.push(`${call.childForFieldName("function")?.text}(${passed.join("; ")})${looped}`);
     }
   });
   return parts.join("\n");
