@@ -45,6 +45,7 @@ export default defineRule({
     toDict: "A throwaway list feeds `dict()` ({{evidence}}); use a dict comprehension",
     counted: "A list built only to be counted ({{evidence}}); use `sum(1 for ...)`",
     iterated: "A list built only for `{{consumer}}()` ({{evidence}}); use a generator",
+    reduced: "A list built only for `{{consumer}}()` ({{evidence}}); use a generator",
     shortCircuit: "A whole list for `{{consumer}}()`, which can stop early ({{evidence}}); use a generator",
   },
   docs: ruleDocs(new URL("./mh101-comprehension-in-consumer.md", import.meta.url)),
@@ -168,7 +169,8 @@ function reportComprehension(
       edits: [{ start: call.startIndex, end: call.endIndex, newText: `sum(1${rest})` }],
     };
   } else {
-    messageId = name === "any" || name === "all" ? "shortCircuit" : "iterated";
+    // (`reduced`: the consumers other tools' codes name, `sum`, `min` and `max`: suppressions.ts.)
+    messageId = name === "any" || name === "all" ? "shortCircuit" : name === "sum" || name === "min" || name === "max" ? "reduced" : "iterated";
     const edits: TextEdit[] = sole
       ? [deleteCharacter(source, open), deleteCharacter(source, close)]
       : [{ start: open, end: open + 1, newText: "(" }, { start: close, end: close + 1, newText: ")" }];

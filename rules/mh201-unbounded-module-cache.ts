@@ -139,7 +139,8 @@ export default defineRule({
     }
     const shape = evidence ? null : additions.map((a) => ctx.facts.evidence.shapeOfAddition(a.use.node, name, kind)).find((r) => r !== null);
     const data = { container, name, evidence: evidence?.text ?? (shape ? `${shape}, no evidence of growth` : "no evidence that what is added comes from run-time data") };
-    const fix = memoizationFix(name, kind, value, uses, ctx) ?? appendLogFix(kind, value, creation.statement, uses, ctx);
+    // A registry, callbacks...: bounding it would drop what the code registered. No fix then.
+    const fix = shape ? null : memoizationFix(name, kind, value, uses, ctx) ?? appendLogFix(kind, value, creation.statement, uses, ctx);
     ctx.report({ node: value, messageId: "onlyGrows", data, evidence, estimatedBytes: null, fix });
   },
   // How a function uses a module-level container decides whether it is a cache, whether its keys

@@ -68,7 +68,7 @@ export default defineRule({
     // A default that the function reads back (a memo, a set of what was seen) or shares with its
     // own recursive calls is state: a fresh one per call would change what it returns, and for
     // a memo turn a polynomial recursion exponential. No fix then.
-    const keepsState = memo || recursive || readsBack(name, scope, ctx);
+    const keepsState = memo || recursive || !!shape || readsBack(name, scope, ctx);
     ctx.report({
       node: value, messageId: recursive && !evidence ? "recursive" : "sharedDefault", data, evidence, estimatedBytes: null,
       fix: keepsState ? null : noneDefaultFix(parameter, value, name, kind, fn, scope, ctx),

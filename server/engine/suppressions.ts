@@ -56,13 +56,13 @@ export const OTHER_TOOLS: ReadonlyMap<string, readonly string[]> = new Map([
   // ruff: unnecessary comprehension in any()/all() (and sum/min/max in its preview), in set(), in
   // dict(); pylint: use-a-generator (any/all) and consider-using-generator (sum, min, max...).
   // `MH101/shortCircuit`: only MH101's findings with that message id.
-  ["C419", ["MH101/shortCircuit", "MH101/iterated"]],
+  ["C419", ["MH101/shortCircuit", "MH101/reduced"]],
   ["C403", ["MH101/toSet"]],
   ["C404", ["MH101/toDict"]],
   ["R1729", ["MH101/shortCircuit"]],
   ["USE-A-GENERATOR", ["MH101/shortCircuit"]],
-  ["R1728", ["MH101/iterated"]],
-  ["CONSIDER-USING-GENERATOR", ["MH101/iterated"]],
+  ["R1728", ["MH101/reduced"]],
+  ["CONSIDER-USING-GENERATOR", ["MH101/reduced"]],
 ]);
 
 /** A suppression comment's directive, as written (the one grammar for the engine and the editor). */

@@ -159,9 +159,9 @@ export interface Rule {
   /** Silent in test code whatever the evidence (tests allocate huge arrays on purpose). */
   silentInTests?: boolean;
   /**
-   * Not in the default selection: the rule runs only when `select` names its code exactly, or
-   * `ALL` (a prefix such as `MH2` does not select it). Set when its findings fell short of the
-   * precision bar in the review (test/precision/). The measured figures are generated, not
+   * Not in the default selection: the rule runs only when `select` names it (its code, a prefix
+   * such as `MH2`, or `ALL`; `MH` alone means the default selection). Set when its findings fell
+   * short of the precision bar in the review (test/precision/). The measured figures are generated, not
    * typed here: rules/precision.json (`npm run precision -- figures --write`).
    */
   optIn?: boolean;

@@ -33,6 +33,9 @@ describe("a guard on the size of a growing container", () => {
     expect(codes(m("    if n < 100:\n        _l.append(n)"))).toEqual(["MH201"]);
     expect(codes(m("    if n < 100 and len(_l) < 50:\n        _l.append(n)"))).toEqual([]);
     expect(codes(m("    if n < 100 and 0 <= url <= 9:\n        _c[n, url] = 1"))).toEqual([]);
+    expect(codes(`LIMIT = "m"\n${m("    if url < LIMIT:\n        _c[url] = 1")}`)).toEqual(["MH201"]);
+    expect(codes(m("    if n < 10 and url < 10:\n        _c.setdefault(n, []).append(url)"))).toEqual(["MH201"]);
+    expect(codes(m("    if len(_c) < 10:\n        _c.setdefault(n, []).append(url)"))).toEqual([]);
   });
 
   it("bounds an addition after an exit when the container is full; a len() elsewhere bounds nothing", () => {

@@ -13,7 +13,8 @@
  * (`report-without-evidence`). A fill while empty is not growth at all (`filledOnce`).
  */
 import type { Node } from "web-tree-sitter";
-import { parameterName, type Scope, type SemanticModel, unparenthesize } from "../model.js";
+import { type Scope, type SemanticModel, unparenthesize } from "../model.js";
+import { parameterSlots } from "./provenance.js";
 
 export type ContainerKind = "dict" | "defaultdict" | "list" | "set";
 
@@ -174,44 +175,6 @@ function isLiteralConstant(expr: Node): boolean {
   }
 }
 
-interface ParameterSlot {
-  name: string;
-  /** Position among the positional parameters; -1 for keyword-only ones. */
-  index: number;
-  default: Node | null;
-  annotation: Node | null;
-  variadic: boolean;
-}
-
-function parameterSlots(fn: Node): ParameterSlot[] {
-  const slots: ParameterSlot[] = [];
-  let index = 0;
-  let keywordOnly = false;
-  for (const p of fn.childForFieldName("parameters")?.namedChildren ?? []) {
-    if (!p || p.type === "comment" || p.type === "positional_separator") continue;
-    if (p.type === "keyword_separator") {
-      keywordOnly = true;
-      continue;
-    }
-    if (p.type === "list_splat_pattern" || p.type === "dictionary_splat_pattern") {
-      const id = p.namedChildren.find((c) => c?.type === "identifier");
-      if (id) slots.push({ name: id.text, index: -1, default: null, annotation: null, variadic: true });
-      keywordOnly = true;
-      continue;
-    }
-    // A typed `*args: T` is skipped, as an untyped name-less parameter is.
-    const name = p.type === "typed_parameter" && p.namedChild(0)?.type !== "identifier" ? null : parameterName(p);
-    if (!name) continue;
-    slots.push({
-      name: name.text,
-      index: keywordOnly ? -1 : index++,
-      default: p.childForFieldName("value"),
-      annotation: p.childForFieldName("type"),
-      variadic: false,
-    });
-  }
-  return slots;
-}
 
 /** The key is a parameter that the function uses as a base class: keys are classes, which the code defines. */
 function isClassParameter(key: Node[], owner: Scope, model: SemanticModel): boolean {
@@ -238,9 +201,9 @@ function isFlagKey(key: Node[], container: string, owner: Scope, model: Semantic
     if (node.type !== "identifier") return false;
     const bindings = model.lookup(node.text, model.scopeOf(node));
     const slot = slots.find((s) => s.name === node.text);
-    if (bindings.length !== 1 || bindings[0].kind !== "parameter" || bindings[0].scope !== owner || !slot || slot.variadic) return false;
+    if (bindings.length !== 1 || bindings[0].kind !== "parameter" || bindings[0].scope !== owner || !slot || slot.kind === "args" || slot.kind === "kwargs") return false;
     const flagDefault = slot.default !== null && /^(True|False|0|1)$/.test(slot.default.text);
-    const boolAnnotation = slot.annotation !== null && slot.annotation.text === "bool";
+    const boolAnnotation = slot.node.childForFieldName("type")?.text === "bool";
     if (!flagDefault && !boolAnnotation) return false;
     return model.referencesOf(node.text, owner).every((reference) =>
       reference.equals(bindings[0].node) || isTruthTest(reference) || keysContainer(reference, container));

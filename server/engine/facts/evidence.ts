@@ -12,7 +12,7 @@ import type { Node } from "web-tree-sitter";
 import { type Scope, type SemanticModel, unparenthesize } from "../model.js";
 import { comprehensionBytes, comprehensionLength, formatBytes, iterableLength } from "../size.js";
 import type { Evidence, Settings } from "../types.js";
-import { boundedByShape, filledOnce } from "./additions.js";
+import { boundedByShape, type ContainerKind, filledOnce } from "./additions.js";
 import { type ClassFacts, inAnnotation } from "./classes.js";
 import type { CacheDecorator } from "./decorators.js";
 import type { ContextFacts } from "./context.js";
@@ -248,7 +248,7 @@ export class EvidenceFacts {
    * comes from its own parameters is the recursion's arguments (a recursive memo, issue 15's
    * seventh reason), no evidence of growth; other run-time data still is.
    */
-  growthOfAddition(site: Node, container: string, kind: "dict" | "defaultdict" | "list" | "set", recursion: Node | null = null): Evidence | null {
+  growthOfAddition(site: Node, container: string, kind: ContainerKind, recursion: Node | null = null): Evidence | null {
     const keyed = kind === "dict" || kind === "defaultdict";
     const word = keyed ? "keys" : kind === "set" ? "elements" : "values";
     const candidates: Array<{ expr: Node; what: string; items: boolean }> = [];
@@ -322,7 +322,9 @@ export class EvidenceFacts {
         }
       }
     }
-    if (this.sizeGuarded(node, container, kind, candidates.filter((c) => !c.items).map((c) => c.expr))) return null;
+    // A bound on keys leaves the lists under them growing (`C.setdefault(k, []).append(v)`).
+    const nestedValues = keyed && candidates.some((c) => c.what === "values");
+    if (this.sizeGuarded(node, container, nestedValues ? "list" : kind, candidates.filter((c) => !c.items).map((c) => c.expr))) return null;
     // A registration, flags, classes, callbacks: bounded by the code, whatever is passed.
     if (boundedByShape(node, container, kind, this.model)) return null;
     for (const c of candidates) {
@@ -342,7 +344,7 @@ export class EvidenceFacts {
    * then: bounded growth, whatever the provenance of what is added. A bound on one part of a tuple
    * key leaves the others free, and a list grows under any bound on its values.
    */
-  private sizeGuarded(site: Node, container: string, kind: "dict" | "defaultdict" | "list" | "set", added: readonly Node[]): boolean {
+  private sizeGuarded(site: Node, container: string, kind: ContainerKind, added: readonly Node[]): boolean {
     const bounded = new Set<string>();
     let guarded = false;
     for (let child: Node = site, parent = site.parent; parent; child = parent, parent = parent.parent) {
@@ -383,10 +385,23 @@ export class EvidenceFacts {
     const op = test.children.find((c) => !!c && !c.isNamed)?.type;
     if (operands.length !== 2 || !op) return false;
     const [measured, limit] = op === ">" || op === ">=" ? operands : op === "<" || op === "<=" ? [operands[1], operands[0]] : [null, null];
-    if (!measured || !limit || !isNumberOfCode(limit) || this.provenance.of(limit).origin !== "code") return false;
+    if (!measured || !limit || !this.isNumberOfCode(limit) || this.provenance.of(limit).origin !== "code") return false;
     const m = unparenthesize(measured);
     const arg = m.type === "call" && m.childForFieldName("function")?.text === "len" ? argumentsOf(m)[0] : null;
     return !!arg && unparenthesize(arg).text === container;
+  }
+
+  /** No string in `node`, or in what a name in it is bound to once (`LIMIT = "m"`): a number, as a bound. */
+  private isNumberOfCode(node: Node, depth = 0): boolean {
+    const inner = unparenthesize(node);
+    if (inner.type === "string" || inner.type === "concatenated_string" || inner.descendantsOfType(["string"]).length > 0) return false;
+    if (depth > 2) return true;
+    const names = inner.type === "identifier" ? [inner] : inner.descendantsOfType("identifier").filter((n): n is Node => !!n);
+    return names.every((name) => {
+      const bindings = this.model.lookup(name.text, this.model.scopeOf(name));
+      const value = bindings.length === 1 ? bindings[0].value : null;
+      return !value || this.isNumberOfCode(value, depth + 1);
+    });
   }
 
   /**
@@ -429,7 +444,7 @@ export class EvidenceFacts {
     for (let i = 0; i < operators.length; i++) {
       const op = operators[i];
       const [small, big] = op === "<" || op === "<=" ? [operands[i], operands[i + 1]] : op === ">" || op === ">=" ? [operands[i + 1], operands[i]] : [null, null];
-      if (!small || !big || !isNumberOfCode(big) || this.provenance.of(big).origin !== "code") continue;
+      if (!small || !big || !this.isNumberOfCode(big) || this.provenance.of(big).origin !== "code") continue;
       const measured = unparenthesize(small);
       const part = boundedPart(measured);
       if (part) bounded.add(part);
@@ -444,7 +459,7 @@ export class EvidenceFacts {
    * Why the addition at `site` to `container` is bounded by the code's shape, in a few words ("a
    * registration of the caller's arguments"), or null: `growthOfAddition` finds no growth there.
    */
-  shapeOfAddition(site: Node, container: string, kind: "dict" | "defaultdict" | "list" | "set"): string | null {
+  shapeOfAddition(site: Node, container: string, kind: ContainerKind): string | null {
     return boundedByShape(unparenthesize(site), container, kind, this.model);
   }
 
@@ -598,8 +613,4 @@ function boundedPart(measured: Node): string | null {
   return value?.type === "identifier" && index.length === 1 && index[0].type === "integer" ? `${value.text}[${index[0].text}]` : null;
 }
 
-/** A number written in the code, or a name or expression of such numbers (not a string). */
-function isNumberOfCode(node: Node): boolean {
-  const inner = unparenthesize(node);
-  return inner.type !== "string" && inner.type !== "concatenated_string" && inner.descendantsOfType(["string"]).length === 0;
-}
+

@@ -352,7 +352,7 @@ function methodOf(call: Node): { object: Node; name: string } | null {
   return object && name ? { object, name } : null;
 }
 
-interface ParameterSlot {
+export interface ParameterSlot {
   name: string;
   node: Node;
   kind: "positional" | "keyword" | "args" | "kwargs";
@@ -363,7 +363,7 @@ interface ParameterSlot {
 }
 
 /** The parameters of a function as calls fill them. */
-function parameterSlots(fn: Node): ParameterSlot[] {
+export function parameterSlots(fn: Node): ParameterSlot[] {
   const slots: ParameterSlot[] = [];
   let keywordOnly = false;
   let index = 0;
@@ -920,8 +920,12 @@ export class ProvenanceFacts {
       if (call?.type !== "call" || call.childForFieldName("function")?.startIndex !== use.startIndex) {
         return unknown(use, `${label}: ${fnLabel} is used other than by a call`);
       }
-      parts.push(...this.passed(call, slot, hops).map((p) => (p.origin === "runtime" ? { ...p, via: call } : p)));
+      // `via`: the call that passes the data, the innermost one that sits in a loop if any.
+      const inLoop = (n: Node | undefined): boolean => !!n && !!this.model.loopOf(n, { includeComprehensions: true });
+      parts.push(...this.passed(call, slot, hops).map((p) => (p.origin === "runtime" ? { ...p, via: inLoop(p.via) ? p.via : call } : p)));
     }
+    // Run-time data passed from a loop first: the growth happens there.
+    for (const p of parts) if (p.origin === "runtime" && p.via && this.model.loopOf(p.via, { includeComprehensions: true })) return p;
     for (const p of parts) if (p.origin === "runtime") return p;
     for (const p of parts) if (p.origin === "unknown") return p;
     return code(b.node, `${label}, passed only constants in this file`, parts.every((p) => p.shape === "literal" || p.shape === "data") ? "data" : "collection");
