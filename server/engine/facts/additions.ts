@@ -55,23 +55,47 @@ export function filledOnce(site: Node, container: string, fn: Node): boolean {
   }
   for (const statement of fn.childForFieldName("body")?.namedChildren ?? []) {
     if (!statement || statement.startIndex >= site.startIndex) break;
-    if (statement.type !== "if_statement" || statement.childForFieldName("alternative")) continue;
-    const condition = statement.childForFieldName("condition");
-    const last = statement.childForFieldName("consequence")?.namedChildren.filter((c) => c && c.type !== "comment").pop();
-    const nonEmpty = !!condition && (testsEmptiness(condition, container) || comparesLength(unparenthesize(condition), container, [">", "0"], ["!=", "0"], [">=", "1"]));
-    if (nonEmpty && (last?.type === "return_statement" || last?.type === "raise_statement")) return true;
+    const condition = exitCondition(statement);
+    if (condition && (testsEmptiness(condition, container) || comparesLength(condition, container, [">", "0"], ["!=", "0"], [">=", "1"]))) return true;
   }
   return false;
 }
 
+/** Statements that leave a block. */
+const EXITS: ReadonlySet<string> = new Set(["return_statement", "raise_statement", "continue_statement", "break_statement"]);
+
+/**
+ * The condition of `statement` when it is an `if` without `else` whose body ends by leaving the
+ * block (`return`, `raise`, `continue`, `break`): the code after it runs only when it is false.
+ */
+export function exitCondition(statement: Node): Node | null {
+  if (statement.type !== "if_statement" || statement.childForFieldName("alternative")) return null;
+  const last = statement.childForFieldName("consequence")?.namedChildren.filter((c) => c && c.type !== "comment").pop();
+  const condition = statement.childForFieldName("condition");
+  return last && EXITS.has(last.type) && condition ? unparenthesize(condition) : null;
+}
+
+/**
+ * `len(name) OP limit`, as `{ op, limit }` with `len()` on the left (`N < len(C)` reads as
+ * `len(C) > N`); null for any other test.
+ */
+export function lengthComparison(test: Node, name: string): { op: string; limit: Node } | null {
+  const node = unparenthesize(test);
+  if (node.type !== "comparison_operator") return null;
+  const operands = node.namedChildren.filter((c): c is Node => !!c && c.type !== "comment");
+  const op = node.children.find((c) => !!c && !c.isNamed)?.type;
+  if (operands.length !== 2 || !op) return null;
+  const isLength = (n: Node) => unparenthesize(n).type === "call" && testsEmptiness(n, name);
+  if (isLength(operands[0])) return { op, limit: operands[1] };
+  const flipped: Record<string, string> = { "<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!=" };
+  return isLength(operands[1]) && flipped[op] ? { op: flipped[op], limit: operands[0] } : null;
+}
+
 /** `len(name) OP N` for one of the (operator, number) pairs: `len(cache) == 0`. */
 function comparesLength(condition: Node, name: string, ...forms: Array<[string, string]>): boolean {
-  if (condition.type !== "comparison_operator") return false;
-  const operands = condition.namedChildren.filter((c): c is Node => !!c && c.type !== "comment");
-  const op = condition.children.find((c) => !!c && !c.isNamed)?.type;
-  if (operands.length !== 2 || !op || !testsEmptiness(operands[0], name) || unparenthesize(operands[0]).type !== "call") return false;
-  const limit = unparenthesize(operands[1]);
-  return limit.type === "integer" && forms.some(([o, n]) => o === op && n === limit.text);
+  const compared = lengthComparison(condition, name);
+  const limit = compared ? unparenthesize(compared.limit) : null;
+  return !!compared && limit?.type === "integer" && forms.some(([o, n]) => o === compared.op && n === limit.text);
 }
 
 /** `name` or `len(name)`: a test of whether the container is empty. */

@@ -12,14 +12,11 @@ import type { Node } from "web-tree-sitter";
 import { type Scope, type SemanticModel, unparenthesize } from "../model.js";
 import { comprehensionBytes, comprehensionLength, formatBytes, iterableLength } from "../size.js";
 import type { Evidence, Settings } from "../types.js";
-import { boundedByShape, type ContainerKind, filledOnce } from "./additions.js";
+import { boundedByShape, type ContainerKind, exitCondition, filledOnce, lengthComparison } from "./additions.js";
 import { type ClassFacts, inAnnotation } from "./classes.js";
 import type { CacheDecorator } from "./decorators.js";
 import type { ContextFacts } from "./context.js";
 import { type Provenance, type ProvenanceFacts, quoted } from "./provenance.js";
-
-/** Statements that leave a block. */
-const EXITS: ReadonlySet<string> = new Set(["return_statement", "raise_statement", "continue_statement", "break_statement"]);
 
 /** A bounded cache of at most this many entries pins "a few" instances (`pinsLittle`). */
 const FEW_ENTRIES = 16;
@@ -362,33 +359,22 @@ export class EvidenceFacts {
 
   /**
    * A statement of `block` before `child` leaves it when the container is full:
-   * `if len(C) >= N: return ...` (or `raise`, `continue`, `break`; `>`, `N <= len(C)`).
+   * `if len(C) >= N: return ...` (or `raise`, `continue`, `break`; `>`, `N <= len(C)`; one side
+   * of an `or`), `N` a number of the code.
    */
   private exitsWhenFull(block: Node, child: Node, container: string): boolean {
     for (const statement of block.namedChildren) {
       if (!statement || statement.startIndex >= child.startIndex) break;
-      if (statement.type !== "if_statement" || statement.childForFieldName("alternative")) continue;
-      const last = statement.childForFieldName("consequence")?.namedChildren.filter((c) => c && c.type !== "comment").pop();
-      if (!last || !EXITS.has(last.type)) continue;
-      const condition = unparenthesize(statement.childForFieldName("condition") ?? statement);
+      const condition = exitCondition(statement);
+      if (!condition) continue;
       const tests = condition.type === "boolean_operator" && condition.childForFieldName("operator")?.type === "or"
         ? [condition.childForFieldName("left"), condition.childForFieldName("right")] : [condition];
-      if (tests.some((t) => !!t && this.testsFull(unparenthesize(t), container))) return true;
+      for (const test of tests) {
+        const compared = test ? lengthComparison(test, container) : null;
+        if (compared && (compared.op === ">" || compared.op === ">=") && this.isNumberOfCode(compared.limit) && this.provenance.of(compared.limit).origin === "code") return true;
+      }
     }
     return false;
-  }
-
-  /** `len(C) >= N`, `len(C) > N`, `N <= len(C)` or `N < len(C)`, `N` a number of the code. */
-  private testsFull(test: Node, container: string): boolean {
-    if (test.type !== "comparison_operator") return false;
-    const operands = test.namedChildren.filter((c): c is Node => !!c && c.type !== "comment");
-    const op = test.children.find((c) => !!c && !c.isNamed)?.type;
-    if (operands.length !== 2 || !op) return false;
-    const [measured, limit] = op === ">" || op === ">=" ? operands : op === "<" || op === "<=" ? [operands[1], operands[0]] : [null, null];
-    if (!measured || !limit || !this.isNumberOfCode(limit) || this.provenance.of(limit).origin !== "code") return false;
-    const m = unparenthesize(measured);
-    const arg = m.type === "call" && m.childForFieldName("function")?.text === "len" ? argumentsOf(m)[0] : null;
-    return !!arg && unparenthesize(arg).text === container;
   }
 
   /** No string in `node`, or in what a name in it is bound to once (`LIMIT = "m"`): a number, as a bound. */
